@@ -1,0 +1,402 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package config loads and validates the exporter's YAML configuration.
+//
+// Loading is strict: an unknown key is an error, and every error names the
+// line and the key it is about, so that "line 14: modules.django.checks[2].regex:
+// ..." points a tired operator straight at the mistake.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/units"
+	pconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"github.com/robfig/cron/v3"
+)
+
+// DefaultModuleName is the module used when neither the request nor the
+// target names one.
+const DefaultModuleName = "django"
+
+// Health-check parser choices for DjangoProbe.HealthCheck.
+const (
+	HealthCheckAuto     = "auto"
+	HealthCheckDHC      = "django-health-check"
+	HealthCheckWatchman = "watchman"
+	HealthCheckNone     = "none"
+)
+
+// Check types, as exported in the type label of probe_check_success.
+const (
+	CheckKeyword         = "keyword"
+	CheckForbidKeyword   = "forbid_keyword"
+	CheckRegex           = "regex"
+	CheckForbidRegex     = "forbid_regex"
+	CheckJSON            = "json"
+	CheckSHA256          = "sha256"
+	CheckMaxLatency      = "max_latency"
+	CheckMinCertValidity = "min_cert_validity"
+	CheckHeader          = "header"
+)
+
+//go:embed default.yml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded configuration the exporter runs on when
+// no --config.file is given.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+var (
+	// DefaultModule is what every module starts from before its keys apply.
+	DefaultModule = Module{
+		Timeout: model.Duration(10 * time.Second),
+		HTTP:    DefaultHTTPProbe,
+		Django:  DefaultDjangoProbe,
+	}
+
+	// DefaultHTTPProbe holds the HTTP defaults of a module.
+	DefaultHTTPProbe = HTTPProbe{
+		Method:           "GET",
+		BodySizeLimit:    10 * Size(units.MiB),
+		HTTPClientConfig: pconfig.DefaultHTTPClientConfig,
+	}
+
+	// DefaultDjangoProbe turns every Django detector on.
+	DefaultDjangoProbe = DjangoProbe{
+		DetectDebug:          true,
+		DetectDisallowedHost: true,
+		HealthCheck:          HealthCheckAuto,
+	}
+
+	// DefaultHeartbeatDefaults are the heartbeat_defaults when the file has none.
+	DefaultHeartbeatDefaults = HeartbeatDefaults{
+		Grace:         model.Duration(time.Minute),
+		BodyLimit:     10 * Size(units.KiB),
+		MaxHeartbeats: 1000,
+		Interval:      model.Duration(5 * time.Minute),
+	}
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Modules           map[string]*Module `yaml:"modules,omitempty"`
+	Targets           []*Target          `yaml:"targets,omitempty"`
+	AllowTargets      []string           `yaml:"allow_targets,omitempty"`
+	HeartbeatDefaults HeartbeatDefaults  `yaml:"heartbeat_defaults"`
+	Heartbeats        []*Heartbeat       `yaml:"heartbeats,omitempty"`
+
+	allow       *AllowList
+	targetIndex map[string]*Target
+}
+
+// UnmarshalYAML applies the defaults before the file's keys.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = Config{HeartbeatDefaults: DefaultHeartbeatDefaults}
+	type plain Config
+	return unmarshal((*plain)(c))
+}
+
+// Module is one way of probing: ?module=NAME.
+type Module struct {
+	Timeout model.Duration `yaml:"timeout,omitempty"`
+	HTTP    HTTPProbe      `yaml:"http,omitempty"`
+	Checks  []*Check       `yaml:"checks,omitempty"`
+	Django  DjangoProbe    `yaml:"django,omitempty"`
+}
+
+// UnmarshalYAML applies the defaults before the file's keys.
+func (m *Module) UnmarshalYAML(unmarshal func(any) error) error {
+	*m = DefaultModule
+	type plain Module
+	return unmarshal((*plain)(m))
+}
+
+// HTTPProbe is the request a module sends and what it accepts back.
+type HTTPProbe struct {
+	Method           string            `yaml:"method,omitempty"`
+	Headers          map[string]string `yaml:"headers,omitempty"`
+	Body             string            `yaml:"body,omitempty"`
+	ValidStatusCodes []int             `yaml:"valid_status_codes,omitempty"`
+	// BodySizeLimit caps the body after decompression; a larger body fails
+	// the probe. 0 means no limit.
+	BodySizeLimit Size `yaml:"body_size_limit,omitempty"`
+	// Compression asks for a compressed answer (Accept-Encoding). A gzip or
+	// deflate answer is decoded before the checks whether asked for or not.
+	Compression string `yaml:"compression,omitempty"`
+
+	HTTPClientConfig pconfig.HTTPClientConfig `yaml:",inline"`
+}
+
+// UnmarshalYAML applies the defaults before the file's keys.
+func (p *HTTPProbe) UnmarshalYAML(unmarshal func(any) error) error {
+	*p = DefaultHTTPProbe
+	type plain HTTPProbe
+	return unmarshal((*plain)(p))
+}
+
+// DjangoProbe configures the Django-specific detectors of a module.
+type DjangoProbe struct {
+	DetectDebug          bool   `yaml:"detect_debug"`
+	DetectDisallowedHost bool   `yaml:"detect_disallowed_host"`
+	HealthCheck          string `yaml:"health_check,omitempty"`
+}
+
+// UnmarshalYAML applies the defaults before the file's keys.
+func (d *DjangoProbe) UnmarshalYAML(unmarshal func(any) error) error {
+	*d = DefaultDjangoProbe
+	type plain DjangoProbe
+	return unmarshal((*plain)(d))
+}
+
+// Check is one named assertion about a probe's answer. Exactly one of the
+// kind fields is set.
+type Check struct {
+	Name            string          `yaml:"name,omitempty"`
+	Keyword         string          `yaml:"keyword,omitempty"`
+	ForbidKeyword   string          `yaml:"forbid_keyword,omitempty"`
+	Regex           *Regexp         `yaml:"regex,omitempty"`
+	ForbidRegex     *Regexp         `yaml:"forbid_regex,omitempty"`
+	JSON            *JSONCheck      `yaml:"json,omitempty"`
+	SHA256          string          `yaml:"sha256,omitempty"`
+	MaxLatency      *model.Duration `yaml:"max_latency,omitempty"`
+	MinCertValidity *model.Duration `yaml:"min_cert_validity,omitempty"`
+	Header          *HeaderCheck    `yaml:"header,omitempty"`
+
+	kind string
+}
+
+// Type is the check's kind, one of the Check* constants.
+func (c *Check) Type() string { return c.kind }
+
+// JSONCheck looks at one field of a JSON body.
+type JSONCheck struct {
+	// Path is dot separated; a number indexes an array: "checks.0.status".
+	Path    string  `yaml:"path"`
+	Equals  *string `yaml:"equals,omitempty"`
+	Matches *Regexp `yaml:"matches,omitempty"`
+
+	segments []string
+}
+
+// Segments is Path split into its keys.
+func (j *JSONCheck) Segments() []string { return j.segments }
+
+// HeaderCheck requires a response header, optionally matching a regex.
+type HeaderCheck struct {
+	Name  string  `yaml:"name"`
+	Regex *Regexp `yaml:"regex,omitempty"`
+}
+
+// Target is a site to probe by name.
+type Target struct {
+	Name   string            `yaml:"name"`
+	URL    string            `yaml:"url"`
+	Module string            `yaml:"module,omitempty"`
+	Labels map[string]string `yaml:"labels,omitempty"`
+}
+
+// HeartbeatDefaults apply to every heartbeat that does not say otherwise,
+// and to auto-registered ones.
+type HeartbeatDefaults struct {
+	Grace         model.Duration `yaml:"grace,omitempty"`
+	BodyLimit     Size           `yaml:"body_limit,omitempty"`
+	Token         pconfig.Secret `yaml:"token,omitempty"`
+	TokenFile     string         `yaml:"token_file,omitempty"`
+	AutoRegister  bool           `yaml:"auto_register"`
+	MaxHeartbeats int            `yaml:"max_heartbeats,omitempty"`
+	Interval      model.Duration `yaml:"interval,omitempty"`
+
+	token string
+}
+
+// UnmarshalYAML applies the defaults before the file's keys.
+func (h *HeartbeatDefaults) UnmarshalYAML(unmarshal func(any) error) error {
+	*h = DefaultHeartbeatDefaults
+	type plain HeartbeatDefaults
+	return unmarshal((*plain)(h))
+}
+
+// BearerToken is the token pings must carry by default, "" for none.
+func (h *HeartbeatDefaults) BearerToken() string { return h.token }
+
+// Heartbeat is one expected signal from a job.
+type Heartbeat struct {
+	Name       string            `yaml:"name"`
+	Interval   model.Duration    `yaml:"interval,omitempty"`
+	Schedule   string            `yaml:"schedule,omitempty"`
+	Timezone   string            `yaml:"timezone,omitempty"`
+	Grace      *model.Duration   `yaml:"grace,omitempty"`
+	MaxRuntime model.Duration    `yaml:"max_runtime,omitempty"`
+	Token      pconfig.Secret    `yaml:"token,omitempty"`
+	TokenFile  string            `yaml:"token_file,omitempty"`
+	BodyLimit  *Size             `yaml:"body_limit,omitempty"`
+	Labels     map[string]string `yaml:"labels,omitempty"`
+
+	token    string
+	location *time.Location
+	schedule cron.Schedule
+}
+
+// CronSchedule is the parsed schedule, nil for an interval heartbeat.
+func (h *Heartbeat) CronSchedule() cron.Schedule { return h.schedule }
+
+// BearerToken is the token this heartbeat's pings must carry, "" for none.
+func (h *Heartbeat) BearerToken() string { return h.token }
+
+// Location is the time zone the schedule is read in (UTC by default).
+func (h *Heartbeat) Location() *time.Location {
+	if h.location == nil {
+		return time.UTC
+	}
+	return h.location
+}
+
+// GraceDuration is the heartbeat's grace (the defaults already applied).
+func (h *Heartbeat) GraceDuration() time.Duration {
+	if h.Grace == nil {
+		return 0
+	}
+	return time.Duration(*h.Grace)
+}
+
+// BodyLimitBytes is how much of a ping's body is kept.
+func (h *Heartbeat) BodyLimitBytes() int64 {
+	if h.BodyLimit == nil {
+		return 0
+	}
+	return int64(*h.BodyLimit)
+}
+
+// Regexp is a regular expression kept with its source text.
+type Regexp struct {
+	*regexp.Regexp
+	original string
+}
+
+// MustNewRegexp compiles s; it is for tests and built-in values.
+func MustNewRegexp(s string) *Regexp {
+	return &Regexp{Regexp: regexp.MustCompile(s), original: s}
+}
+
+// UnmarshalYAML keeps the source; Load compiles it so that a bad pattern is
+// reported with its line.
+func (r *Regexp) UnmarshalYAML(unmarshal func(any) error) error {
+	return unmarshal(&r.original)
+}
+
+// MarshalYAML writes the source back.
+func (r Regexp) MarshalYAML() (any, error) { return r.original, nil }
+
+// String is the source text.
+func (r *Regexp) String() string { return r.original }
+
+// Size is a number of bytes, written as 10KiB, 10MiB or a plain number.
+type Size units.Base2Bytes
+
+// UnmarshalYAML parses sizes such as "10MiB" or "512".
+func (s *Size) UnmarshalYAML(unmarshal func(any) error) error {
+	var text string
+	if err := unmarshal(&text); err != nil {
+		return err
+	}
+	v, err := units.ParseBase2Bytes(text)
+	if err != nil {
+		var n int64
+		if _, scanErr := fmt.Sscanf(text, "%d", &n); scanErr != nil || fmt.Sprint(n) != text {
+			return fmt.Errorf("invalid size %q: want a number of bytes or a size such as 10KiB or 10MiB", text)
+		}
+		v = units.Base2Bytes(n)
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid size %q: must not be negative", text)
+	}
+	*s = Size(v)
+	return nil
+}
+
+// MarshalYAML writes the size in units.
+func (s Size) MarshalYAML() (any, error) { return units.Base2Bytes(s).String(), nil }
+
+// Module looks a module up by name.
+func (c *Config) Module(name string) (*Module, bool) {
+	m, ok := c.Modules[name]
+	return m, ok
+}
+
+// Target looks a configured target up by name or by URL.
+func (c *Config) Target(nameOrURL string) (*Target, bool) {
+	t, ok := c.targetIndex[nameOrURL]
+	return t, ok
+}
+
+// AllowList is the compiled allow_targets; nil when every target is allowed.
+func (c *Config) AllowList() *AllowList { return c.allow }
+
+// ModuleName is the module a target is probed with by default.
+func (t *Target) ModuleName() string {
+	if t.Module == "" {
+		return DefaultModuleName
+	}
+	return t.Module
+}
+
+// ParsedURL is the target URL, already validated by Load.
+func (t *Target) ParsedURL() *url.URL {
+	u, _ := url.Parse(t.URL)
+	return u
+}
+
+// HeartbeatByName finds a configured heartbeat.
+func (c *Config) HeartbeatByName(name string) (*Heartbeat, bool) {
+	for _, h := range c.Heartbeats {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return nil, false
+}
+
+// NewAutoHeartbeat is the heartbeat an unknown name becomes when
+// auto_register is on.
+func (c *Config) NewAutoHeartbeat(name string) *Heartbeat {
+	d := &c.HeartbeatDefaults
+	grace := d.Grace
+	limit := d.BodyLimit
+	return &Heartbeat{
+		Name:      name,
+		Interval:  d.Interval,
+		Grace:     &grace,
+		BodyLimit: &limit,
+		token:     d.token,
+	}
+}
+
+// defaultCheckName gives a check without a name a readable one: "keyword:Acme Shop".
+func defaultCheckName(kind, detail string) string {
+	detail = strings.TrimSpace(detail)
+	if len(detail) > 40 {
+		detail = detail[:40] + "…"
+	}
+	if detail == "" {
+		return kind
+	}
+	return kind + ":" + detail
+}
