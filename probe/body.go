@@ -1,0 +1,220 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"sync"
+)
+
+// The body is read once, in chunks, and every consumer sees each chunk as
+// it passes: the SHA-256, the byte count, the literal matchers (keywords
+// and the Django markers) and, only when a check needs the whole text
+// (a regex, a JSON field, a health-check answer), a copy bounded by
+// body_size_limit. A body that only needs hashing costs constant memory
+// whatever its size.
+
+const chunkSize = 32 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// errBodyTooLarge ends reading at body_size_limit.
+var errBodyTooLarge = errors.New("body is larger than body_size_limit")
+
+// literal finds one byte string in a stream, across chunk boundaries.
+type literal struct {
+	pat   []byte
+	found bool
+	// tail holds the last len(pat)-1 bytes seen; window is scratch space
+	// for tail plus the head of the next chunk.
+	tail   []byte
+	window []byte
+}
+
+func newLiteral(s string) *literal {
+	k := len(s)
+	return &literal{pat: []byte(s), tail: make([]byte, 0, k), window: make([]byte, 0, 2*k)}
+}
+
+func (l *literal) reset() {
+	l.found = false
+	l.tail = l.tail[:0]
+}
+
+func (l *literal) write(p []byte) {
+	if l.found || len(l.pat) == 0 {
+		l.found = true
+		return
+	}
+	k := len(l.pat)
+	if len(l.tail) > 0 {
+		head := p
+		if len(head) > k-1 {
+			head = head[:k-1]
+		}
+		l.window = append(append(l.window[:0], l.tail...), head...)
+		if bytes.Contains(l.window, l.pat) {
+			l.found = true
+			return
+		}
+	}
+	if bytes.Contains(p, l.pat) {
+		l.found = true
+		return
+	}
+	// Keep the last k-1 bytes of tail+p for the next boundary.
+	keep := k - 1
+	if len(p) >= keep {
+		l.tail = append(l.tail[:0], p[len(p)-keep:]...)
+		return
+	}
+	l.tail = append(l.tail, p...)
+	if over := len(l.tail) - keep; over > 0 {
+		copy(l.tail, l.tail[over:])
+		l.tail = l.tail[:keep]
+	}
+}
+
+// bodyScan is the outcome of reading a body.
+type bodyScan struct {
+	n      int64
+	sum    string // hex SHA-256
+	copy   []byte // nil unless kept
+	copied bool   // the copy is the whole body
+	err    error
+}
+
+type scanner struct {
+	hash     hash.Hash
+	literals []*literal
+	limit    int64 // 0: none
+	keep     int64 // bytes to copy; 0: none
+}
+
+func (s *scanner) scan(r io.Reader) bodyScan {
+	if s.hash == nil {
+		s.hash = sha256.New()
+	} else {
+		s.hash.Reset()
+	}
+	for _, l := range s.literals {
+		l.reset()
+	}
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
+
+	var out bodyScan
+	var kept bytes.Buffer
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if s.limit > 0 && out.n+int64(n) > s.limit {
+				chunk = chunk[:s.limit-out.n]
+				out.err = fmt.Errorf("%w (%d bytes)", errBodyTooLarge, s.limit)
+			}
+			out.n += int64(len(chunk))
+			s.hash.Write(chunk)
+			for _, l := range s.literals {
+				l.write(chunk)
+			}
+			if s.keep > 0 && int64(kept.Len()) < s.keep {
+				room := s.keep - int64(kept.Len())
+				if int64(len(chunk)) > room {
+					kept.Write(chunk[:room])
+				} else {
+					kept.Write(chunk)
+				}
+			}
+			if out.err != nil {
+				break
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			out.err = err
+			break
+		}
+	}
+	out.sum = hex.EncodeToString(s.hash.Sum(nil))
+	if s.keep > 0 {
+		out.copy = kept.Bytes()
+		out.copied = out.err == nil && int64(len(out.copy)) == out.n
+	}
+	return out
+}
+
+// decodeBody undoes a Content-Encoding the checks cannot read through.
+func decodeBody(body io.Reader, encoding string) (io.Reader, func(), error) {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "", "identity":
+		return body, func() {}, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading gzip body: %w", err)
+		}
+		return zr, func() { _ = zr.Close() }, nil
+	case "deflate":
+		// "deflate" is zlib-wrapped by the RFC, raw DEFLATE by some servers.
+		br := &peekReader{r: body}
+		hdr, _ := br.peek(2)
+		if len(hdr) == 2 && hdr[0]&0x0f == 8 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading deflate body: %w", err)
+			}
+			return zr, func() { _ = zr.Close() }, nil
+		}
+		fr := flate.NewReader(br)
+		return fr, func() { _ = fr.Close() }, nil
+	default:
+		return nil, nil, fmt.Errorf("unsupported Content-Encoding %q", encoding)
+	}
+}
+
+// peekReader lets decodeBody look at the first bytes without losing them.
+type peekReader struct {
+	r    io.Reader
+	head []byte
+}
+
+func (p *peekReader) peek(n int) ([]byte, error) {
+	buf := make([]byte, n)
+	m, err := io.ReadFull(p.r, buf)
+	p.head = buf[:m]
+	return p.head, err
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}

@@ -1,0 +1,189 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+const shopPage = `<!DOCTYPE html><html><head><title>Acme Shop</title></head>
+<body><h1>Acme Shop</h1><p>Fresh coffee</p><footer>&copy; 2026 Acme Shop</footer></body></html>`
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func checkName(name, typ string) string {
+	return "probe_check_success{check=" + name + ",type=" + typ + "}"
+}
+
+// Every check kind of the contract, passing and failing, each its own
+// probe_check_success series.
+func TestEveryCheckKind(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status": "ok", "version": 2, "checks": [{"name": "db", "ok": true}], "count": 3.0}`))
+		case "/slow":
+			time.Sleep(300 * time.Millisecond)
+			_, _ = w.Write([]byte(shopPage))
+		default:
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+			_, _ = w.Write([]byte(shopPage))
+		}
+	}))
+	defer srv.Close()
+
+	h := newHarness(t, mustConfig(t, `
+modules:
+  page:
+    checks:
+      - {name: brand, keyword: "Acme Shop"}
+      - {name: missing, keyword: "Espresso"}
+      - {name: no-trace, forbid_keyword: "Traceback"}
+      - {name: trace-present, forbid_keyword: "Fresh coffee"}
+      - {name: footer, regex: "&copy;\\s*20\\d\\d"}
+      - {name: footer-wrong, regex: "&copy;\\s*19\\d\\d"}
+      - {name: no-error, forbid_regex: "Server Error \\(500\\)"}
+      - {name: error, forbid_regex: "<h1>Acme"}
+      - {name: pinned, sha256: "`+sum(shopPage)+`"}
+      - {name: pinned-old, sha256: "`+sum("old page")+`"}
+      - {name: fast, max_latency: 2s}
+      - {name: hsts, header: {name: Strict-Transport-Security, regex: "max-age=\\d+"}}
+      - {name: hsts-long, header: {name: Strict-Transport-Security, regex: "max-age=\\d{9}"}}
+      - {name: csp, header: {name: Content-Security-Policy}}
+      - {name: cert, min_cert_validity: 14d}
+  api:
+    checks:
+      - {name: healthy, json: {path: status, equals: ok}}
+      - {name: unhealthy, json: {path: status, equals: degraded}}
+      - {name: version, json: {path: version, equals: "2"}}
+      - {name: count, json: {path: count, equals: "3"}}
+      - {name: db, json: {path: checks.0.ok, equals: "true"}}
+      - {name: db-name, json: {path: checks.0.name, matches: "^d"}}
+      - {name: no-such, json: {path: checks.1.ok}}
+      - {name: present, json: {path: checks}}
+  slow:
+    checks:
+      - {name: fast, max_latency: 100ms}
+`))
+	s := h.probeURL(t, srv.URL+"/", "page")
+	s.want(t, map[string]float64{
+		checkName("brand", "keyword"):                1,
+		checkName("missing", "keyword"):              0,
+		checkName("no-trace", "forbid_keyword"):      1,
+		checkName("trace-present", "forbid_keyword"): 0,
+		checkName("footer", "regex"):                 1,
+		checkName("footer-wrong", "regex"):           0,
+		checkName("no-error", "forbid_regex"):        1,
+		checkName("error", "forbid_regex"):           0,
+		checkName("pinned", "sha256"):                1,
+		checkName("pinned-old", "sha256"):            0,
+		checkName("fast", "max_latency"):             1,
+		checkName("hsts", "header"):                  1,
+		checkName("hsts-long", "header"):             0,
+		checkName("csp", "header"):                   0,
+		checkName("cert", "min_cert_validity"):       0, // plain HTTP has no certificate
+		"probe_failed_due_to_regex":                  1,
+		"probe_success":                              0,
+	})
+
+	s = h.probeURL(t, srv.URL+"/api", "api")
+	s.want(t, map[string]float64{
+		checkName("healthy", "json"):   1,
+		checkName("unhealthy", "json"): 0,
+		checkName("version", "json"):   1,
+		checkName("count", "json"):     1,
+		checkName("db", "json"):        1,
+		checkName("db-name", "json"):   1,
+		checkName("no-such", "json"):   0,
+		checkName("present", "json"):   1,
+		"probe_failed_due_to_regex":    0, // json checks are not keyword or regex checks
+	})
+
+	s = h.probeURL(t, srv.URL+"/slow", "slow")
+	s.want(t, map[string]float64{checkName("fast", "max_latency"): 0, "probe_success": 0})
+}
+
+func TestAllChecksPassingMeansSuccess(t *testing.T) {
+	srv := staticServer(t, 200, "text/html", shopPage)
+	h := newHarness(t, mustConfig(t, `
+modules:
+  page:
+    checks:
+      - {keyword: "Acme Shop"}
+      - {forbid_keyword: "Traceback"}
+      - {regex: "Fresh\\s+coffee"}
+      - {sha256: "`+sum(shopPage)+`"}
+`))
+	s := h.probeURL(t, srv.URL, "page")
+	s.want(t, map[string]float64{
+		"probe_success":                           1,
+		"probe_failed_due_to_regex":               0,
+		checkName("keyword:Acme Shop", "keyword"): 1,
+	})
+	// The content hash is the first 48 bits of the body's SHA-256.
+	want := hashValue(sum(shopPage))
+	s.want(t, map[string]float64{"probe_http_content_hash": want})
+	if want == 0 || want >= 1<<48 {
+		t.Errorf("hash value %v out of range", want)
+	}
+}
+
+// A changed page changes probe_http_content_hash; the same page keeps it.
+func TestContentHashTracksDrift(t *testing.T) {
+	page := "version one"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(page))
+	}))
+	defer srv.Close()
+	h := newHarness(t, mustConfig(t, "modules: {}\n"))
+	first := h.probeURL(t, srv.URL, "").series["probe_http_content_hash"]
+	again := h.probeURL(t, srv.URL, "").series["probe_http_content_hash"]
+	page = "version two"
+	changed := h.probeURL(t, srv.URL, "").series["probe_http_content_hash"]
+	if first != again || first == changed {
+		t.Errorf("hash: first %v, same page %v, changed page %v", first, again, changed)
+	}
+}
+
+func TestCheckReasonsInDebugOutput(t *testing.T) {
+	srv := staticServer(t, 200, "text/html", shopPage)
+	h := newHarness(t, mustConfig(t, `
+modules:
+  page:
+    checks:
+      - {name: espresso, keyword: "Espresso"}
+      - {name: coffee, forbid_regex: "Fresh\\s+\\w+"}
+`))
+	s := h.probe(t, url.Values{"target": {srv.URL}, "module": {"page"}, "debug": {"1"}}, nil)
+	for _, want := range []string{
+		`FAIL  espresso (keyword): body does not contain "Espresso"`,
+		`FAIL  coffee (forbid_regex): body matches forbidden regex "Fresh\\s+\\w+" at byte`,
+		`"Fresh coffee"`,
+	} {
+		if !strings.Contains(s.body, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, s.body)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"go.yaml.in/yaml/v3"
+)
+
+// DebugOutput is the plain-text account of a probe that &debug=true and
+// /logs?id= answer: what was asked, what came back, every check and why it
+// failed, the log, the metrics and the module (secrets redacted).
+func DebugOutput(r *Result, module any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Probe %d of %s with module %s at %s\n", r.ID, r.Target, r.Module, r.Start.UTC().Format(time.RFC3339))
+	if r.Success {
+		fmt.Fprintf(&b, "Result: SUCCESS in %.3fs\n", r.Duration.Seconds())
+	} else {
+		fmt.Fprintf(&b, "Result: FAILED in %.3fs: %s\n", r.Duration.Seconds(), r.Failure)
+	}
+
+	if r.Response {
+		fmt.Fprintf(&b, "\nAnswer: HTTP %d, %d bytes of body, %d redirects, SHA-256 %s\n", r.StatusCode, r.BodyLength, r.Redirects, r.ContentHash)
+		fmt.Fprintf(&b, "Phases:")
+		for i, name := range phaseNames {
+			fmt.Fprintf(&b, " %s=%.4fs", name, r.Phases[i])
+		}
+		b.WriteByte('\n')
+		if t := r.TLS; t != nil {
+			fmt.Fprintf(&b, "TLS: %s, certificate %q issued by %q, expires %s (in %s)\n",
+				t.Version, t.Subject, t.Issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
+		}
+	}
+
+	if len(r.Checks) > 0 {
+		b.WriteString("\nChecks:\n")
+		for _, c := range r.Checks {
+			fmt.Fprintf(&b, "  %s  %s (%s): %s\n", passWord(c.OK), c.Name, c.Type, c.Reason)
+		}
+	}
+	if r.DetectDebug || r.DetectHost {
+		b.WriteString("\nDjango:\n")
+		if r.DetectDebug {
+			fmt.Fprintf(&b, "  DEBUG page exposed: %s\n", yesNo(r.DebugPage))
+		}
+		if r.DetectHost {
+			fmt.Fprintf(&b, "  Host refused by ALLOWED_HOSTS: %s\n", yesNo(r.DisallowedHost))
+		}
+	}
+	if r.HealthFormat != "" {
+		fmt.Fprintf(&b, "\nHealth-check backends (%s):\n", r.HealthFormat)
+		for _, hb := range r.HealthChecks {
+			state := "UP  "
+			if !hb.Up {
+				state = "DOWN"
+			}
+			fmt.Fprintf(&b, "  %s  %s: %s\n", state, hb.Name, hb.Message)
+		}
+	}
+
+	b.WriteString("\nLogs for the probe:\n")
+	for _, rec := range r.Log {
+		fmt.Fprintf(&b, "  +%.4fs %-5s %s", rec.Time.Sub(r.Start).Seconds(), strings.ToLower(rec.Level.String()), rec.Message)
+		rec.Attrs(func(a slog.Attr) bool {
+			fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
+			return true
+		})
+		b.WriteByte('\n')
+	}
+
+	b.WriteString("\nMetrics that would have been returned:\n")
+	b.WriteString(metricsText(r))
+
+	if module != nil {
+		if y, err := yaml.Marshal(module); err == nil {
+			b.WriteString("\nModule configuration:\n")
+			b.Write(y)
+		}
+	}
+	return b.String()
+}
+
+func metricsText(r *Result) string {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(r); err != nil {
+		return err.Error() + "\n"
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err.Error() + "\n"
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err.Error() + "\n"
+		}
+	}
+	return buf.String()
+}
+
+func passWord(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

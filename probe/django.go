@@ -1,0 +1,86 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+// Markers of Django's own pages, taken from the templates of Django 3.2,
+// 4.2, 5.2 and 6.0 (django/views/templates/ and views/defaults.py). The
+// technical pages are never translated; the apostrophe of "You’re" is
+// U+2019 in some versions, so no marker includes it.
+const (
+	// Footer of technical_500.html and technical_404.html (HTML).
+	markerDebugHTML = "because you have <code>DEBUG = True</code>"
+	// Footer of technical_500.txt, sent when the client does not accept HTML.
+	markerDebugText = "because you have DEBUG = True in your"
+	// Summary table of the 500 page, HTML and text.
+	markerVersion = "Django Version:"
+	// The 404 page, when no URL pattern matched.
+	markerURLConf = "Django tried these URL patterns"
+	// default_urlconf.html: a fresh project serving with DEBUG on. The
+	// sentence around it is translated; the link text is not.
+	markerDefaultURLConf = `#debug" target="_blank" rel="noopener">DEBUG=True</a>`
+	// The DEBUG-on DisallowedHost page (a technical 500 with status 400).
+	markerInvalidHost = "Invalid HTTP_HOST header"
+	// The DEBUG-off answer to a SuspiciousOperation, DisallowedHost above all.
+	markerBadRequest = "<h1>Bad Request (400)</h1>"
+)
+
+// djangoMarkers is the order of the markers in a detector's literal set.
+var djangoMarkers = []string{
+	markerDebugHTML, markerDebugText, markerVersion, markerURLConf,
+	markerDefaultURLConf, markerInvalidHost, markerBadRequest,
+}
+
+const (
+	mDebugHTML = iota
+	mDebugText
+	mVersion
+	mURLConf
+	mDefaultURLConf
+	mInvalidHost
+	mBadRequest
+)
+
+// djangoVerdict reads the markers a body contained.
+type djangoVerdict struct {
+	debug, disallowedHost bool
+	why                   string
+}
+
+func detectDjango(found []bool, status int) djangoVerdict {
+	var v djangoVerdict
+	switch {
+	case found[mDebugHTML] && found[mVersion]:
+		v.debug, v.why = true, "Django technical error page (DEBUG = True, Django Version shown)"
+	case found[mDebugHTML] && found[mURLConf]:
+		v.debug, v.why = true, "Django technical 404 page listing the URL patterns (DEBUG = True)"
+	case found[mDebugHTML] && status == 404:
+		v.debug, v.why = true, "Django technical 404 page (DEBUG = True)"
+	case found[mDebugText] && found[mVersion]:
+		v.debug, v.why = true, "Django plain-text technical error page (DEBUG = True)"
+	case found[mDefaultURLConf]:
+		v.debug, v.why = true, `Django "The install worked successfully" page (DEBUG = True, no URLs configured)`
+	}
+	if status == 400 && (found[mInvalidHost] || found[mBadRequest]) {
+		v.disallowedHost = true
+		if v.why != "" {
+			v.why += "; "
+		}
+		if found[mInvalidHost] {
+			v.why += "Django rejected the Host header: Invalid HTTP_HOST header (ALLOWED_HOSTS)"
+		} else {
+			v.why += "Django answered 400 Bad Request, its answer to a Host header outside ALLOWED_HOSTS"
+		}
+	}
+	return v
+}

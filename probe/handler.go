@@ -1,0 +1,178 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/django-health/django_health_exporter/config"
+)
+
+// Reasons a /probe request is refused, the reason label of
+// django_health_exporter_probe_refused_total.
+const (
+	RefusedInvalidTarget = "invalid_target"
+	RefusedUnknownModule = "unknown_module"
+	RefusedNotAllowed    = "not_allowed"
+	RefusedBadTimeout    = "invalid_timeout"
+)
+
+// Observer counts probes; the exporter's own metrics implement it.
+type Observer interface {
+	ProbeDone(module string, success bool)
+	ProbeRefused(reason string)
+}
+
+// Handler serves /probe?target=T&module=M.
+type Handler struct {
+	// Prober returns the prober of the configuration in force.
+	Prober func() *Prober
+	// TimeoutOffset is taken off Prometheus's scrape timeout.
+	TimeoutOffset time.Duration
+	History       *History
+	Observer      Observer
+	Logger        *slog.Logger
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := h.Prober()
+	cfg := p.Config()
+	q := r.URL.Query()
+
+	target := q.Get("target")
+	if target == "" {
+		h.refuse(w, http.StatusBadRequest, RefusedInvalidTarget, "target parameter is missing")
+		return
+	}
+	moduleName := q.Get("module")
+	var u *url.URL
+	var policy *config.AllowList
+	if t, ok := cfg.Target(target); ok {
+		// A configured target is trusted: the config file named it.
+		u = t.ParsedURL()
+		if moduleName == "" {
+			moduleName = t.ModuleName()
+		}
+	} else {
+		var err error
+		if u, err = ParseTarget(target); err != nil {
+			h.refuse(w, http.StatusBadRequest, RefusedInvalidTarget, err.Error())
+			return
+		}
+		policy = cfg.AllowList()
+	}
+	if moduleName == "" {
+		moduleName = config.DefaultModuleName
+	}
+	m, ok := cfg.Module(moduleName)
+	if !ok || !p.HasModule(moduleName) {
+		h.refuse(w, http.StatusBadRequest, RefusedUnknownModule, fmt.Sprintf("unknown module %q", moduleName))
+		return
+	}
+	timeout, err := probeTimeout(r, time.Duration(m.Timeout), h.TimeoutOffset)
+	if err != nil {
+		h.refuse(w, http.StatusBadRequest, RefusedBadTimeout, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	if err := CheckTarget(ctx, policy, u); err != nil {
+		h.refuse(w, http.StatusForbidden, RefusedNotAllowed, err.Error())
+		return
+	}
+
+	res := p.Probe(ctx, Request{Target: target, URL: u, Module: moduleName, Policy: policy}, h.Logger)
+	if h.History != nil {
+		h.History.Add(res)
+	}
+	if h.Observer != nil {
+		h.Observer.ProbeDone(moduleName, res.Success)
+	}
+
+	if debug, _ := strconv.ParseBool(q.Get("debug")); debug {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(DebugOutput(res, m)))
+		return
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(res)
+	promhttp.HandlerFor(registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+func (h *Handler) refuse(w http.ResponseWriter, code int, reason, msg string) {
+	if h.Observer != nil {
+		h.Observer.ProbeRefused(reason)
+	}
+	if h.Logger != nil {
+		h.Logger.Debug("Probe refused", "reason", reason, "detail", msg)
+	}
+	http.Error(w, msg, code)
+}
+
+// ParseTarget reads ?target=: a URL, or a host[:port] taken as http://,
+// as blackbox_exporter does.
+func ParseTarget(target string) (*url.URL, error) {
+	if !strings.Contains(target, "://") {
+		target = "http://" + target
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("invalid target: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("invalid target %q: only http and https are probed", target)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("invalid target %q: no host", target)
+	}
+	if u.User != nil {
+		return nil, errors.New("invalid target: credentials in the URL are not accepted; use the module's basic_auth")
+	}
+	return u, nil
+}
+
+// probeTimeout is Prometheus's scrape timeout (from its header) minus the
+// offset, capped by the module's timeout.
+func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Duration, error) {
+	timeout := moduleTimeout
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 {
+			return 0, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q", v)
+		}
+		scrape := time.Duration(secs * float64(time.Second))
+		if scrape-offset > 0 {
+			scrape -= offset
+		}
+		if timeout <= 0 || scrape < timeout {
+			timeout = scrape
+		}
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	return timeout, nil
+}

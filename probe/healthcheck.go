@@ -1,0 +1,334 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/django-health/django_health_exporter/config"
+)
+
+// Formats a health-check answer was read as (Result.HealthFormat).
+const (
+	formatDHCJSON        = "django-health-check JSON"
+	formatDHCOpenMetrics = "django-health-check OpenMetrics"
+	formatWatchman       = "django-watchman JSON"
+)
+
+// errNotHealthCheck says the answer is not in the format the module asked for.
+var errNotHealthCheck = errors.New("the answer is not a health-check report")
+
+// healthAccept is the Accept header sent when a module reads health checks
+// and sets none itself: django-health-check answers JSON to it (3.x sorts
+// by q and takes the first type it knows), while Django's own error pages
+// still render as HTML, since they only ask whether HTML is accepted.
+const healthAccept = "application/json, text/html;q=0.9, */*;q=0.8"
+
+// mayBeHealthAnswer decides from the Content-Type, before the body is read,
+// whether to keep a copy of it for the parser.
+func mayBeHealthAnswer(contentType string) bool {
+	ct := strings.ToLower(contentType)
+	return strings.Contains(ct, "json") || strings.Contains(ct, "openmetrics") || strings.HasPrefix(ct, "text/plain")
+}
+
+// parseHealthCheck reads django-health-check (3.x and 4.x JSON, 4.x
+// OpenMetrics) and django-watchman answers. In auto mode an answer in no
+// known format gives format "" and no error.
+func parseHealthCheck(mode, contentType string, body []byte, jsonBody func() (any, error)) (string, []Backend, error) {
+	trimmed := bytes.TrimSpace(body)
+	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
+	isMetrics := bytes.Contains(body, []byte("django_health_check_"))
+
+	switch {
+	case isJSON && mode != config.HealthCheckNone:
+		v, err := jsonBody()
+		if err != nil {
+			if mode == config.HealthCheckAuto {
+				return "", nil, nil
+			}
+			return "", nil, fmt.Errorf("%w: invalid JSON: %v", errNotHealthCheck, err)
+		}
+		obj, _ := v.(map[string]any)
+		if mode != config.HealthCheckWatchman {
+			if b, ok := readDHCJSON(obj, mode == config.HealthCheckDHC); ok {
+				return formatDHCJSON, b, nil
+			}
+		}
+		if mode != config.HealthCheckDHC {
+			if b, ok := readWatchman(obj); ok {
+				return formatWatchman, b, nil
+			}
+		}
+	case isMetrics && mode != config.HealthCheckWatchman && mode != config.HealthCheckNone:
+		if b, ok := readDHCOpenMetrics(body); ok {
+			return formatDHCOpenMetrics, b, nil
+		}
+	}
+	if mode == config.HealthCheckAuto || mode == config.HealthCheckNone {
+		return "", nil, nil
+	}
+	ct := contentType
+	if ct == "" {
+		ct = "no Content-Type"
+	}
+	return "", nil, fmt.Errorf("%w in %s format (%s, %d bytes)", errNotHealthCheck, mode, ct, len(body))
+}
+
+// django-health-check 3.x identifiers (DatabaseBackend, "Cache backend:
+// default", DiskUsage, CeleryPingHealthCheck) and 4.x reprs
+// ("Cache(alias='default')").
+var dhcKeyRE = regexp.MustCompile(`(?:Backend|HealthCheck|Check|Usage)$|^Cache backend: |^[A-Za-z_][\w.]*\(.*\)$`)
+
+// Error types of django-health-check 3.x (exceptions.py) and 4.x, and the
+// status of its minimal 4.x view.
+var dhcErrorWords = map[string]bool{
+	"unavailable": true, "warning": true, "unexpected result": true, "unknown error": true,
+	"error": true, "unhealthy": true,
+}
+
+// readDHCJSON reads {"identifier": "status"}. 3.x says "working", 4.x says
+// "OK"; failures are "<type>: <message>" and may be translated, so a value
+// is "up" when it is working/OK or, translated, has no ": " message part.
+// Unless the module asked for this format, every entry must look like a
+// health-check entry (a known identifier or a status value), so that an
+// API answering {"name": "shop", "status": "ok"} is not taken for one.
+func readDHCJSON(obj map[string]any, explicit bool) ([]Backend, bool) {
+	if len(obj) == 0 {
+		return nil, false
+	}
+	backends := make([]Backend, 0, len(obj))
+	for name, raw := range obj {
+		s, ok := raw.(string)
+		if !ok {
+			return nil, false
+		}
+		kind, _, hasMsg := strings.Cut(s, ": ")
+		isError := dhcErrorWords[strings.ToLower(strings.TrimSpace(kind))]
+		up := strings.EqualFold(s, "working") || strings.EqualFold(s, "ok")
+		if !explicit && !up && !isError && !dhcKeyRE.MatchString(name) {
+			return nil, false
+		}
+		if !up {
+			up = !hasMsg && !isError
+		}
+		backends = append(backends, Backend{Name: name, Up: up, Message: s})
+	}
+	sortBackends(backends)
+	return backends, true
+}
+
+// readWatchman reads {"databases": [{"default": {"ok": true}}], "storage": {"ok": true}}.
+func readWatchman(obj map[string]any) ([]Backend, bool) {
+	var backends []Backend
+	for kind, raw := range obj {
+		switch v := raw.(type) {
+		case map[string]any:
+			b, ok := watchmanEntry(kind, v)
+			if !ok {
+				return nil, false
+			}
+			backends = append(backends, b)
+		case []any:
+			for _, item := range v {
+				named, ok := item.(map[string]any)
+				if !ok {
+					return nil, false
+				}
+				for name, inner := range named {
+					m, ok := inner.(map[string]any)
+					if !ok {
+						return nil, false
+					}
+					b, ok := watchmanEntry(kind+"/"+name, m)
+					if !ok {
+						return nil, false
+					}
+					backends = append(backends, b)
+				}
+			}
+		default:
+			return nil, false
+		}
+	}
+	if len(backends) == 0 {
+		return nil, false
+	}
+	sortBackends(backends)
+	return backends, true
+}
+
+func watchmanEntry(name string, m map[string]any) (Backend, bool) {
+	ok, isBool := m["ok"].(bool)
+	if !isBool {
+		return Backend{}, false
+	}
+	msg := "ok"
+	if !ok {
+		msg, _ = m["error"].(string)
+		if msg == "" {
+			msg = "not ok"
+		}
+	}
+	return Backend{Name: name, Up: ok, Message: msg}, true
+}
+
+// readDHCOpenMetrics reads django_health_check_status lines. Releases label
+// the series either check="Cache(alias='default')" or check="Cache",
+// alias="default"; both become the 4.x JSON key, Cache(alias='default'), so
+// a backend keeps its series whichever format is probed.
+func readDHCOpenMetrics(body []byte) ([]Backend, bool) {
+	var backends []Backend
+	overall := -1.0
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, labels, value, err := parseSampleLine(line)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "django_health_check_status":
+			backends = append(backends, Backend{Name: openMetricsCheckName(labels), Up: value == 1, Message: statusWord(value == 1)})
+		case "django_health_check_overall_status":
+			overall = value
+		}
+	}
+	if len(backends) == 0 && overall >= 0 {
+		// The minimal view lists no backends, only the overall status.
+		backends = append(backends, Backend{Name: "overall", Up: overall == 1, Message: statusWord(overall == 1)})
+	}
+	if len(backends) == 0 {
+		return nil, false
+	}
+	sortBackends(backends)
+	return backends, true
+}
+
+func statusWord(up bool) string {
+	if up {
+		return "working"
+	}
+	return "failing"
+}
+
+func openMetricsCheckName(labels [][2]string) string {
+	check := ""
+	var extra []string
+	for _, l := range labels {
+		if l[0] == "check" {
+			check = l[1]
+			continue
+		}
+		extra = append(extra, l[0]+"='"+l[1]+"'")
+	}
+	if len(extra) == 0 {
+		return check
+	}
+	sort.Strings(extra)
+	return check + "(" + strings.Join(extra, ", ") + ")"
+}
+
+// parseSampleLine reads `name{a="b",c="d"} 1` (the value's timestamp, if
+// any, is ignored).
+func parseSampleLine(line string) (string, [][2]string, float64, error) {
+	i := strings.IndexAny(line, "{ ")
+	if i <= 0 {
+		return "", nil, 0, errors.New("no value")
+	}
+	name, rest := line[:i], line[i:]
+	var labels [][2]string
+	if rest[0] == '{' {
+		rest = rest[1:]
+		for {
+			rest = strings.TrimLeft(rest, " ,")
+			if strings.HasPrefix(rest, "}") {
+				rest = rest[1:]
+				break
+			}
+			eq := strings.IndexByte(rest, '=')
+			if eq <= 0 || eq+1 >= len(rest) || rest[eq+1] != '"' {
+				return "", nil, 0, errors.New("bad label")
+			}
+			key := strings.TrimSpace(rest[:eq])
+			val, n, err := readQuoted(rest[eq+1:])
+			if err != nil {
+				return "", nil, 0, err
+			}
+			labels = append(labels, [2]string{key, val})
+			rest = rest[eq+1+n:]
+		}
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return "", nil, 0, errors.New("no value")
+	}
+	v, err := strconv.ParseFloat(fields[0], 64)
+	return name, labels, v, err
+}
+
+// readQuoted reads an escaped label value starting at a double quote and
+// returns it with the number of bytes it took.
+func readQuoted(s string) (string, int, error) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 >= len(s) {
+				return "", 0, errors.New("bad escape")
+			}
+			i++
+			switch s[i] {
+			case 'n':
+				b.WriteByte('\n')
+			default:
+				b.WriteByte(s[i])
+			}
+		case '"':
+			return b.String(), i + 1, nil
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", 0, errors.New("unterminated label value")
+}
+
+func sortBackends(b []Backend) {
+	sort.Slice(b, func(i, j int) bool { return b[i].Name < b[j].Name })
+}
+
+// decodeJSON decodes a body keeping numbers exact.
+func decodeJSON(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
+}

@@ -1,0 +1,164 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testPKI is a CA and a server certificate for 127.0.0.1 with chosen expiry dates.
+type testPKI struct {
+	caFile     string
+	caNotAfter time.Time
+	leaf       tls.Certificate
+	leafExpiry time.Time
+}
+
+func newTestPKI(t testing.TB, caLife, leafLife time.Duration) *testPKI {
+	t.Helper()
+	now := time.Now().Truncate(time.Second)
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "django_health_exporter test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caLife),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "shop.test"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(leafLife),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost", "shop.test"},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &testPKI{
+		caFile:     caFile,
+		caNotAfter: ca.NotAfter,
+		leaf:       tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey},
+		leafExpiry: leafTmpl.NotAfter,
+	}
+}
+
+func (p *testPKI) server(t testing.TB, maxVersion uint16, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(body))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.leaf}, MaxVersion: maxVersion}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestTLSMetricsAndCertValidity(t *testing.T) {
+	// The leaf expires in 10 days, the CA in a year.
+	pki := newTestPKI(t, 365*24*time.Hour, 10*24*time.Hour)
+	srv := pki.server(t, tls.VersionTLS13, shopPage)
+	h := newHarness(t, mustConfig(t, `
+modules:
+  tls:
+    http:
+      tls_config: {ca_file: `+pki.caFile+`}
+    checks:
+      - {name: week, min_cert_validity: 7d}
+      - {name: fortnight, min_cert_validity: 14d}
+  untrusted: {}
+`))
+	s := h.probeURL(t, srv.URL, "tls")
+	s.want(t, map[string]float64{
+		"probe_success":                                 0, // the fortnight check fails
+		"probe_http_ssl":                                1,
+		"probe_ssl_earliest_cert_expiry":                float64(pki.leafExpiry.Unix()),
+		"probe_ssl_last_chain_expiry_timestamp_seconds": float64(pki.leafExpiry.Unix()),
+		"probe_tls_version_info{version=TLS 1.3}":       1,
+		checkName("week", "min_cert_validity"):          1,
+		checkName("fortnight", "min_cert_validity"):     0,
+	})
+	if s.series["probe_http_duration_seconds{phase=tls}"] <= 0 {
+		t.Errorf("tls phase not measured: %v", s.series["probe_http_duration_seconds{phase=tls}"])
+	}
+
+	// Without the CA, verification fails: no answer, probe fails.
+	s = h.probeURL(t, srv.URL, "untrusted")
+	s.want(t, map[string]float64{"probe_success": 0, "probe_http_status_code": 0})
+}
+
+func TestTLSVersionLabel(t *testing.T) {
+	pki := newTestPKI(t, 365*24*time.Hour, 90*24*time.Hour)
+	srv := pki.server(t, tls.VersionTLS12, "ok")
+	h := newHarness(t, mustConfig(t, "modules:\n  tls:\n    http:\n      tls_config: {ca_file: "+pki.caFile+"}\n"))
+	s := h.probeURL(t, srv.URL, "tls")
+	s.want(t, map[string]float64{"probe_success": 1, "probe_tls_version_info{version=TLS 1.2}": 1})
+}
+
+// The earliest expiry is the first certificate to run out, the CA here.
+func TestEarliestExpiryIsTheChainsFirst(t *testing.T) {
+	pki := newTestPKI(t, 5*24*time.Hour, 90*24*time.Hour)
+	srv := pki.server(t, 0, "ok")
+	h := newHarness(t, mustConfig(t, "modules:\n  tls:\n    http:\n      tls_config: {ca_file: "+pki.caFile+"}\n"))
+	s := h.probeURL(t, srv.URL, "tls")
+	s.want(t, map[string]float64{
+		"probe_ssl_earliest_cert_expiry":                float64(pki.caNotAfter.Unix()),
+		"probe_ssl_last_chain_expiry_timestamp_seconds": float64(pki.caNotAfter.Unix()),
+	})
+}
+
+func TestTLSInfoNil(t *testing.T) {
+	if tlsInfo(nil) != nil {
+		t.Error("no connection state, no TLS info")
+	}
+	if tlsVersionName(0x0999) != "unknown" {
+		t.Error("unknown versions are labelled unknown")
+	}
+}
