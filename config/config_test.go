@@ -14,6 +14,7 @@
 package config
 
 import (
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -128,8 +129,8 @@ func TestDefaultConfig(t *testing.T) {
 	}
 }
 
-func TestBuiltinDjangoModuleAddedWhenMissing(t *testing.T) {
-	c, err := Load([]byte("modules:\n  api:\n    timeout: 3s\n"))
+func TestBuiltinModulesAddedWhenMissing(t *testing.T) {
+	c, err := Load([]byte("modules:\n  api:\n    timeout: 3s\n  watchman:\n    timeout: 2s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +138,19 @@ func TestBuiltinDjangoModuleAddedWhenMissing(t *testing.T) {
 	if !ok || time.Duration(m.Timeout) != 10*time.Second || !m.Django.DetectDebug {
 		t.Errorf("built-in django module = %+v, %v", m, ok)
 	}
+	if m, ok := c.Module("django_health_check"); !ok || m.Django.HealthCheck != HealthCheckDHC {
+		t.Errorf("built-in django_health_check module = %+v, %v", m, ok)
+	}
+	// A module of the file replaces the built-in one of the same name.
+	if m := c.Modules["watchman"]; time.Duration(m.Timeout) != 2*time.Second || m.Django.HealthCheck != HealthCheckAuto {
+		t.Errorf("the file's watchman module = %+v", m)
+	}
 	// A module written with no keys gets every default.
 	c, err = Load([]byte("modules:\n  bare:\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := c.Modules["bare"]; time.Duration(m.Timeout) != 10*time.Second || m.HTTP.Method != "GET" {
+	if m := c.Modules["bare"]; time.Duration(m.Timeout) != 10*time.Second || m.HTTP.Method != http.MethodGet {
 		t.Errorf("bare module = %+v", m)
 	}
 }
@@ -216,7 +224,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"zero timeout", "modules:\n  x:\n    timeout: 0s\n", []string{"line 3: modules.x.timeout: must be greater than 0"}},
 		{"target no url", "targets:\n  - {name: a}\n", []string{"line 2: targets[0].url: a target needs a url"}},
 		{"target ftp", "targets:\n  - {name: a, url: 'ftp://x/'}\n", []string{`line 2: targets[0].url: URL "ftp://x/" must start with http:// or https://`}},
-		{"target module", "targets:\n  - {name: a, url: 'http://x/', module: nope}\n", []string{`line 2: targets[0].module: unknown module "nope"`}},
+		{"target module", "targets:\n  - {name: a, url: 'http://x/', module: nope}\n", []string{`line 2: targets[0].module: unknown module "nope" (known: django, django_admin, django_health_check, watchman)`}},
 		{"target dup", "targets:\n  - {name: a, url: 'http://x/'}\n  - {name: a, url: 'http://y/'}\n", []string{`line 3: targets[1].name: target name "a" is used twice`}},
 		{"target label", "targets:\n  - name: a\n    url: 'http://x/'\n    labels: {'bad-label': x}\n", []string{`line 4: targets[0].labels.bad-label: invalid label name "bad-label"`}},
 		{"allow cidr", "allow_targets: ['10.0.0.0/33']\n", []string{`line 1: allow_targets[0]: invalid network "10.0.0.0/33"`}},
@@ -270,6 +278,29 @@ func TestLoadFileNamesTheFile(t *testing.T) {
 	_, err := LoadFile(p)
 	if err == nil || !strings.HasPrefix(err.Error(), p+": line 1: nope") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// Relative paths are relative to the config file, as in Prometheus.
+func TestRelativePathsFollowTheFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("tok"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.yml")
+	yml := "modules:\n  m:\n    http:\n      tls_config: {ca_file: certs/ca.pem}\nheartbeats:\n  - {name: a, token_file: token}\n"
+	if err := os.WriteFile(p, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Modules["m"].HTTP.HTTPClientConfig.TLSConfig.CAFile; got != filepath.Join(dir, "certs/ca.pem") {
+		t.Errorf("ca_file = %s", got)
+	}
+	if hb, _ := c.HeartbeatByName("a"); hb.BearerToken() != "tok" {
+		t.Errorf("token from a relative token_file = %q", hb.BearerToken())
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,7 +50,9 @@ func LoadFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Load(data)
+	// Relative paths in the file (ca_file, token_file, ...) are relative
+	// to the file's directory, as in Prometheus.
+	c, err := load(data, LoadDefault().Modules, filepath.Dir(path))
 	var ce *Error
 	if errors.As(err, &ce) {
 		ce.File = path
@@ -59,7 +62,7 @@ func LoadFile(path string) (*Config, error) {
 
 // LoadDefault returns the embedded default configuration.
 func LoadDefault() *Config {
-	c, err := Load(defaultYAML)
+	c, err := load(defaultYAML, nil, "")
 	if err != nil {
 		panic("embedded default config is invalid: " + err.Error())
 	}
@@ -69,6 +72,12 @@ func LoadDefault() *Config {
 // Load parses and validates a configuration. Unknown keys, wrong types and
 // invalid values are errors naming the line and the key.
 func Load(data []byte) (*Config, error) {
+	return load(data, LoadDefault().Modules, "")
+}
+
+// load reads a configuration; builtins are the modules it gets unless it
+// defines modules of the same names.
+func load(data []byte, builtins map[string]*Module, dir string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, &Error{Problems: []string{strings.TrimPrefix(err.Error(), "yaml: ")}}
@@ -80,7 +89,7 @@ func Load(data []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &Error{Problems: decodeProblems(&root, err)}
 	}
-	v := &validator{root: &root}
+	v := &validator{root: &root, builtins: builtins, dir: dir}
 	c.validate(v)
 	if len(v.problems) > 0 {
 		return nil, &Error{Problems: v.problems}
@@ -251,7 +260,7 @@ func lookup(root *yaml.Node, parts ...any) *yaml.Node {
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
-	var at *yaml.Node = n
+	at := n
 	for _, p := range parts {
 		if n == nil {
 			return at
@@ -306,6 +315,8 @@ func formatPath(parts []any) string {
 type validator struct {
 	root     *yaml.Node
 	problems []string
+	builtins map[string]*Module
+	dir      string // of the file, for relative paths
 }
 
 func (v *validator) errorf(path []any, format string, args ...any) {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/units"
+	pconfig "github.com/prometheus/common/config"
 	"github.com/robfig/cron/v3"
 	"golang.org/x/net/http/httpguts"
 )
@@ -55,11 +56,19 @@ func (c *Config) validate(v *validator) {
 			m = &d
 			c.Modules[name] = m
 		}
+		m.HTTP.HTTPClientConfig.SetDirectory(v.dir)
 		m.validate(v, []any{"modules", name})
 	}
+	// The modules of the embedded default (django, django_health_check,
+	// watchman, django_admin) are there unless the file defines its own of
+	// the same name: ?module= may be left out, and common modules need no
+	// configuration.
+	for name, m := range v.builtins {
+		if _, ok := c.Modules[name]; !ok {
+			c.Modules[name] = m
+		}
+	}
 	if _, ok := c.Modules[DefaultModuleName]; !ok {
-		// The built-in django module is always there unless the file
-		// defines its own: ?module= may be left out.
 		d := DefaultModule
 		c.Modules[DefaultModuleName] = &d
 	}
@@ -251,7 +260,7 @@ func (c *Config) validateTargets(v *validator) {
 			v.errorf(at(p, "url"), "URL %q has no host", t.URL)
 		}
 		if _, ok := c.Modules[t.ModuleName()]; !ok {
-			v.errorf(at(p, "module"), "unknown module %q", t.Module)
+			v.errorf(at(p, "module"), "unknown module %q (known: %s)", t.Module, strings.Join(sortedKeys(c.Modules), ", "))
 		}
 		validateLabels(v, at(p, "labels"), t.Labels, nil)
 		c.targetIndex[t.Name] = t
@@ -295,6 +304,7 @@ func readToken(v *validator, path []any, inline, file string) string {
 	case inline != "" && file != "":
 		v.errorf(at(path, "token_file"), "give token or token_file, not both")
 	case file != "":
+		file = pconfig.JoinDir(v.dir, file)
 		b, err := os.ReadFile(file)
 		if err != nil {
 			v.errorf(at(path, "token_file"), "cannot read token file: %v", err)
