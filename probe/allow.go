@@ -61,7 +61,7 @@ func CheckTarget(ctx context.Context, p *config.AllowList, u *url.URL) error {
 	}
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return fmt.Errorf("%w: host %s does not match and cannot be resolved: %v", ErrNotAllowed, host, err)
+		return fmt.Errorf("%w: host %s does not match and cannot be resolved: %w", ErrNotAllowed, host, err)
 	}
 	for _, a := range addrs {
 		if !p.MatchIP(a) {

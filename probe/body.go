@@ -39,6 +39,25 @@ const chunkSize = 32 << 10
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
+// keptPool recycles the copies of bodies kept for regexes, JSON and
+// health checks; copies above maxPooledCopy are left to the GC.
+var keptPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+const maxPooledCopy = 1 << 20
+
+// releaseCopy returns a scan's copy to the pool; the copy must not be used
+// afterwards.
+func releaseCopy(scan *bodyScan) {
+	if scan.pooled == nil {
+		return
+	}
+	if cap(*scan.pooled) <= maxPooledCopy {
+		*scan.pooled = (*scan.pooled)[:0]
+		keptPool.Put(scan.pooled)
+	}
+	scan.pooled, scan.copy = nil, nil
+}
+
 // errBodyTooLarge ends reading at body_size_limit.
 var errBodyTooLarge = errors.New("body is larger than body_size_limit")
 
@@ -46,6 +65,7 @@ var errBodyTooLarge = errors.New("body is larger than body_size_limit")
 type literal struct {
 	pat   []byte
 	found bool
+	off   bool // not searched for in this body
 	// tail holds the last len(pat)-1 bytes seen; window is scratch space
 	// for tail plus the head of the next chunk.
 	tail   []byte
@@ -63,6 +83,9 @@ func (l *literal) reset() {
 }
 
 func (l *literal) write(p []byte) {
+	if l.off {
+		return
+	}
 	if l.found || len(l.pat) == 0 {
 		l.found = true
 		return
@@ -103,6 +126,7 @@ type bodyScan struct {
 	copy   []byte // nil unless kept
 	copied bool   // the copy is the whole body
 	err    error
+	pooled *[]byte // where copy lives, for releaseCopy
 }
 
 type scanner struct {
@@ -110,6 +134,7 @@ type scanner struct {
 	literals []*literal
 	limit    int64 // 0: none
 	keep     int64 // bytes to copy; 0: none
+	sizeHint int64 // Content-Length when known, to size the copy
 }
 
 func (s *scanner) scan(r io.Reader) bodyScan {
@@ -126,7 +151,14 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 	buf := *bp
 
 	var out bodyScan
-	var kept bytes.Buffer
+	var kept []byte
+	if s.keep > 0 {
+		out.pooled = keptPool.Get().(*[]byte)
+		kept = (*out.pooled)[:0]
+		if want := min(s.sizeHint, s.keep); want > int64(cap(kept)) {
+			kept = make([]byte, 0, want)
+		}
+	}
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -140,12 +172,12 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 			for _, l := range s.literals {
 				l.write(chunk)
 			}
-			if s.keep > 0 && int64(kept.Len()) < s.keep {
-				room := s.keep - int64(kept.Len())
+			if s.keep > 0 && int64(len(kept)) < s.keep {
+				room := s.keep - int64(len(kept))
 				if int64(len(chunk)) > room {
-					kept.Write(chunk[:room])
+					kept = append(kept, chunk[:room]...)
 				} else {
-					kept.Write(chunk)
+					kept = append(kept, chunk...)
 				}
 			}
 			if out.err != nil {
@@ -162,7 +194,8 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 	}
 	out.sum = hex.EncodeToString(s.hash.Sum(nil))
 	if s.keep > 0 {
-		out.copy = kept.Bytes()
+		*out.pooled = kept
+		out.copy = kept
 		out.copied = out.err == nil && int64(len(out.copy)) == out.n
 	}
 	return out

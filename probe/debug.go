@@ -14,14 +14,11 @@
 package probe
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,7 +31,10 @@ func DebugOutput(r *Result, module any) string {
 	if r.Success {
 		fmt.Fprintf(&b, "Result: SUCCESS in %.3fs\n", r.Duration.Seconds())
 	} else {
-		fmt.Fprintf(&b, "Result: FAILED in %.3fs: %s\n", r.Duration.Seconds(), r.Failure)
+		fmt.Fprintf(&b, "Result: FAILED in %.3fs:\n", r.Duration.Seconds())
+		for _, f := range r.Failures {
+			fmt.Fprintf(&b, "  - %s\n", f)
+		}
 	}
 
 	if r.Response {
@@ -98,24 +98,7 @@ func DebugOutput(r *Result, module any) string {
 	return b.String()
 }
 
-func metricsText(r *Result) string {
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(r); err != nil {
-		return err.Error() + "\n"
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return err.Error() + "\n"
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err.Error() + "\n"
-		}
-	}
-	return buf.String()
-}
+func metricsText(r *Result) string { return string(r.AppendText(nil)) }
 
 func passWord(ok bool) string {
 	if ok {

@@ -33,12 +33,14 @@ const (
 	markerInvalidHost = "Invalid HTTP_HOST header"
 	// The DEBUG-off answer to a SuspiciousOperation, DisallowedHost above all.
 	markerBadRequest = "<h1>Bad Request (400)</h1>"
+	// The CSRF failure page (403) has a help section only with DEBUG on.
+	markerCSRFHelp = "the help section of this page because you have"
 )
 
 // djangoMarkers is the order of the markers in a detector's literal set.
 var djangoMarkers = []string{
 	markerDebugHTML, markerDebugText, markerVersion, markerURLConf,
-	markerDefaultURLConf, markerInvalidHost, markerBadRequest,
+	markerDefaultURLConf, markerInvalidHost, markerBadRequest, markerCSRFHelp,
 }
 
 const (
@@ -49,7 +51,28 @@ const (
 	mDefaultURLConf
 	mInvalidHost
 	mBadRequest
+	mCSRFHelp
 )
+
+// markerMatters says whether a marker can mean anything for an answer with
+// this status; the others are not searched for. Django's technical pages
+// come with 400 (SuspiciousOperation), 404 and 500, the "install worked"
+// page with 200, the CSRF page with 403.
+func markerMatters(marker, status int) bool {
+	switch marker {
+	case mDebugHTML, mDebugText, mVersion:
+		return status == 400 || status == 404 || status >= 500
+	case mURLConf:
+		return status == 404
+	case mDefaultURLConf:
+		return status >= 200 && status < 300
+	case mInvalidHost, mBadRequest:
+		return status == 400
+	case mCSRFHelp:
+		return status == 403
+	}
+	return false
+}
 
 // djangoVerdict reads the markers a body contained.
 type djangoVerdict struct {
@@ -70,6 +93,8 @@ func detectDjango(found []bool, status int) djangoVerdict {
 		v.debug, v.why = true, "Django plain-text technical error page (DEBUG = True)"
 	case found[mDefaultURLConf]:
 		v.debug, v.why = true, `Django "The install worked successfully" page (DEBUG = True, no URLs configured)`
+	case found[mCSRFHelp] && status == 403:
+		v.debug, v.why = true, "Django CSRF failure page with its DEBUG = True help section"
 	}
 	if status == 400 && (found[mInvalidHost] || found[mBadRequest]) {
 		v.disallowedHost = true

@@ -51,6 +51,8 @@ func TestDjangoFixtures(t *testing.T) {
 		{"django5-debug-404-raised", 0, 1, 0},
 		{"django5-debug-disallowed-host", 0, 1, 1},
 		{"dhc3-ok-html", 1, 0, 0},
+		{"debug-csrf", 0, 1, 0},
+		{"prod-csrf", 0, 0, 0},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			f := loadFixture(t, filepath.Join("testdata/django", tc.fixture+".http"))

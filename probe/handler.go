@@ -23,10 +23,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -39,6 +37,11 @@ const (
 	RefusedNotAllowed    = "not_allowed"
 	RefusedBadTimeout    = "invalid_timeout"
 )
+
+// answerPool recycles the buffers answers are written into. An answer is
+// a few kilobytes and is not compressed: gzip would cost both sides more
+// CPU than the bytes it saves.
+var answerPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // Observer counts probes; the exporter's own metrics implement it.
 type Observer interface {
@@ -117,9 +120,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(DebugOutput(res, m)))
 		return
 	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(res)
-	promhttp.HandlerFor(registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	buf := answerPool.Get().(*[]byte)
+	*buf = res.AppendText((*buf)[:0])
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
+	_, _ = w.Write(*buf)
+	answerPool.Put(buf)
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, code int, reason, msg string) {
@@ -140,7 +146,7 @@ func ParseTarget(target string) (*url.URL, error) {
 	}
 	u, err := url.Parse(target)
 	if err != nil {
-		return nil, fmt.Errorf("invalid target: %v", err)
+		return nil, fmt.Errorf("invalid target: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("invalid target %q: only http and https are probed", target)

@@ -15,7 +15,9 @@ package probe
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -287,7 +289,7 @@ func TestTimeouts(t *testing.T) {
 		{"30", 10 * time.Second, 10 * time.Second},
 		{"0.3", 10 * time.Second, 300 * time.Millisecond}, // smaller than the offset: keep it whole
 	} {
-		r := httptest.NewRequest("GET", "/probe", nil)
+		r := httptest.NewRequest(http.MethodGet, "/probe", nil)
 		if tc.header != "" {
 			r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tc.header)
 		}
@@ -383,15 +385,35 @@ func TestHistoryKeepsFailuresLonger(t *testing.T) {
 
 	logs := h.handler.History.LogsHandler(func(string) any { return map[string]string{"timeout": "10s"} })
 	rec := httptest.NewRecorder()
-	logs.ServeHTTP(rec, httptest.NewRequest("GET", "/logs?id="+strconv.Itoa(int(failed.ID)), nil))
+	logs.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/logs?id="+strconv.Itoa(int(failed.ID)), nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "status code 500, want any 2xx") || !strings.Contains(rec.Body.String(), "timeout: 10s") {
 		t.Errorf("/logs: %d\n%s", rec.Code, rec.Body.String())
 	}
 	for _, q := range []string{"", "?id=x", "?id=999999"} {
 		rec := httptest.NewRecorder()
-		logs.ServeHTTP(rec, httptest.NewRequest("GET", "/logs"+q, nil))
+		logs.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/logs"+q, nil))
 		if rec.Code == 200 {
 			t.Errorf("/logs%s answered 200", q)
+		}
+	}
+}
+
+// A probe's log lines reach the exporter's log at debug level, with the
+// target and module, and stay out of it otherwise.
+func TestProbeLogForwardedAtDebug(t *testing.T) {
+	srv := staticServer(t, 200, "text/html", "ok")
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var buf bytes.Buffer
+		h := newHarness(t, config.LoadDefault())
+		h.handler.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))
+		h.probeURL(t, srv.URL, "")
+		got := buf.String()
+		forwarded := strings.Contains(got, "Making HTTP request") && strings.Contains(got, "module=django") && strings.Contains(got, "target="+srv.URL)
+		if forwarded != (level == slog.LevelDebug) {
+			t.Errorf("logger at %v: forwarded=%v\n%s", level, forwarded, got)
+		}
+		if res := h.handler.History.List(); len(res) != 1 || len(res[0].Log) < 3 {
+			t.Errorf("the result keeps its own log lines: %+v", res)
 		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -32,6 +33,15 @@ const (
 	formatDHCJSON        = "django-health-check JSON"
 	formatDHCOpenMetrics = "django-health-check OpenMetrics"
 	formatWatchman       = "django-watchman JSON"
+)
+
+// A hostile or broken target must not explode the cardinality of a probe
+// or put invalid UTF-8 in a label: at most maxBackends backends are kept,
+// their names cut at maxBackendName bytes and messages at maxBackendMsg.
+const (
+	maxBackends    = 200
+	maxBackendName = 200
+	maxBackendMsg  = 500
 )
 
 // errNotHealthCheck says the answer is not in the format the module asked for.
@@ -65,7 +75,7 @@ func parseHealthCheck(mode, contentType string, body []byte, jsonBody func() (an
 			if mode == config.HealthCheckAuto {
 				return "", nil, nil
 			}
-			return "", nil, fmt.Errorf("%w: invalid JSON: %v", errNotHealthCheck, err)
+			return "", nil, fmt.Errorf("%w: invalid JSON: %w", errNotHealthCheck, err)
 		}
 		obj, _ := v.(map[string]any)
 		if mode != config.HealthCheckWatchman {
@@ -315,8 +325,34 @@ func readQuoted(s string) (string, int, error) {
 	return "", 0, errors.New("unterminated label value")
 }
 
+// sortBackends sorts and sanitises backends; see maxBackends.
 func sortBackends(b []Backend) {
+	for i := range b {
+		b[i].Name = cleanText(b[i].Name, maxBackendName)
+		b[i].Message = cleanText(b[i].Message, maxBackendMsg)
+	}
 	sort.Slice(b, func(i, j int) bool { return b[i].Name < b[j].Name })
+}
+
+// limitBackends keeps the first maxBackends (by name) and says how many
+// were dropped.
+func limitBackends(b []Backend) ([]Backend, int) {
+	if len(b) <= maxBackends {
+		return b, 0
+	}
+	return b[:maxBackends], len(b) - maxBackends
+}
+
+// cleanText makes s valid UTF-8 of at most n bytes, cut on a rune boundary.
+func cleanText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // decodeJSON decodes a body keeping numbers exact.

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -130,7 +129,7 @@ func (t *tracer) phases(end time.Time) (ph [len(phaseNames)]float64, dns float64
 }
 
 // probeHTTP sends the module's request and reads the answer into r.
-func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Result, logger *slog.Logger) {
+func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Result, logger *probeLog) {
 	hc := &m.cfg.HTTP
 	var body io.Reader
 	if hc.Body != "" {
@@ -205,22 +204,31 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 	}
 
 	// Decide before reading whether the body must be kept whole.
-	s := scanner{literals: make([]*literal, len(m.literals)), limit: int64(hc.BodySizeLimit)}
-	for i, l := range m.literals {
-		s.literals[i] = newLiteral(l)
+	s := m.scanner()
+	defer m.releaseScanner(s)
+	s.limit = int64(hc.BodySizeLimit)
+	if m.djangoLit >= 0 {
+		for i := range djangoMarkers {
+			s.literals[m.djangoLit+i].off = !markerMatters(i, resp.StatusCode)
+		}
 	}
 	contentType := resp.Header.Get("Content-Type")
 	readHealth := m.cfg.Django.HealthCheck != config.HealthCheckNone && mayBeHealthAnswer(contentType)
 	if m.keepBody || readHealth {
 		s.keep = keepLimit(s.limit)
 	}
+	encoding := resp.Header.Get("Content-Encoding")
+	if encoding == "" || strings.EqualFold(encoding, "identity") {
+		s.sizeHint = resp.ContentLength
+	}
 	var scan bodyScan
-	if decoded, done, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding")); err != nil {
+	if decoded, done, err := decodeBody(resp.Body, encoding); err != nil {
 		scan.err = err
 	} else {
 		scan = s.scan(decoded)
 		done()
 	}
+	defer releaseCopy(&scan)
 	end := time.Now()
 	if scan.err != nil {
 		logger.Error("Failed to read HTTP response body", "err", scan.err, "bytes_read", scan.n)
@@ -266,8 +274,7 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 		cr := a.evaluate(c, m.checkLit[i])
 		r.Checks = append(r.Checks, cr)
 		if cr.OK {
-			logger.Info("Check passed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
-			continue
+			continue // the checks are listed with their reasons anyway
 		}
 		logger.Error("Check failed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
 		r.fail(fmt.Sprintf("check %s failed: %s", cr.Name, cr.Reason))
@@ -278,7 +285,7 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 	}
 }
 
-func (p *Prober) readHealthChecks(m *module, contentType string, a *answer, r *Result, logger *slog.Logger) {
+func (p *Prober) readHealthChecks(m *module, contentType string, a *answer, r *Result, logger *probeLog) {
 	mode := m.cfg.Django.HealthCheck
 	if !a.scan.copied {
 		if mode != config.HealthCheckAuto {
@@ -295,8 +302,12 @@ func (p *Prober) readHealthChecks(m *module, contentType string, a *answer, r *R
 	if format == "" {
 		return
 	}
+	backends, dropped := limitBackends(backends)
 	r.HealthFormat, r.HealthChecks = format, backends
 	logger.Info("Read health-check answer", "format", format, "backends", len(backends))
+	if dropped > 0 {
+		logger.Warn("Too many health-check backends; the rest are not exported", "kept", len(backends), "dropped", dropped)
+	}
 	for _, b := range backends {
 		if !b.Up {
 			logger.Error("Health-check backend down", "check", b.Name, "status", b.Message)

@@ -16,44 +16,40 @@ package probe
 import (
 	"context"
 	"log/slog"
+	"time"
 )
 
-// recorder is a slog.Handler that keeps a probe's log lines in its Result
-// (for &debug=true, the status page and /logs) and passes them on, at debug
-// level, to the exporter's logger. Nothing is formatted unless somebody
-// reads it.
-type recorder struct {
-	r     *Result
-	attrs []slog.Attr
-	next  slog.Handler
+// probeLog keeps a probe's log lines in its Result (for &debug=true, the
+// status page and /logs) and passes them on, at debug level, to the
+// exporter's logger. The lines are slog records made without a caller
+// (capturing one costs more than the rest of the line and says nothing
+// about a probe), and nothing is formatted unless somebody reads them.
+type probeLog struct {
+	r    *Result
+	next slog.Handler // nil unless the exporter logs at debug level
 }
 
-func newRecorder(r *Result, logger *slog.Logger) *recorder {
-	rec := &recorder{r: r}
+func newProbeLog(r *Result, logger *slog.Logger) *probeLog {
+	l := &probeLog{r: r}
 	if logger != nil && logger.Enabled(context.Background(), slog.LevelDebug) {
-		rec.next = logger.Handler()
+		l.next = logger.Handler()
 	}
-	return rec
+	return l
 }
 
-func (h *recorder) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h *recorder) Handle(ctx context.Context, rec slog.Record) error {
-	kept := rec.Clone()
-	kept.AddAttrs(h.attrs...)
-	h.r.Log = append(h.r.Log, kept)
-	if h.next != nil {
-		fwd := slog.NewRecord(rec.Time, slog.LevelDebug, rec.Message, rec.PC)
-		fwd.AddAttrs(slog.String("target", h.r.Target), slog.String("module", h.r.Module))
-		rec.Attrs(func(a slog.Attr) bool { fwd.AddAttrs(a); return true })
-		fwd.AddAttrs(h.attrs...)
-		return h.next.Handle(ctx, fwd)
+func (l *probeLog) log(level slog.Level, msg string, args ...any) {
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.Add(args...)
+	l.r.Log = append(l.r.Log, rec)
+	if l.next != nil {
+		fwd := slog.NewRecord(rec.Time, slog.LevelDebug, msg, 0)
+		fwd.AddAttrs(slog.String("target", l.r.Target), slog.String("module", l.r.Module))
+		fwd.Add(args...)
+		_ = l.next.Handle(context.Background(), fwd)
 	}
-	return nil
 }
 
-func (h *recorder) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &recorder{r: h.r, next: h.next, attrs: append(append([]slog.Attr(nil), h.attrs...), attrs...)}
-}
-
-func (h *recorder) WithGroup(string) slog.Handler { return h }
+// Info, Warn and Error log a line with slog's key-value arguments.
+func (l *probeLog) Info(msg string, args ...any)  { l.log(slog.LevelInfo, msg, args...) }
+func (l *probeLog) Warn(msg string, args ...any)  { l.log(slog.LevelWarn, msg, args...) }
+func (l *probeLog) Error(msg string, args ...any) { l.log(slog.LevelError, msg, args...) }

@@ -22,12 +22,9 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"net/http"
-
-	pconfig "github.com/prometheus/common/config"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -54,7 +51,7 @@ type Prober struct {
 // and its literal matchers laid out.
 type module struct {
 	cfg *config.Module
-	rt  http.RoundTripper
+	rt  *moduleTransport
 	// literals are matched while the body streams: the Django markers
 	// first (from djangoLit, -1 when the detectors are off), then the
 	// keyword checks (checkLit[i] for check i, -1 for other checks).
@@ -63,6 +60,24 @@ type module struct {
 	checkLit  []int
 	keepBody  bool // a regex or json check needs the whole body
 	accept    string
+	scanners  sync.Pool
+}
+
+// scanner returns a scanner with the module's literals, reset.
+func (m *module) scanner() *scanner {
+	if s, ok := m.scanners.Get().(*scanner); ok {
+		return s
+	}
+	s := &scanner{literals: make([]*literal, len(m.literals))}
+	for i, l := range m.literals {
+		s.literals[i] = newLiteral(l)
+	}
+	return s
+}
+
+func (m *module) releaseScanner(s *scanner) {
+	s.keep, s.limit, s.sizeHint = 0, 0, 0
+	m.scanners.Put(s)
 }
 
 var probeIDs atomic.Uint64
@@ -91,11 +106,7 @@ func newModule(mc *config.Module, userAgent string) (*module, error) {
 	// One round tripper per module, keep-alives off: every probe opens a
 	// new connection and measures connect and TLS, but the TLS settings,
 	// CA pool and auth wrappers are built once, not once a probe.
-	rt, err := pconfig.NewRoundTripperFromConfig(mc.HTTP.HTTPClientConfig, "django_health_exporter",
-		pconfig.WithKeepAlivesDisabled(),
-		pconfig.WithUserAgent(userAgent),
-		pconfig.WithDialContextFunc(guardedDial),
-	)
+	rt, err := newModuleTransport(mc.HTTP.HTTPClientConfig, userAgent)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +154,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 		Success:       true,
 		ContentLength: -1,
 	}
-	rec := newRecorder(r, logger)
-	log := slog.New(rec)
+	log := newProbeLog(r, logger)
 	m, ok := p.modules[req.Module]
 	if !ok {
 		r.fail("unknown module " + req.Module)
@@ -166,7 +176,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 	if r.Success {
 		log.Info("Probe succeeded", "duration_seconds", r.Duration.Seconds())
 	} else {
-		log.Error("Probe failed", "duration_seconds", r.Duration.Seconds(), "reason", r.Failure)
+		log.Error("Probe failed", "duration_seconds", r.Duration.Seconds(), "reason", r.Failure())
 	}
 	return r
 }

@@ -15,9 +15,10 @@ package probe
 
 import (
 	"log/slog"
+	"math"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Phases of an HTTP request, as in blackbox_exporter's
@@ -56,8 +57,9 @@ type Result struct {
 	Start    time.Time
 	Duration time.Duration
 	Success  bool
-	// Failure is the first reason the probe failed, for people.
-	Failure string
+	// Failures are the reasons the probe failed, for people, in the order
+	// they were found.
+	Failures []string
 
 	// Response holds false when no HTTP answer arrived at all.
 	Response      bool
@@ -94,92 +96,172 @@ type TLSInfo struct {
 	Issuer          string
 }
 
-// fail records the first reason the probe failed.
+// fail records a reason the probe failed.
 func (r *Result) fail(reason string) {
 	r.Success = false
-	if r.Failure == "" {
-		r.Failure = reason
-	}
+	r.Failures = append(r.Failures, reason)
 }
 
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, labels, nil)
-}
+// Failure is every reason the probe failed, in one line.
+func (r *Result) Failure() string { return strings.Join(r.Failures, "; ") }
 
-// Descriptions are built once: a probe only fills values in.
-var (
-	descSuccess          = newDesc("probe_success", "Displays whether or not the probe was a success")
-	descDuration         = newDesc("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
-	descStatusCode       = newDesc("probe_http_status_code", "Response HTTP status code")
-	descPhase            = newDesc("probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", "phase")
-	descContentLength    = newDesc("probe_http_content_length", "Length of http content response")
-	descBodyLength       = newDesc("probe_http_uncompressed_body_length", "Length of uncompressed response body")
-	descRedirects        = newDesc("probe_http_redirects", "The number of redirects")
-	descSSL              = newDesc("probe_http_ssl", "Indicates if SSL was used for the final redirect")
-	descHTTPVersion      = newDesc("probe_http_version", "Returns the version of HTTP of the probe response")
-	descDNSLookup        = newDesc("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds")
-	descIPProtocol       = newDesc("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6")
-	descFailedRegex      = newDesc("probe_failed_due_to_regex", "Indicates if probe failed due to a keyword or regex check")
-	descContentHash      = newDesc("probe_http_content_hash", "First 48 bits of the SHA-256 of the body, as a number: changes() over it shows drift")
-	descSSLEarliest      = newDesc("probe_ssl_earliest_cert_expiry", "Returns earliest SSL cert expiry in unixtime")
-	descSSLLastChain     = newDesc("probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp seconds")
-	descTLSVersion       = newDesc("probe_tls_version_info", "Contains the TLS version used", "version")
-	descCheckSuccess     = newDesc("probe_check_success", "Whether a configured check passed (1) or failed (0)", "check", "type")
-	descDjangoDebug      = newDesc("probe_django_debug_enabled", "1 when the answer is a Django DEBUG=True page")
-	descDisallowedHost   = newDesc("probe_django_disallowed_host", "1 when Django refused the Host header (ALLOWED_HOSTS)")
-	descHealthCheckUp    = newDesc("probe_django_health_check_up", "1 when a django-health-check or django-watchman backend works, 0 when it fails", "check")
-	descHealthCheckCount = newDesc("probe_django_health_check_backends", "How many health-check backends the answer listed")
+// A probe's answer is written from its Result: every /probe request has
+// its own and nothing is shared between probes, which is what blackbox's
+// fresh registry per request is for. The answer is a score of gauges
+// with fixed names, so it is written directly in the text exposition
+// format (0.0.4, which every Prometheus reads): going through a registry
+// and the expfmt encoder cost more CPU than the rest of the answer.
+
+// ContentType is the media type of WriteText's output.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// Help texts, shared with blackbox_exporter where the names are.
+const (
+	helpSuccess        = "Displays whether or not the probe was a success"
+	helpDuration       = "Returns how long the probe took to complete in seconds"
+	helpStatusCode     = "Response HTTP status code"
+	helpPhase          = "Duration of http request by phase, summed over all redirects"
+	helpContentLength  = "Length of http content response"
+	helpBodyLength     = "Length of uncompressed response body"
+	helpRedirects      = "The number of redirects"
+	helpSSL            = "Indicates if SSL was used for the final redirect"
+	helpHTTPVersion    = "Returns the version of HTTP of the probe response"
+	helpDNSLookup      = "Returns the time taken for probe dns lookup in seconds"
+	helpIPProtocol     = "Specifies whether probe ip protocol is IP4 or IP6"
+	helpFailedRegex    = "Indicates if probe failed due to a keyword or regex check"
+	helpContentHash    = "First 48 bits of the SHA-256 of the body, as a number: changes() over it shows drift"
+	helpSSLEarliest    = "Returns earliest SSL cert expiry in unixtime"
+	helpSSLLastChain   = "Returns last SSL chain expiry in timestamp seconds"
+	helpTLSVersion     = "Contains the TLS version used"
+	helpCheckSuccess   = "Whether a configured check passed (1) or failed (0)"
+	helpDjangoDebug    = "1 when the answer is a Django DEBUG=True page"
+	helpDisallowedHost = "1 when Django refused the Host header (ALLOWED_HOSTS)"
+	helpHealthCheckUp  = "1 when a django-health-check or django-watchman backend works, 0 when it fails"
+	helpHealthBackends = "How many health-check backends the answer listed"
 )
 
-// Describe sends nothing: a probe's series depend on its answer, and the
-// registry is fresh for every probe.
-func (r *Result) Describe(chan<- *prometheus.Desc) {}
+// textWriter appends families in the text exposition format. Families
+// must be added in name order.
+type textWriter struct{ b []byte }
 
-// Collect turns the result into the probe's metrics.
-func (r *Result) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	gauge(descSuccess, boolFloat(r.Success))
-	gauge(descDuration, r.Duration.Seconds())
+func (w *textWriter) family(name, help string) {
+	w.b = append(w.b, "# HELP "...)
+	w.b = append(w.b, name...)
+	w.b = append(w.b, ' ')
+	w.b = append(w.b, help...)
+	w.b = append(w.b, "\n# TYPE "...)
+	w.b = append(w.b, name...)
+	w.b = append(w.b, " gauge\n"...)
+}
 
-	for i, name := range phaseNames {
-		gauge(descPhase, r.Phases[i], name)
+// sample writes one line; labels are name, value pairs.
+func (w *textWriter) sample(name string, v float64, labels ...string) {
+	w.b = append(w.b, name...)
+	if len(labels) > 0 {
+		w.b = append(w.b, '{')
+		for i := 0; i+1 < len(labels); i += 2 {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = append(w.b, labels[i]...)
+			w.b = append(w.b, `="`...)
+			w.b = appendLabelValue(w.b, labels[i+1])
+			w.b = append(w.b, '"')
+		}
+		w.b = append(w.b, '}')
 	}
-	gauge(descStatusCode, float64(r.StatusCode))
-	gauge(descContentLength, float64(r.ContentLength))
-	gauge(descBodyLength, float64(r.BodyLength))
-	gauge(descRedirects, float64(r.Redirects))
-	gauge(descSSL, boolFloat(r.TLS != nil))
-	gauge(descHTTPVersion, r.HTTPVersion)
-	gauge(descFailedRegex, boolFloat(r.RegexFailed))
-	if r.IPProtocol != 0 {
-		gauge(descDNSLookup, r.DNSLookup)
-		gauge(descIPProtocol, float64(r.IPProtocol))
+	w.b = append(w.b, ' ')
+	switch {
+	case math.IsNaN(v):
+		w.b = append(w.b, "NaN"...)
+	case math.IsInf(v, 1):
+		w.b = append(w.b, "+Inf"...)
+	case math.IsInf(v, -1):
+		w.b = append(w.b, "-Inf"...)
+	default:
+		w.b = strconv.AppendFloat(w.b, v, 'g', -1, 64)
 	}
-	if r.Response && r.ContentHash != "" {
-		gauge(descContentHash, hashValue(r.ContentHash))
-	}
-	if t := r.TLS; t != nil {
-		gauge(descSSLEarliest, unixSeconds(t.EarliestExpiry))
-		gauge(descSSLLastChain, unixSeconds(t.LastChainExpiry))
-		gauge(descTLSVersion, 1, t.Version)
-	}
-	for _, c := range r.Checks {
-		gauge(descCheckSuccess, boolFloat(c.OK), c.Name, c.Type)
-	}
-	if r.DetectDebug {
-		gauge(descDjangoDebug, boolFloat(r.DebugPage))
-	}
-	if r.DetectHost {
-		gauge(descDisallowedHost, boolFloat(r.DisallowedHost))
-	}
-	if r.HealthFormat != "" {
-		gauge(descHealthCheckCount, float64(len(r.HealthChecks)))
-		for _, b := range r.HealthChecks {
-			gauge(descHealthCheckUp, boolFloat(b.Up), b.Name)
+	w.b = append(w.b, '\n')
+}
+
+func (w *textWriter) gauge(name, help string, v float64) {
+	w.family(name, help)
+	w.sample(name, v)
+}
+
+// appendLabelValue escapes backslash, double quote and newline.
+func appendLabelValue(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, `\\`...)
+		case '"':
+			b = append(b, `\"`...)
+		case '\n':
+			b = append(b, `\n`...)
+		default:
+			b = append(b, c)
 		}
 	}
+	return b
+}
+
+// AppendText appends the probe's metrics, sorted by name, in the text
+// exposition format.
+func (r *Result) AppendText(b []byte) []byte {
+	w := &textWriter{b: b}
+	if len(r.Checks) > 0 {
+		w.family("probe_check_success", helpCheckSuccess)
+		for _, c := range r.Checks {
+			w.sample("probe_check_success", boolFloat(c.OK), "check", c.Name, "type", c.Type)
+		}
+	}
+	if r.DetectDebug {
+		w.gauge("probe_django_debug_enabled", helpDjangoDebug, boolFloat(r.DebugPage))
+	}
+	if r.DetectHost {
+		w.gauge("probe_django_disallowed_host", helpDisallowedHost, boolFloat(r.DisallowedHost))
+	}
+	if r.HealthFormat != "" {
+		w.gauge("probe_django_health_check_backends", helpHealthBackends, float64(len(r.HealthChecks)))
+		if len(r.HealthChecks) > 0 {
+			w.family("probe_django_health_check_up", helpHealthCheckUp)
+			for _, hc := range r.HealthChecks {
+				w.sample("probe_django_health_check_up", boolFloat(hc.Up), "check", hc.Name)
+			}
+		}
+	}
+	if r.IPProtocol != 0 {
+		w.gauge("probe_dns_lookup_time_seconds", helpDNSLookup, r.DNSLookup)
+	}
+	w.gauge("probe_duration_seconds", helpDuration, r.Duration.Seconds())
+	w.gauge("probe_failed_due_to_regex", helpFailedRegex, boolFloat(r.RegexFailed))
+	if r.Response && r.ContentHash != "" {
+		w.gauge("probe_http_content_hash", helpContentHash, hashValue(r.ContentHash))
+	}
+	w.gauge("probe_http_content_length", helpContentLength, float64(r.ContentLength))
+	w.family("probe_http_duration_seconds", helpPhase)
+	for i, name := range phaseNames {
+		w.sample("probe_http_duration_seconds", r.Phases[i], "phase", name)
+	}
+	w.gauge("probe_http_redirects", helpRedirects, float64(r.Redirects))
+	w.gauge("probe_http_ssl", helpSSL, boolFloat(r.TLS != nil))
+	w.gauge("probe_http_status_code", helpStatusCode, float64(r.StatusCode))
+	w.gauge("probe_http_uncompressed_body_length", helpBodyLength, float64(r.BodyLength))
+	w.gauge("probe_http_version", helpHTTPVersion, r.HTTPVersion)
+	if r.IPProtocol != 0 {
+		w.gauge("probe_ip_protocol", helpIPProtocol, float64(r.IPProtocol))
+	}
+	if t := r.TLS; t != nil {
+		w.gauge("probe_ssl_earliest_cert_expiry", helpSSLEarliest, unixSeconds(t.EarliestExpiry))
+		w.gauge("probe_ssl_last_chain_expiry_timestamp_seconds", helpSSLLastChain, unixSeconds(t.LastChainExpiry))
+	}
+	w.gauge("probe_success", helpSuccess, boolFloat(r.Success))
+	if t := r.TLS; t != nil {
+		w.family("probe_tls_version_info", helpTLSVersion)
+		w.sample("probe_tls_version_info", 1, "version", t.Version)
+	}
+	return w.b
 }
 
 func boolFloat(b bool) float64 {

@@ -162,3 +162,43 @@ func TestTLSInfoNil(t *testing.T) {
 		t.Error("unknown versions are labelled unknown")
 	}
 }
+
+// A CA file rotated on disk is picked up without a reload, and a file
+// that cannot be read keeps the working transport.
+func TestCAFileRotation(t *testing.T) {
+	old := tlsFileCheckInterval
+	tlsFileCheckInterval = 0
+	defer func() { tlsFileCheckInterval = old }()
+
+	first := newTestPKI(t, 365*24*time.Hour, 90*24*time.Hour)
+	second := newTestPKI(t, 365*24*time.Hour, 90*24*time.Hour)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	copyFile := func(from string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(caFile, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Make the change visible even within one mtime tick.
+		later := time.Now().Add(time.Duration(len(b)) * time.Millisecond)
+		_ = os.Chtimes(caFile, later, later)
+	}
+	copyFile(first.caFile)
+	srv1 := first.server(t, 0, "one")
+	srv2 := second.server(t, 0, "two")
+	h := newHarness(t, mustConfig(t, "modules:\n  tls:\n    http:\n      tls_config: {ca_file: "+caFile+"}\n"))
+
+	h.probeURL(t, srv1.URL, "tls").want(t, map[string]float64{"probe_success": 1})
+	h.probeURL(t, srv2.URL, "tls").want(t, map[string]float64{"probe_success": 0})
+
+	copyFile(second.caFile)
+	h.probeURL(t, srv2.URL, "tls").want(t, map[string]float64{"probe_success": 1})
+	h.probeURL(t, srv1.URL, "tls").want(t, map[string]float64{"probe_success": 0})
+
+	if err := os.Remove(caFile); err != nil {
+		t.Fatal(err)
+	}
+	h.probeURL(t, srv2.URL, "tls").want(t, map[string]float64{"probe_success": 1})
+}

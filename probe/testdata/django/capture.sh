@@ -52,6 +52,8 @@ get debug-404                 18002 /nope/
 get debug-404-raised          18002 /products/7/
 get debug-disallowed-host     18002 / -H 'Host: evil.example'
 get debug-home                18002 /
+get debug-csrf                18002 /admin/login/ -X POST -d username=x
+get prod-csrf                 18001 /admin/login/ -X POST -d username=x
 get debug-install-worked      18003 /
 get dhc3-ok-json              18001 '/ht/?format=json'
 get dhc3-ok-accept-json       18001 /ht/ -H 'Accept: application/json, text/html;q=0.9, */*;q=0.8'

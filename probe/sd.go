@@ -1,0 +1,53 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/django-health/django_health_exporter/config"
+)
+
+// sdGroup is one entry of Prometheus's http_sd_configs format.
+type sdGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// SDHandler serves /sd: every configured target as an http_sd_configs
+// group. The target is its name (so /probe finds its URL and module), and
+// __param_module makes Prometheus pass the module along; with the usual
+// blackbox relabelling (__address__ -> __param_target, the exporter as
+// __address__) a scrape job needs nothing else.
+func SDHandler(cfg func() *config.Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := cfg()
+		groups := make([]sdGroup, 0, len(c.Targets))
+		for _, t := range c.Targets {
+			labels := map[string]string{
+				"__param_module":       t.ModuleName(),
+				"__meta_django_url":    t.URL,
+				"__meta_django_target": t.Name,
+				"module":               t.ModuleName(),
+			}
+			for k, v := range t.Labels {
+				labels[k] = v
+			}
+			groups = append(groups, sdGroup{Targets: []string{t.Name}, Labels: labels})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(groups)
+	})
+}
