@@ -1,0 +1,407 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run real programs: the exporter binary built from
+// this tree, Django under gunicorn, Prometheus, Redis and Celery from
+// Debian's packages. A missing program is a failure, never a skip: `make
+// deps` (run by `make test`) installs them.
+
+var (
+	repoRoot    string
+	exporterBin string
+	buildOnce   sync.Once
+	buildErr    error
+)
+
+func TestMain(m *testing.M) {
+	_, file, _, _ := runtime.Caller(0)
+	repoRoot = filepath.Dir(filepath.Dir(file))
+	dir, err := os.MkdirTemp("", "dhe-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	exporterBin = filepath.Join(dir, "django_health_exporter")
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireProgram fails the test when a prerequisite is missing.
+func requireProgram(t testing.TB, path, debianPackage string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s is missing: install Debian's %s (make deps does it)", path, debianPackage)
+	}
+}
+
+func requirePython(t testing.TB, module, debianPackage string) {
+	t.Helper()
+	requireProgram(t, "/usr/bin/python3", "python3")
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import "+module).CombinedOutput(); err != nil {
+		t.Fatalf("python module %s is missing (%s): install Debian's %s (make deps does it)", module, strings.TrimSpace(string(out)), debianPackage)
+	}
+}
+
+// buildExporter builds the binary once for every test.
+func buildExporter(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-o", exporterBin, ".")
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return exporterBin
+}
+
+// runCmd runs a program to the end and returns its combined output.
+func runCmd(argv ...string) (string, error) {
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	return string(out), err
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a program started for a test, stopped (with its children) at
+// the end, its output kept in a file shown when the test fails.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+func start(t testing.TB, name string, dir string, env []string, argv ...string) *proc {
+	t.Helper()
+	logFile, err := os.CreateTemp(t.TempDir(), name+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logFile.Name(), done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		_ = logFile.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop(syscall.SIGTERM)
+		if t.Failed() {
+			b, _ := os.ReadFile(p.log)
+			t.Logf("--- %s output ---\n%s", name, tail(string(b), 4000))
+		}
+	})
+	return p
+}
+
+// stop signals the process group and waits for the process to end.
+func (p *proc) stop(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// waitHTTP waits until url answers (any status) or the process dies.
+func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("%s exited early (%v):\n%s", p.name, p.err, tail(p.output(), 4000))
+		default:
+		}
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer %s within %v:\n%s", p.name, u, timeout, tail(p.output(), 4000))
+}
+
+func get(t testing.TB, u string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func post(t testing.TB, u, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metricValue finds one sample in an exposition by its exact series text,
+// e.g. `probe_success` or `probe_django_health_check_up{check="DatabaseBackend"}`.
+func metricValue(t testing.TB, exposition, series string) (float64, bool) {
+	t.Helper()
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			var v float64
+			if _, err := fmt.Sscanf(rest, "%g", &v); err == nil {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func wantMetric(t testing.TB, exposition, series string, want float64) {
+	t.Helper()
+	got, ok := metricValue(t, exposition, series)
+	if !ok {
+		t.Errorf("%s missing from:\n%s", series, tail(exposition, 3000))
+		return
+	}
+	if got != want {
+		t.Errorf("%s = %v, want %v", series, got, want)
+	}
+}
+
+// django is the example project under gunicorn.
+type django struct {
+	url  string
+	proc *proc
+}
+
+// startDjango runs examples/django under Debian's gunicorn with extra
+// environment (DJANGO_DEBUG=1 and so on).
+func startDjango(t testing.TB, env ...string) *django {
+	t.Helper()
+	requireProgram(t, "/usr/bin/gunicorn", "gunicorn")
+	requirePython(t, "django", "python3-django")
+	requirePython(t, "health_check", "python3-django-health-check")
+	project := filepath.Join(repoRoot, "examples", "django")
+	dbDir := t.TempDir()
+	base := []string{
+		"DJANGO_DB_PATH=" + filepath.Join(dbDir, "db.sqlite3"),
+		"DJANGO_MEDIA_ROOT=" + filepath.Join(dbDir, "media"),
+		"PYTHONDONTWRITEBYTECODE=1",
+	}
+	all := append(base, env...)
+	migrate := exec.Command("/usr/bin/python3", "manage.py", "migrate", "--noinput")
+	migrate.Dir = project
+	migrate.Env = append(os.Environ(), all...)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	p := start(t, "gunicorn", project, all, "/usr/bin/gunicorn",
+		"--bind", fmt.Sprintf("127.0.0.1:%d", port), "--workers", "2", "--access-logfile", "-", "shop.wsgi")
+	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, p, u+"/", 30*time.Second)
+	return &django{url: u, proc: p}
+}
+
+// exporter is the built binary, started with a config file.
+type exporter struct {
+	url     string
+	proc    *proc
+	cfgPath string
+	storage string
+}
+
+func startExporter(t testing.TB, configYAML string, extraArgs ...string) *exporter {
+	t.Helper()
+	bin := buildExporter(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return startExporterWith(t, bin, cfgPath, filepath.Join(dir, "data"), extraArgs...)
+}
+
+func startExporterWith(t testing.TB, bin, cfgPath, storage string, extraArgs ...string) *exporter {
+	t.Helper()
+	port := freePort(t)
+	args := []string{bin, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", storage, "--log.level", "debug"}
+	if cfgPath != "" {
+		args = append(args, "--config.file", cfgPath)
+	}
+	args = append(args, extraArgs...)
+	p := start(t, "exporter", repoRoot, nil, args...)
+	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, p, u+"/-/healthy", 20*time.Second)
+	return &exporter{url: u, proc: p, cfgPath: cfgPath, storage: storage}
+}
+
+func (e *exporter) probe(t testing.TB, target, module string) string {
+	t.Helper()
+	q := url.Values{"target": {target}}
+	if module != "" {
+		q.Set("module", module)
+	}
+	code, body := get(t, e.url+"/probe?"+q.Encode())
+	if code != 200 {
+		t.Fatalf("/probe %s: %d %s", target, code, body)
+	}
+	return body
+}
+
+// prometheus runs Debian's Prometheus.
+type prometheusServer struct {
+	url  string
+	proc *proc
+}
+
+func startPrometheus(t testing.TB, configYAML string, files map[string]string) *prometheusServer {
+	t.Helper()
+	requireProgram(t, "/usr/bin/prometheus", "prometheus")
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	p := start(t, "prometheus", dir, nil, "/usr/bin/prometheus",
+		"--config.file", cfg,
+		"--storage.tsdb.path", filepath.Join(dir, "tsdb"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--log.level", "warn")
+	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, p, u+"/-/ready", 30*time.Second)
+	return &prometheusServer{url: u, proc: p}
+}
+
+type promSample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// query runs an instant query and returns its vector.
+func (p *prometheusServer) query(t testing.TB, q string) []promSample {
+	t.Helper()
+	code, body := get(t, p.url+"/api/v1/query?"+url.Values{"query": {q}}.Encode())
+	if code != 200 {
+		t.Fatalf("query %s: %d %s", q, code, body)
+	}
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []promSample `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&resp); err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	return resp.Data.Result
+}
+
+// eventually retries f until it returns "" or the timeout passes.
+func eventually(t testing.TB, timeout time.Duration, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = f(); last == "" {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("not true after %v: %s", timeout, last)
+}

@@ -1,0 +1,198 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Command django_health_exporter probes Django deployments for Prometheus
+// and keeps the heartbeats of their background jobs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	// Time zones for heartbeat schedules even where the system has none.
+	_ "time/tzdata"
+
+	"github.com/django-health/django_health_exporter/collector"
+	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/probe"
+)
+
+const name = "django_health_exporter"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// serveFlags are the flags of the default command.
+type serveFlags struct {
+	configFile    string
+	configCheck   bool
+	storagePath   string
+	timeoutOffset float64
+	historyLimit  int
+	web           *web.FlagConfig
+	log           *promslog.Config
+}
+
+func run(args []string) int {
+	app := kingpin.New(name, "Probes Django deployments for Prometheus (/probe) and keeps the heartbeats of their Celery, cron and deploy jobs (/heartbeat).")
+	app.Version(version.Print(name))
+	app.HelpFlag.Short('h')
+
+	var f serveFlags
+	app.Flag("config.file", "Configuration file. Without it the embedded default configuration is used.").StringVar(&f.configFile)
+	app.Flag("config.check", "Validate the configuration (and --web.config.file) and exit.").BoolVar(&f.configCheck)
+	app.Flag("storage.path", "Directory for heartbeat state.").Default("data/").StringVar(&f.storagePath)
+	app.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout for a probe.").Default("0.5").Float64Var(&f.timeoutOffset)
+	app.Flag("history.limit", "How many recent probes, and separately recent failed probes, the status page keeps.").Default("100").IntVar(&f.historyLimit)
+	f.web = kingpinflag.AddFlags(app, ":9716")
+	f.log = &promslog.Config{}
+	promslogflag.AddFlags(app, f.log)
+
+	serveCmd := app.Command("serve", "Run the exporter (the default command).").Default()
+
+	command, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	switch command {
+	case serveCmd.FullCommand():
+		return serve(f)
+	}
+	return 2
+}
+
+func serve(f serveFlags) int {
+	logger := promslog.New(f.log)
+	load := func() (*config.Config, error) {
+		if f.configFile == "" {
+			return config.LoadDefault(), nil
+		}
+		return config.LoadFile(f.configFile)
+	}
+	userAgent := name + "/" + version.Version
+
+	if f.configCheck {
+		return checkConfig(load, userAgent, f.web)
+	}
+
+	metrics := collector.NewExporterMetrics(prometheus.DefaultRegisterer)
+	var prober atomic.Pointer[probe.Prober]
+	apply := func(cfg *config.Config) error {
+		p, err := probe.NewProber(cfg, userAgent)
+		if err != nil {
+			return err
+		}
+		prober.Store(p)
+		return nil
+	}
+	reloader := collector.NewReloader(load, apply, metrics, logger)
+	logger.Info("Starting "+name, "version", version.Info(), "config", configName(f.configFile))
+	logger.Info("Build context", "build_context", version.BuildContext())
+	if err := reloader.Reload(); err != nil {
+		return 1
+	}
+
+	history := probe.NewHistory(f.historyLimit)
+	mux := http.NewServeMux()
+	mux.Handle("/probe", &probe.Handler{
+		Prober:        prober.Load,
+		TimeoutOffset: time.Duration(f.timeoutOffset * float64(time.Second)),
+		History:       history,
+		Observer:      metrics,
+		Logger:        logger,
+	})
+	mux.Handle("/logs", history.LogsHandler(func(module string) any {
+		if m, ok := reloader.Config().Module(module); ok {
+			return m
+		}
+		return nil
+	}))
+	mux.Handle("/metrics", promhttp.Handler())
+	mux.Handle("/sd", probe.SDHandler(reloader.Config))
+	mux.Handle("/config", collector.ConfigHandler(reloader.Config))
+	mux.Handle("/-/reload", reloader.Handler())
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
+	mux.Handle("/debug/pprof/", http.DefaultServeMux) // as Prometheus does
+	mux.Handle("/", &collector.StatusPage{History: history, Logger: logger})
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			_ = reloader.Reload()
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- web.ListenAndServe(srv, f.web, logger) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("Error running HTTP server", "err", err)
+			return 1
+		}
+	case <-ctx.Done():
+		logger.Info("Shutting down")
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}
+	return 0
+}
+
+// checkConfig is --config.check: load everything a start would load.
+func checkConfig(load func() (*config.Config, error), userAgent string, webFlags *web.FlagConfig) int {
+	cfg, err := load()
+	if err == nil {
+		_, err = probe.NewProber(cfg, userAgent)
+	}
+	if err == nil && webFlags.WebConfigFile != nil && *webFlags.WebConfigFile != "" {
+		err = web.Validate(*webFlags.WebConfigFile)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("OK: %d modules, %d targets, %d heartbeats\n", len(cfg.Modules), len(cfg.Targets), len(cfg.Heartbeats))
+	return 0
+}
+
+func configName(file string) string {
+	if file == "" {
+		return "embedded default"
+	}
+	return file
+}
