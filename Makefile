@@ -1,0 +1,62 @@
+# django_health_exporter. `make run` starts the exporter on its embedded
+# default config; `make test` runs the whole suite (CI runs it through
+# .ci/run); `make bench` prints the performance figures of the README.
+
+GO         ?= go
+BIN        := django_health_exporter
+VERSION    := $(shell cat VERSION)
+REVISION   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell whoami)@$(shell hostname)
+BUILD_DATE := $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+# The same version ldflags as .promu.yml: promu is not installable here.
+LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) \
+           -X $(VERSION_PKG).Revision=$(REVISION) \
+           -X $(VERSION_PKG).Branch=$(BRANCH) \
+           -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+           -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+GOLANGCI_LINT_VERSION ?= v2.15.0
+TOOLS_BIN := $(CURDIR)/.build/bin
+GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+.PHONY: all build run test deps fmt-check vet unit lint bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -tags netgo -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+# The whole suite: formatting, vet, every Go test (the end-to-end tests
+# against real Django, Prometheus, Redis and Celery included), and lint.
+test: deps fmt-check vet unit lint
+
+deps:
+	./.ci/deps
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+$(GOLANGCI_LINT):
+	mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(TOOLS_BIN)/golangci-lint $(GOLANGCI_LINT)
+
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+
+bench: deps build
+	./bench/run.sh
+
+clean:
+	rm -rf $(BIN) .build bench/out

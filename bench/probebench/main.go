@@ -1,0 +1,701 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Command probebench measures the CPU an HTTPS probe costs in
+// django_health_exporter, in blackbox_exporter and in a bare Go client
+// doing only the connection, the handshake and the body read, side by side
+// in one run against the same local HTTPS target, alternating rounds so
+// that a noisy machine moves all three alike. It also measures the peak
+// memory of probing a 1 GiB body.
+//
+// CPU is user+system time from /proc/<pid>/stat of each prober's process,
+// read before and after a batch of probes; the load generator (this
+// program) is not counted.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	exporterBin = flag.String("exporter", "./django_health_exporter", "django_health_exporter binary")
+	blackboxBin = flag.String("blackbox", "/usr/bin/prometheus-blackbox-exporter", "blackbox_exporter binary")
+	rounds      = flag.Int("rounds", 7, "alternating rounds")
+	probes      = flag.Int("probes", 1200, "probes per prober per round")
+	concurrency = flag.Int("concurrency", 2, "probes in flight")
+	pageSize    = flag.Int("page-size", 20_000, "size of the probed page in bytes")
+	bigSize     = flag.Int64("big-size", 1<<30, "size of the body for the memory test")
+	goalBlack   = flag.Float64("goal-blackbox", 0.75, "ours/blackbox CPU ratio to meet")
+	goalBare    = flag.Float64("goal-bare", 1.3, "ours/bare-client CPU ratio to meet")
+	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of django_health_exporter during an extra batch to this file")
+	oursEnv     = flag.String("ours-env", "", "extra environment for django_health_exporter, e.g. GOGC=200")
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		bareClient(os.Args[2:])
+		return
+	}
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "probebench:", err)
+		os.Exit(1)
+	}
+}
+
+// page is a 20 KB shop page with the two keywords and no forbidden word.
+func page(size int) []byte {
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Acme Shop</title></head><body><h1>Acme Shop</h1><ul>\n")
+	for i := 0; b.Len() < size-200; i++ {
+		fmt.Fprintf(&b, "<li class=\"product\"><a href=\"/products/%d/\">Espresso beans, batch %d</a> <span class=\"price\">%d.90 EUR</span></li>\n", i, i, 10+i%30)
+	}
+	b.WriteString("</ul><form><button>Add to cart</button></form><footer>&copy; 2026 Acme Shop</footer></body></html>\n")
+	return b.Bytes()
+}
+
+// bigBody streams n bytes of page-like text.
+type bigBody struct {
+	chunk []byte
+	left  int64
+}
+
+func (r *bigBody) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && r.left > 0 {
+		c := copy(p[n:], r.chunk[:min(int64(len(r.chunk)), r.left)])
+		n += c
+		r.left -= int64(c)
+	}
+	return n, nil
+}
+
+func bigSum(n int64, chunk []byte) string {
+	h := sha256.New()
+	_, _ = io.Copy(h, &bigBody{chunk: chunk, left: n})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type target struct {
+	url    string
+	caFile string
+	srv    *http.Server
+}
+
+// startTarget serves the page over TLS 1.3, HTTP/1.1 only, with an ECDSA
+// certificate from a CA written to dir.
+func startTarget(dir string, body []byte, bigChunk []byte) (*target, error) {
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "probebench CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "shop.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.FormatInt(*bigSize, 10))
+		_, _ = io.Copy(w, &bigBody{chunk: bigChunk, left: *bigSize})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler:      mux,
+		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key}}},
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}, // HTTP/1.1 for every client
+		ErrorLog:     nil,
+	}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	return &target{url: "https://" + ln.Addr().String(), caFile: caFile, srv: srv}, nil
+}
+
+// process is a prober under measurement.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+func startProcess(name, dir string, env []string, argv ...string) (*process, error) {
+	log, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	return &process{name: name, cmd: cmd, log: log}, nil
+}
+
+func (p *process) stop() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	_ = p.log.Close()
+}
+
+// cpu is the process's user+system time.
+func cpu(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces: fields start after the last ')'.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100, nil // CLK_TCK is 100 on Linux
+}
+
+// status reads a field of /proc/<pid>/status in kB.
+func status(pid int, field string) int64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			v, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+func waitHTTP(u string) error {
+	for i := 0; i < 200; i++ {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s does not answer", u)
+}
+
+func freePort() int {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// scraper drives /probe requests like Prometheus does, over keep-alive
+// connections to the exporter.
+var scraper = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 120 * time.Second}
+
+func scrape(probeURL string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, probeURL, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
+	resp, err := scraper.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func mustSucceed(name, probeURL string) error {
+	body, err := scrape(probeURL)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if !strings.Contains(body, "\nprobe_success 1\n") {
+		return fmt.Errorf("%s: the probe does not succeed, so it measures nothing:\n%s", name, body)
+	}
+	return nil
+}
+
+// exporterBatch runs n probes through an exporter and returns its CPU.
+func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
+	before, err := cpu(pid)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	jobs := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				body, err := scrape(probeURL)
+				if err == nil && !strings.Contains(body, "\nprobe_success 1\n") {
+					err = fmt.Errorf("probe failed:\n%s", body)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	after, err := cpu(pid)
+	if err != nil {
+		return 0, err
+	}
+	return after - before, firstErr
+}
+
+// bare is the bare client: a child process that waits for a line on
+// stdin, runs n probes, says "done" and waits for stdin to close.
+type bare struct {
+	p      *process
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+}
+
+func startBare(dir, targetURL, caFile string, n, c int) (*bare, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "bare", "-url", targetURL, "-ca", caFile, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c))
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &bare{p: &process{name: "bare", cmd: cmd}, stdin: stdin, stdout: bufio.NewReader(stdout)}, nil
+}
+
+func (b *bare) batch() (time.Duration, error) {
+	pid := b.p.cmd.Process.Pid
+	before, err := cpu(pid)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := io.WriteString(b.stdin, "go\n"); err != nil {
+		return 0, err
+	}
+	line, err := b.stdout.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(line) != "done" {
+		return 0, fmt.Errorf("bare client: %s", line)
+	}
+	after, err := cpu(pid)
+	return after - before, err
+}
+
+func bareClient(args []string) {
+	fs := flag.NewFlagSet("bare", flag.ExitOnError)
+	u := fs.String("url", "", "")
+	caFile := fs.String("ca", "", "")
+	n := fs.Int("n", 1000, "")
+	c := fs.Int("c", 2, "")
+	_ = fs.Parse(args)
+	pem, err := os.ReadFile(*caFile)
+	if err != nil {
+		panic(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	// New connection and full handshake for every request, as a probe does.
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool},
+		DisableKeepAlives: true,
+	}}
+	if path := os.Getenv("PROBEBENCH_BARE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var wg sync.WaitGroup
+		jobs := make(chan struct{}, *n)
+		for i := 0; i < *n; i++ {
+			jobs <- struct{}{}
+		}
+		close(jobs)
+		failed := 0
+		var mu sync.Mutex
+		for w := 0; w < *c; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range jobs {
+					resp, err := client.Get(*u)
+					if err == nil {
+						_, err = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+					if err != nil || resp.StatusCode != http.StatusOK {
+						mu.Lock()
+						failed++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if failed > 0 {
+			fmt.Printf("failed %d\n", failed)
+			continue
+		}
+		fmt.Println("done")
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func run() error {
+	dir, err := os.MkdirTemp("", "probebench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	body := page(*pageSize)
+	bigChunk := page(64 << 10)
+	tg, err := startTarget(dir, body, bigChunk)
+	if err != nil {
+		return err
+	}
+	defer tg.srv.Close()
+	pinned := bigSum(*bigSize, bigChunk)
+
+	ours := fmt.Sprintf(`
+modules:
+  bench:
+    http: {tls_config: {ca_file: %[1]s}}
+    checks:
+      - {keyword: "Acme Shop"}
+      - {keyword: "Add to cart"}
+      - {forbid_regex: "Traceback"}
+    django: {detect_debug: false, detect_disallowed_host: false, health_check: none}
+  bench_django:
+    http: {tls_config: {ca_file: %[1]s}}
+    checks:
+      - {keyword: "Acme Shop"}
+      - {keyword: "Add to cart"}
+      - {forbid_regex: "Traceback"}
+  big_hash:
+    timeout: 120s
+    http: {tls_config: {ca_file: %[1]s}, body_size_limit: 4GiB}
+    checks: [{sha256: %[2]s}]
+    django: {detect_debug: false, detect_disallowed_host: false, health_check: none}
+  big_django:
+    timeout: 120s
+    http: {tls_config: {ca_file: %[1]s}, body_size_limit: 4GiB}
+    checks: [{sha256: %[2]s}]
+`, tg.caFile, pinned)
+	blackbox := fmt.Sprintf(`
+modules:
+  bench:
+    prober: http
+    timeout: 10s
+    http:
+      preferred_ip_protocol: ip4
+      tls_config: {ca_file: %[1]s}
+      fail_if_body_not_matches_regexp: ["Acme Shop", "Add to cart"]
+      fail_if_body_matches_regexp: ["Traceback"]
+  big_regex:
+    prober: http
+    timeout: 120s
+    http:
+      preferred_ip_protocol: ip4
+      tls_config: {ca_file: %[1]s}
+      fail_if_body_not_matches_regexp: ["Acme Shop"]
+`, tg.caFile)
+	oursCfg, bbCfg := filepath.Join(dir, "ours.yml"), filepath.Join(dir, "blackbox.yml")
+	_ = os.WriteFile(oursCfg, []byte(ours), 0o600)
+	_ = os.WriteFile(bbCfg, []byte(blackbox), 0o600)
+
+	startOurs := func(name string) (*process, string, error) {
+		port := freePort()
+		var env []string
+		if *oursEnv != "" {
+			env = strings.Fields(*oursEnv)
+		}
+		p, err := startProcess(name, dir, env, *exporterBin, "--config.file", oursCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", filepath.Join(dir, "data-"+name), "--log.level", "warn")
+		if err != nil {
+			return nil, "", err
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		return p, base, waitHTTP(base + "/-/healthy")
+	}
+	startBlackbox := func(name string) (*process, string, error) {
+		port := freePort()
+		p, err := startProcess(name, dir, nil, *blackboxBin, "--config.file", bbCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
+		if err != nil {
+			return nil, "", err
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		return p, base, waitHTTP(base + "/-/healthy")
+	}
+	probeURL := func(base, module, path string) string {
+		return base + "/probe?" + url.Values{"target": {tg.url + path}, "module": {module}}.Encode()
+	}
+
+	oursP, oursBase, err := startOurs("ours")
+	if err != nil {
+		return err
+	}
+	defer oursP.stop()
+	bbP, bbBase, err := startBlackbox("blackbox")
+	if err != nil {
+		return err
+	}
+	defer bbP.stop()
+	bareP, err := startBare(dir, tg.url+"/", tg.caFile, *probes, *concurrency)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = bareP.stdin.Close(); bareP.p.stop() }()
+
+	contestants := []struct {
+		name string
+		run  func() (time.Duration, error)
+	}{
+		{"blackbox_exporter 0.23", func() (time.Duration, error) {
+			return exporterBatch(bbP.cmd.Process.Pid, probeURL(bbBase, "bench", "/"), *probes, *concurrency)
+		}},
+		{"django_health_exporter", func() (time.Duration, error) {
+			return exporterBatch(oursP.cmd.Process.Pid, probeURL(oursBase, "bench", "/"), *probes, *concurrency)
+		}},
+		{"bare Go client", bareP.batch},
+		{"django_health_exporter, Django detectors on", func() (time.Duration, error) {
+			return exporterBatch(oursP.cmd.Process.Pid, probeURL(oursBase, "bench_django", "/"), *probes, *concurrency)
+		}},
+	}
+	if err := mustSucceed("ours", probeURL(oursBase, "bench", "/")); err != nil {
+		return err
+	}
+	if err := mustSucceed("blackbox", probeURL(bbBase, "bench", "/")); err != nil {
+		return err
+	}
+	// Warm up every prober once (page cache, JIT-free Go still has lazy init).
+	for _, c := range contestants {
+		if _, err := c.run(); err != nil {
+			return fmt.Errorf("%s warm-up: %w", c.name, err)
+		}
+	}
+
+	fmt.Printf("probebench: %d rounds x %d HTTPS probes (concurrency %d) of a %d-byte page; checks: status, 2 keywords, 1 forbidden regex\n",
+		*rounds, *probes, *concurrency, len(body))
+	fmt.Printf("target: Go HTTPS server, TLS 1.3, ECDSA P-256, HTTP/1.1, new connection per probe; CPU = utime+stime of each prober's process\n\n")
+	results := make([][]time.Duration, len(contestants))
+	for r := 0; r < *rounds; r++ {
+		fmt.Printf("round %d:", r+1)
+		// Rotate the order so that no prober always runs first or last.
+		for i := range contestants {
+			k := (i + r) % len(contestants)
+			d, err := contestants[k].run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", contestants[k].name, err)
+			}
+			results[k] = append(results[k], d/time.Duration(*probes))
+		}
+		for k, c := range contestants {
+			fmt.Printf("  %s %.0fµs", shortName(c.name), float64(results[k][r].Microseconds()))
+		}
+		fmt.Println()
+	}
+	med := make([]time.Duration, len(contestants))
+	fmt.Printf("\n%-46s %14s\n", "prober", "CPU per probe")
+	for k, c := range contestants {
+		med[k] = median(results[k])
+		fmt.Printf("%-46s %12.0fµs\n", c.name, float64(med[k].Nanoseconds())/1e3)
+	}
+	// Rounds are pairs in time: the median of the per-round ratios cancels
+	// the drift of a shared machine better than a ratio of medians.
+	ratio := func(a, b int) float64 {
+		rs := make([]time.Duration, *rounds)
+		for i := range rs {
+			rs[i] = time.Duration(float64(results[a][i]) / float64(results[b][i]) * 1e6)
+		}
+		return float64(median(rs)) / 1e6
+	}
+	rBB, rBare, rBBd, rBared := ratio(1, 0), ratio(1, 2), ratio(3, 0), ratio(3, 2)
+	fmt.Printf("\nmedian of per-round ratios (ratio of the medians above in brackets):\n")
+	fmt.Printf("ours/blackbox     %.2f (%.2f)  goal <= %.2f  %s\n", rBB, float64(med[1])/float64(med[0]), *goalBlack, verdict(rBB <= *goalBlack))
+	fmt.Printf("ours/bare client  %.2f (%.2f)  goal <= %.2f  %s\n", rBare, float64(med[1])/float64(med[2]), *goalBare, verdict(rBare <= *goalBare))
+	fmt.Printf("with the Django detectors on: ours/blackbox %.2f, ours/bare %.2f\n", rBBd, rBared)
+	fmt.Printf("blackbox/bare client %.2f\n", ratio(0, 2))
+
+	if *cpuProfile != "" {
+		if err := profileOurs(oursBase, func() error { _, err := contestants[1].run(); return err }); err != nil {
+			return err
+		}
+	}
+
+	// Memory: a fresh process per measurement, one probe of a 1 GiB body.
+	fmt.Printf("\npeak memory probing a %d MiB body (VmHWM of a fresh process):\n", *bigSize>>20)
+	ok := true
+	for _, m := range []struct {
+		name, module string
+		start        func(string) (*process, string, error)
+		bounded      bool
+	}{
+		{"django_health_exporter, sha256 check only", "big_hash", startOurs, true},
+		{"django_health_exporter, sha256 + Django detectors", "big_django", startOurs, true},
+		{"blackbox_exporter, one regex (reads the body into memory)", "big_regex", startBlackbox, false},
+	} {
+		p, base, err := m.start("mem-" + m.module)
+		if err != nil {
+			return err
+		}
+		idle := status(p.cmd.Process.Pid, "VmRSS")
+		start := time.Now()
+		if err := mustSucceed(m.name, probeURL(base, m.module, "/big")); err != nil {
+			p.stop()
+			return err
+		}
+		took := time.Since(start)
+		peak := status(p.cmd.Process.Pid, "VmHWM")
+		p.stop()
+		line := fmt.Sprintf("  %-58s idle %4d MiB, peak %5d MiB, %.1fs", m.name, idle>>10, peak>>10, took.Seconds())
+		if m.bounded {
+			bounded := peak < 64<<10 // 64 MiB
+			ok = ok && bounded
+			line += "  (goal: bounded, < 64 MiB) " + verdict(bounded)
+		}
+		fmt.Println(line)
+	}
+	if rBB > *goalBlack || rBare > *goalBare || !ok {
+		return fmt.Errorf("a goal was missed")
+	}
+	return nil
+}
+
+// profileOurs saves a CPU profile of the exporter taken during one batch.
+func profileOurs(base string, batch func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(base + "/debug/pprof/profile?seconds=4")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			errc <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		_ = f.Close()
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := batch(); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	fmt.Printf("\nCPU profile of django_health_exporter written to %s\n", *cpuProfile)
+	return nil
+}
+
+func shortName(s string) string {
+	switch {
+	case strings.HasPrefix(s, "blackbox"):
+		return "blackbox"
+	case strings.Contains(s, "detectors"):
+		return "ours+django"
+	case strings.HasPrefix(s, "bare"):
+		return "bare"
+	}
+	return "ours"
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}

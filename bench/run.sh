@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: the performance figures of the README, measured side by side
+# with the peers named there, in one run on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/out
+go build -o bench/out/probebench ./bench/probebench
+echo "== probes: django_health_exporter vs blackbox_exporter vs a bare Go client"
+bench/out/probebench -exporter ./django_health_exporter "$@" | tee bench/out/probebench.txt
