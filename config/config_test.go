@@ -219,6 +219,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"bad health_check", "modules:\n  x:\n    django:\n      health_check: nagios\n", []string{`line 4: modules.x.django.health_check: unknown value "nagios"`}},
 		{"bad tls version", "modules:\n  x:\n    http:\n      tls_config:\n        min_version: TLS19\n", []string{"line 5: modules.x.http.tls_config.min_version: unknown TLS version: TLS19"}},
 		{"http client config", "modules:\n  x:\n    http:\n      basic_auth: {username: a}\n      authorization: {credentials: b}\n", []string{"line 3: modules.x.http: at most one of basic_auth"}},
+		{"secret ref", "modules:\n  x:\n    http:\n      authorization: {credentials_ref: vault-key}\n", []string{"line 4: modules.x.http.authorization.credentials_ref: secret references (*_ref) are not supported"}},
 		{"bad compression", "modules:\n  x:\n    http:\n      compression: zstd\n", []string{`line 4: modules.x.http.compression: unsupported compression "zstd"`}},
 		{"bad header", "modules:\n  x:\n    http:\n      headers: {'Bad Header': x}\n", []string{`line 4: modules.x.http.headers.Bad Header: invalid header name`}},
 		{"zero timeout", "modules:\n  x:\n    timeout: 0s\n", []string{"line 3: modules.x.timeout: must be greater than 0"}},

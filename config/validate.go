@@ -145,6 +145,23 @@ func (h *HTTPProbe) validate(v *validator, path []any) {
 	if err := h.HTTPClientConfig.Validate(); err != nil {
 		v.errorf(path, "%v", err)
 	}
+	// Secret references need a secret manager, which a file-configured
+	// exporter does not have: say so at load time.
+	hc := &h.HTTPClientConfig
+	refs := []struct {
+		set  bool
+		path []any
+	}{
+		{hc.BasicAuth != nil && (hc.BasicAuth.UsernameRef != "" || hc.BasicAuth.PasswordRef != ""), at(path, "basic_auth")},
+		{hc.Authorization != nil && hc.Authorization.CredentialsRef != "", at(path, "authorization", "credentials_ref")},
+		{hc.OAuth2 != nil && (hc.OAuth2.ClientSecretRef != "" || hc.OAuth2.ClientCertificateKeyRef != ""), at(path, "oauth2")},
+		{hc.TLSConfig.CARef != "" || hc.TLSConfig.CertRef != "" || hc.TLSConfig.KeyRef != "", at(path, "tls_config")},
+	}
+	for _, r := range refs {
+		if r.set {
+			v.errorf(r.path, "secret references (*_ref) are not supported: use the secret inline or from a file (*_file)")
+		}
+	}
 }
 
 func (c *Check) validate(v *validator, path []any) {

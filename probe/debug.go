@@ -45,8 +45,12 @@ func DebugOutput(r *Result, module any) string {
 		}
 		b.WriteByte('\n')
 		if t := r.TLS; t != nil {
-			fmt.Fprintf(&b, "TLS: %s, certificate %q issued by %q, expires %s (in %s)\n",
-				t.Version, t.Subject, t.Issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
+			subject, issuer := "", ""
+			if t.Leaf != nil {
+				subject, issuer = t.Leaf.Subject.String(), t.Leaf.Issuer.String()
+			}
+			fmt.Fprintf(&b, "TLS: %s, certificate %q issued by %q, first expiry in the chain %s (in %s)\n",
+				t.Version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
 		}
 	}
 

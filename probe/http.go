@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +147,9 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 		}
 		httpReq.Header.Set(k, v)
 	}
+	if httpReq.Header.Get("User-Agent") == "" {
+		httpReq.Header.Set("User-Agent", m.userAgent)
+	}
 	if m.accept != "" && httpReq.Header.Get("Accept") == "" {
 		httpReq.Header.Set("Accept", m.accept)
 	}
@@ -242,8 +244,7 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 	}
 	if resp.TLS != nil {
 		r.TLS = tlsInfo(resp.TLS)
-		logger.Info("TLS connection", "version", r.TLS.Version, "subject", r.TLS.Subject,
-			"earliest_cert_expiry", r.TLS.EarliestExpiry.UTC().Format(time.RFC3339))
+		logger.Info("TLS connection", "version", r.TLS.Version, "earliest_cert_expiry", r.TLS.EarliestExpiry)
 	}
 
 	found := make([]bool, len(s.literals))
@@ -337,12 +338,9 @@ func statusOK(valid []int, code int) bool {
 	return false
 }
 
+// protoVersion is 1.1 for HTTP/1.1, 2 for HTTP/2.
 func protoVersion(resp *http.Response) float64 {
-	v, err := strconv.ParseFloat(strings.TrimPrefix(resp.Proto, "HTTP/"), 64)
-	if err != nil {
-		return 0
-	}
-	return v
+	return float64(resp.ProtoMajor) + float64(resp.ProtoMinor)/10
 }
 
 func ipProtocol(a net.Addr) int {

@@ -60,6 +60,7 @@ type module struct {
 	checkLit  []int
 	keepBody  bool // a regex or json check needs the whole body
 	accept    string
+	userAgent string
 	scanners  sync.Pool
 }
 
@@ -106,11 +107,11 @@ func newModule(mc *config.Module, userAgent string) (*module, error) {
 	// One round tripper per module, keep-alives off: every probe opens a
 	// new connection and measures connect and TLS, but the TLS settings,
 	// CA pool and auth wrappers are built once, not once a probe.
-	rt, err := newModuleTransport(mc.HTTP.HTTPClientConfig, userAgent)
+	rt, err := newModuleTransport(mc.HTTP.HTTPClientConfig)
 	if err != nil {
 		return nil, err
 	}
-	m := &module{cfg: mc, rt: rt, djangoLit: -1, checkLit: make([]int, len(mc.Checks))}
+	m := &module{cfg: mc, rt: rt, userAgent: userAgent, djangoLit: -1, checkLit: make([]int, len(mc.Checks))}
 	if mc.Django.DetectDebug || mc.Django.DetectDisallowedHost {
 		m.djangoLit = len(m.literals)
 		m.literals = append(m.literals, djangoMarkers...)

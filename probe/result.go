@@ -14,6 +14,7 @@
 package probe
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"math"
 	"strconv"
@@ -92,8 +93,9 @@ type TLSInfo struct {
 	Version         string
 	EarliestExpiry  time.Time
 	LastChainExpiry time.Time
-	Subject         string
-	Issuer          string
+	// Leaf is the server's certificate; its names are only formatted
+	// when somebody reads the debug page.
+	Leaf *x509.Certificate
 }
 
 // fail records a reason the probe failed.

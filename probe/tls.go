@@ -37,9 +37,7 @@ func tlsInfo(cs *tls.ConnectionState) *TLSInfo {
 		}
 	}
 	if len(cs.PeerCertificates) > 0 {
-		leaf := cs.PeerCertificates[0]
-		info.Subject = leaf.Subject.String()
-		info.Issuer = leaf.Issuer.String()
+		info.Leaf = cs.PeerCertificates[0]
 	}
 	chains := cs.VerifiedChains
 	if len(chains) == 0 && len(cs.PeerCertificates) > 0 {

@@ -72,7 +72,7 @@ func newTestPKI(t testing.TB, caLife, leafLife time.Duration) *testPKI {
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
 		DNSNames:     []string{"localhost", "shop.test"},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
 	if err != nil {
@@ -201,4 +201,8 @@ func TestCAFileRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.probeURL(t, srv2.URL, "tls").want(t, map[string]float64{"probe_success": 1})
+}
+
+func pemBlock(kind string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
 }

@@ -57,8 +57,8 @@ import (
 var (
 	exporterBin = flag.String("exporter", "./django_health_exporter", "django_health_exporter binary")
 	blackboxBin = flag.String("blackbox", "/usr/bin/prometheus-blackbox-exporter", "blackbox_exporter binary")
-	rounds      = flag.Int("rounds", 7, "alternating rounds")
-	probes      = flag.Int("probes", 1200, "probes per prober per round")
+	rounds      = flag.Int("rounds", 15, "alternating rounds")
+	probes      = flag.Int("probes", 600, "probes per prober per round")
 	concurrency = flag.Int("concurrency", 2, "probes in flight")
 	pageSize    = flag.Int("page-size", 20_000, "size of the probed page in bytes")
 	bigSize     = flag.Int64("big-size", 1<<30, "size of the body for the memory test")
@@ -66,6 +66,7 @@ var (
 	goalBare    = flag.Float64("goal-bare", 1.3, "ours/bare-client CPU ratio to meet")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of django_health_exporter during an extra batch to this file")
 	oursEnv     = flag.String("ours-env", "", "extra environment for django_health_exporter, e.g. GOGC=200")
+	keep        = flag.Bool("keep", false, "keep the work directory (configs, logs) and print its path")
 )
 
 func main() {
@@ -211,8 +212,28 @@ func (p *process) stop() {
 	_ = p.log.Close()
 }
 
-// cpu is the process's user+system time.
+// cpu is the time the process's threads have spent on a CPU, summed from
+// /proc/<pid>/task/*/schedstat (nanoseconds, exact), or user+system time
+// from /proc/<pid>/stat (10 ms ticks) where schedstat is missing. Go keeps
+// its threads, so none of the time is lost with an exited thread.
 func cpu(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err == nil {
+		var total time.Duration
+		ok := true
+		for _, t := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+			if err != nil {
+				ok = false
+				break
+			}
+			ns, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+			total += time.Duration(ns)
+		}
+		if ok {
+			return total, nil
+		}
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -436,7 +457,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if *keep {
+		fmt.Printf("work directory: %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 
 	body := page(*pageSize)
 	bigChunk := page(64 << 10)
@@ -566,7 +591,7 @@ modules:
 
 	fmt.Printf("probebench: %d rounds x %d HTTPS probes (concurrency %d) of a %d-byte page; checks: status, 2 keywords, 1 forbidden regex\n",
 		*rounds, *probes, *concurrency, len(body))
-	fmt.Printf("target: Go HTTPS server, TLS 1.3, ECDSA P-256, HTTP/1.1, new connection per probe; CPU = utime+stime of each prober's process\n\n")
+	fmt.Printf("target: Go HTTPS server, TLS 1.3, ECDSA P-256, HTTP/1.1, new connection per probe; CPU = on-CPU time of each prober's threads (schedstat)\n\n")
 	results := make([][]time.Duration, len(contestants))
 	for r := 0; r < *rounds; r++ {
 		fmt.Printf("round %d:", r+1)
@@ -655,7 +680,7 @@ modules:
 func profileOurs(base string, batch func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(base + "/debug/pprof/profile?seconds=4")
+		resp, err := http.Get(base + "/debug/pprof/profile?seconds=10")
 		if err != nil {
 			errc <- err
 			return
