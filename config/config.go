@@ -29,7 +29,6 @@ import (
 	"github.com/alecthomas/units"
 	pconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"github.com/robfig/cron/v3"
 )
 
 // DefaultModuleName is the module used when neither the request nor the
@@ -252,11 +251,11 @@ type Heartbeat struct {
 
 	token    string
 	location *time.Location
-	schedule cron.Schedule
+	schedule *Schedule
 }
 
 // CronSchedule is the parsed schedule, nil for an interval heartbeat.
-func (h *Heartbeat) CronSchedule() cron.Schedule { return h.schedule }
+func (h *Heartbeat) CronSchedule() *Schedule { return h.schedule }
 
 // BearerToken is the token this heartbeat's pings must carry, "" for none.
 func (h *Heartbeat) BearerToken() string { return h.token }

@@ -27,7 +27,6 @@ import (
 
 	"github.com/alecthomas/units"
 	pconfig "github.com/prometheus/common/config"
-	"github.com/robfig/cron/v3"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -351,22 +350,6 @@ func (c *Config) validateHeartbeats(v *validator) {
 			v.errorf(at(p, "name"), "heartbeat %q is already defined at heartbeats[%d]", h.Name, j)
 		}
 		seen[h.Name] = i
-		switch {
-		case h.Schedule != "" && h.Interval != 0:
-			v.errorf(at(p, "schedule"), "give interval or schedule, not both")
-		case h.Schedule != "":
-			if strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=") {
-				v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
-			} else if sched, err := ParseSchedule(h.Schedule); err != nil {
-				v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule, err)
-			} else {
-				h.schedule = sched
-			}
-		case h.Interval < 0:
-			v.errorf(at(p, "interval"), "must be greater than 0")
-		case h.Interval == 0:
-			h.Interval = d.Interval
-		}
 		if h.Timezone != "" {
 			if h.Schedule == "" {
 				v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
@@ -376,6 +359,24 @@ func (c *Config) validateHeartbeats(v *validator) {
 				v.errorf(at(p, "timezone"), "unknown time zone %q (want an IANA name such as Europe/Berlin)", h.Timezone)
 			}
 			h.location = loc
+		}
+		switch {
+		case h.Schedule != "" && h.Interval != 0:
+			v.errorf(at(p, "schedule"), "give interval or schedule, not both")
+		case h.Schedule != "":
+			if strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=") {
+				v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
+			} else if sched, err := ParseSchedule(h.Schedule, h.location); err != nil {
+				v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule, err)
+			} else if sched.Next(time.Now()).IsZero() {
+				v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule)
+			} else {
+				h.schedule = sched
+			}
+		case h.Interval < 0:
+			v.errorf(at(p, "interval"), "must be greater than 0")
+		case h.Interval == 0:
+			h.Interval = d.Interval
 		}
 		if h.Grace == nil {
 			g := d.Grace
@@ -401,17 +402,6 @@ func (c *Config) validateHeartbeats(v *validator) {
 	if len(c.Heartbeats) > d.MaxHeartbeats && d.MaxHeartbeats > 0 {
 		v.errorf([]any{"heartbeat_defaults", "max_heartbeats"}, "%d heartbeats are configured but max_heartbeats is %d", len(c.Heartbeats), d.MaxHeartbeats)
 	}
-}
-
-// cronParser reads standard five-field cron lines and the @daily family.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseSchedule parses a five-field cron schedule ("30 2 * * *", "@daily").
-func ParseSchedule(s string) (cron.Schedule, error) {
-	if strings.HasPrefix(s, "@every") {
-		return nil, fmt.Errorf("@every is an interval: use the interval key")
-	}
-	return cronParser.Parse(s)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

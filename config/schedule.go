@@ -1,0 +1,189 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Schedule is a five-field cron schedule read in a time zone, with the
+// DST rules of cron(8) (cronie, Vixie cron), which is what runs most of
+// the jobs whose heartbeats it predicts:
+//
+//   - a fixed-time job (neither the minute nor the hour field starts with
+//     '*') whose time falls in the hour skipped when clocks go forward
+//     runs when the clocks have moved, and one whose time happens twice
+//     when clocks go back runs once, the first time;
+//   - a wildcard job ("*/15 * * * *", "0 * * * *") follows the wall
+//     clock: it skips the minutes that do not exist and runs in both
+//     copies of the minutes that happen twice.
+//
+// robfig/cron parses the fields; its own Next skips a fixed-time job on
+// the day clocks go forward and runs it twice the day they go back
+// (TestRobfigCronGetsDSTWrong).
+type Schedule struct {
+	spec     *cron.SpecSchedule
+	wildcard bool
+	loc      *time.Location
+}
+
+// cronParser reads standard five-field cron lines and the @daily family.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+var descriptors = map[string]string{
+	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+}
+
+// ParseSchedule parses a five-field cron schedule ("30 2 * * *", "@daily")
+// to be read in loc (UTC when nil).
+func ParseSchedule(s string, loc *time.Location) (*Schedule, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "@every") {
+		return nil, errors.New("@every is an interval: use the interval key")
+	}
+	if strings.HasPrefix(s, "@") {
+		expanded, ok := descriptors[s]
+		if !ok {
+			return nil, errors.New("unknown descriptor " + s + " (want @hourly, @daily, @weekly, @monthly or @yearly)")
+		}
+		s = expanded
+	}
+	parsed, err := cronParser.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	spec, ok := parsed.(*cron.SpecSchedule)
+	if !ok {
+		return nil, errors.New("unsupported schedule")
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	fields := strings.Fields(s)
+	return &Schedule{
+		spec:     spec,
+		wildcard: strings.HasPrefix(fields[0], "*") || strings.HasPrefix(fields[1], "*"),
+		loc:      loc,
+	}, nil
+}
+
+// maxYears bounds the search of Next: a schedule that matches no day in
+// this many years (February 30th) never fires.
+const maxYears = 5
+
+// Next is the first time strictly after from at which the job runs, or
+// the zero time if it never does.
+func (s *Schedule) Next(from time.Time) time.Time {
+	start := from.In(s.loc)
+	y, m, d := start.Date()
+	for day := 0; day < 366*maxYears; day++ {
+		// Noon is never in a DST transition, so the date is exact.
+		date := time.Date(y, m, d+day, 12, 0, 0, 0, s.loc)
+		if !s.dayMatches(date) {
+			continue
+		}
+		for h := 0; h < 24; h++ {
+			if s.spec.Hour&(1<<uint(h)) == 0 {
+				continue
+			}
+			for mi := 0; mi < 60; mi++ {
+				if s.spec.Minute&(1<<uint(mi)) == 0 {
+					continue
+				}
+				for _, t := range s.runs(date.Year(), date.Month(), date.Day(), h, mi) {
+					if t.After(from) {
+						return t
+					}
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// dayMatches applies cron's rule: when both day-of-month and day-of-week
+// are restricted, either may match.
+func (s *Schedule) dayMatches(t time.Time) bool {
+	if s.spec.Month&(1<<uint(t.Month())) == 0 {
+		return false
+	}
+	const star = 1 << 63
+	dom := s.spec.Dom&(1<<uint(t.Day())) != 0
+	dow := s.spec.Dow&(1<<uint(t.Weekday())) != 0
+	if s.spec.Dom&star != 0 || s.spec.Dow&star != 0 {
+		return dom && dow
+	}
+	return dom || dow
+}
+
+// runs are the instants at which a job scheduled at this wall-clock time
+// runs, earliest first.
+func (s *Schedule) runs(y int, mo time.Month, d, h, mi int) []time.Time {
+	occ := occurrences(s.loc, y, mo, d, h, mi)
+	switch {
+	case len(occ) == 0 && s.wildcard:
+		return nil // the minute does not exist; the job follows the clock
+	case len(occ) == 0:
+		return []time.Time{gapEnd(s.loc, time.Date(y, mo, d, h, mi, 0, 0, time.UTC))}
+	case len(occ) > 1 && !s.wildcard:
+		return occ[:1]
+	}
+	return occ
+}
+
+// occurrences are the instants whose wall clock in loc reads this date and
+// time: none in a gap, two in an overlap. Real zones change their offset
+// at most once in three days, so the offsets a day and a half either side
+// cover every case.
+func occurrences(loc *time.Location, y int, mo time.Month, d, h, mi int) []time.Time {
+	u := time.Date(y, mo, d, h, mi, 0, 0, time.UTC)
+	var out []time.Time
+	seen := map[int]bool{}
+	for _, around := range []time.Duration{-36 * time.Hour, 0, 36 * time.Hour} {
+		_, off := u.Add(around).In(loc).Zone()
+		if seen[off] {
+			continue
+		}
+		seen[off] = true
+		t := u.Add(-time.Duration(off) * time.Second)
+		lt := t.In(loc)
+		if lt.Year() == y && lt.Month() == mo && lt.Day() == d && lt.Hour() == h && lt.Minute() == mi {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+// gapEnd is the instant the clocks jumped over the wall-clock time u (read
+// as UTC fields), found by bisecting on the offset.
+func gapEnd(loc *time.Location, u time.Time) time.Time {
+	lo, hi := u.Add(-36*time.Hour), u.Add(36*time.Hour)
+	_, after := hi.In(loc).Zone()
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2)
+		if _, off := mid.In(loc).Zone(); off == after {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi.Truncate(time.Second)
+}
