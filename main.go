@@ -19,11 +19,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -87,6 +89,28 @@ func run(args []string) int {
 
 	serveCmd := app.Command("serve", "Run the exporter (the default command).").Default()
 
+	var c clientFlags
+	pingCmd := app.Command("ping", "Send one heartbeat ping (for cron jobs and scripts).")
+	pingCmd.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	c.add(pingCmd)
+	var pingStart, pingFail, pingLog bool
+	var pingExit int
+	var pingRID, pingMessage string
+	pingCmd.Flag("start", "Report that a run started.").BoolVar(&pingStart)
+	pingCmd.Flag("fail", "Report that a run failed.").BoolVar(&pingFail)
+	pingCmd.Flag("log", "Only send a message.").BoolVar(&pingLog)
+	pingCmd.Flag("exit-status", "Report a run's exit status (0: success).").Default("-1").IntVar(&pingExit)
+	pingCmd.Flag("rid", "Run id pairing a start with its end.").StringVar(&pingRID)
+	pingCmd.Flag("message", "Message to keep with the ping ('-' reads standard input).").StringVar(&pingMessage)
+
+	runCmd := app.Command("run", "Run a command between a start ping and a ping with its exit status and the tail of its output; exit with its status.")
+	runCmd.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	var runArgv []string
+	var tailBytes int
+	runCmd.Arg("command", "The command and its arguments, after --.").Required().StringsVar(&runArgv)
+	runCmd.Flag("tail-bytes", "How much of the end of the output to send.").Default("10240").IntVar(&tailBytes)
+	c.add(runCmd)
+
 	command, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -95,8 +119,104 @@ func run(args []string) int {
 	switch command {
 	case serveCmd.FullCommand():
 		return serve(f)
+	case pingCmd.FullCommand():
+		action, err := pingAction(pingStart, pingFail, pingLog, pingExit)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s ping: %v\n", name, err)
+			return 2
+		}
+		return c.ping(action, pingRID, pingMessage)
+	case runCmd.FullCommand():
+		return c.run(runArgv, tailBytes)
 	}
 	return 2
+}
+
+// clientFlags are the flags of ping and run.
+type clientFlags struct {
+	name      string
+	url       string
+	token     string
+	tokenFile string
+}
+
+func (c *clientFlags) add(cmd *kingpin.CmdClause) {
+	cmd.Flag("url", "The exporter's address.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
+	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
+	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
+}
+
+func (c *clientFlags) client() (*collector.Client, error) {
+	token := c.token
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	return &collector.Client{URL: c.url, Token: token, Attempts: 3, Timeout: 10 * time.Second}, nil
+}
+
+func pingAction(start, fail, log bool, exit int) (string, error) {
+	var actions []string
+	if start {
+		actions = append(actions, collector.KindStart)
+	}
+	if fail {
+		actions = append(actions, collector.KindFail)
+	}
+	if log {
+		actions = append(actions, collector.KindLog)
+	}
+	if exit >= 0 {
+		if exit > 255 {
+			return "", errors.New("--exit-status must be between 0 and 255")
+		}
+		actions = append(actions, fmt.Sprint(exit))
+	}
+	switch len(actions) {
+	case 0:
+		return "", nil
+	case 1:
+		return actions[0], nil
+	}
+	return "", errors.New("give at most one of --start, --fail, --log and --exit-status")
+}
+
+func (c *clientFlags) ping(action, rid, message string) int {
+	client, err := c.client()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s ping: %v\n", name, err)
+		return 1
+	}
+	body := []byte(message)
+	if message == "-" {
+		if body, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20)); err != nil {
+			fmt.Fprintf(os.Stderr, "%s ping: reading standard input: %v\n", name, err)
+			return 1
+		}
+	}
+	if err := client.Ping(context.Background(), c.name, action, rid, body); err != nil {
+		fmt.Fprintf(os.Stderr, "%s ping %s: %v\n", name, c.name, err)
+		return 1
+	}
+	return 0
+}
+
+func (c *clientFlags) run(argv []string, tailBytes int) int {
+	client, err := c.client()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s run: %v\n", name, err)
+		return 1
+	}
+	return client.Run(context.Background(), c.name, argv, collector.RunOptions{
+		TailBytes: tailBytes,
+		Stdin:     os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Warn: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "%s run: "+format+"\n", append([]any{name}, args...)...)
+		},
+	})
 }
 
 func serve(f serveFlags) int {
@@ -114,6 +234,21 @@ func serve(f serveFlags) int {
 	}
 
 	metrics := collector.NewExporterMetrics(prometheus.DefaultRegisterer)
+	store, err := collector.OpenStore(f.storagePath)
+	if err != nil {
+		logger.Error("Error opening the heartbeat store", "err", err)
+		return 1
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("Error closing the heartbeat store", "err", err)
+		}
+	}()
+	heartbeats, err := collector.NewHeartbeats(store, prometheus.DefaultRegisterer, logger)
+	if err != nil {
+		logger.Error("Error reading the heartbeat store", "err", err)
+		return 1
+	}
 	var prober atomic.Pointer[probe.Prober]
 	apply := func(cfg *config.Config) error {
 		p, err := probe.NewProber(cfg, userAgent)
@@ -121,6 +256,7 @@ func serve(f serveFlags) int {
 			return err
 		}
 		prober.Store(p)
+		heartbeats.Apply(cfg)
 		return nil
 	}
 	reloader := collector.NewReloader(load, apply, metrics, logger)
@@ -146,13 +282,15 @@ func serve(f serveFlags) int {
 		return nil
 	}))
 	mux.Handle("/metrics", promhttp.Handler())
+	mux.Handle("/heartbeat/", heartbeats.PingHandler())
+	mux.Handle("/api/v1/heartbeats", heartbeats.APIHandler())
 	mux.Handle("/sd", probe.SDHandler(reloader.Config))
 	mux.Handle("/config", collector.ConfigHandler(reloader.Config))
 	mux.Handle("/-/reload", reloader.Handler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
 	mux.Handle("/debug/pprof/", http.DefaultServeMux) // as Prometheus does
-	mux.Handle("/", &collector.StatusPage{History: history, Logger: logger})
+	mux.Handle("/", &collector.StatusPage{History: history, Heartbeats: heartbeats.Views, Logger: logger})
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,147 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type recorded struct {
+	path, rid, auth, body string
+}
+
+func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []recorded
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, recorded{r.URL.Path, r.URL.Query().Get("rid"), r.Header.Get("Authorization"), string(b)})
+		code := 200
+		if len(codes) > 0 {
+			code, codes = codes[0], codes[1:]
+		}
+		mu.Unlock()
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []recorded {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]recorded(nil), got...)
+	}
+}
+
+func TestClientPing(t *testing.T) {
+	srv, got := pingServer(t)
+	c := &Client{URL: srv.URL + "/", Token: "tok"}
+	if err := c.Ping(context.Background(), "nightly-report", KindStart, "r 1", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	g := got()
+	if len(g) != 1 || g[0].path != "/heartbeat/nightly-report/start" || g[0].rid != "r 1" || g[0].auth != "Bearer tok" || g[0].body != "hello" {
+		t.Errorf("sent %+v", g)
+	}
+}
+
+func TestClientRetriesServerErrorsOnly(t *testing.T) {
+	srv, got := pingServer(t, 503, 503, 200)
+	c := &Client{URL: srv.URL, Attempts: 3}
+	if err := c.Ping(context.Background(), "a", "", "", nil); err != nil {
+		t.Fatalf("third attempt succeeds: %v", err)
+	}
+	if n := len(got()); n != 3 {
+		t.Errorf("%d attempts", n)
+	}
+	srv, got = pingServer(t, 401, 200)
+	c = &Client{URL: srv.URL, Attempts: 3}
+	if err := c.Ping(context.Background(), "a", "", "", nil); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("401: %v", err)
+	}
+	if n := len(got()); n != 1 {
+		t.Errorf("a 401 is not retried: %d attempts", n)
+	}
+	c = &Client{URL: "http://127.0.0.1:1", Attempts: 1, Timeout: time.Second}
+	if err := c.Ping(context.Background(), "a", "", "", nil); err == nil {
+		t.Error("no exporter: error")
+	}
+}
+
+func TestClientRun(t *testing.T) {
+	srv, got := pingServer(t)
+	c := &Client{URL: srv.URL}
+	var stdout, stderr bytes.Buffer
+	long := strings.Repeat("x", 100)
+	status := c.Run(context.Background(), "job", []string{"sh", "-c", "echo oops >&2; sleep 0.2; echo start; echo " + long + "; exit 3"},
+		RunOptions{TailBytes: 64, Stdout: &stdout, Stderr: &stderr})
+	if status != 3 {
+		t.Errorf("status %d", status)
+	}
+	if !strings.Contains(stdout.String(), "start") || stderr.String() != "oops\n" {
+		t.Errorf("output did not pass through: %q %q", stdout.String(), stderr.String())
+	}
+	g := got()
+	if len(g) != 2 || g[0].path != "/heartbeat/job/start" || g[1].path != "/heartbeat/job/3" {
+		t.Fatalf("pings %+v", g)
+	}
+	if g[0].rid == "" || g[0].rid != g[1].rid {
+		t.Errorf("start and end share a rid: %q %q", g[0].rid, g[1].rid)
+	}
+	if len(g[1].body) != 64 || !strings.HasSuffix(g[1].body, "xxx\n") {
+		t.Errorf("end ping carries the last 64 bytes: %q", g[1].body)
+	}
+	// Standard error reaches the tail too.
+	status = c.Run(context.Background(), "job", []string{"sh", "-c", "echo Traceback >&2; exit 1"}, RunOptions{Stdout: io.Discard, Stderr: io.Discard})
+	if g := got(); status != 1 || g[len(g)-1].body != "Traceback\n" {
+		t.Errorf("stderr in the tail: %d %q", status, g[len(g)-1].body)
+	}
+}
+
+func TestClientRunStatuses(t *testing.T) {
+	srv, got := pingServer(t)
+	c := &Client{URL: srv.URL}
+	opts := RunOptions{Stdout: io.Discard, Stderr: io.Discard}
+	if s := c.Run(context.Background(), "job", []string{"true"}, opts); s != 0 {
+		t.Errorf("true: %d", s)
+	}
+	if s := c.Run(context.Background(), "job", []string{"sh", "-c", "kill -TERM $$"}, opts); s != 143 {
+		t.Errorf("killed by SIGTERM: %d, want 143", s)
+	}
+	if s := c.Run(context.Background(), "job", []string{"/nonexistent/command"}, opts); s != 127 {
+		t.Errorf("missing command: %d, want 127", s)
+	}
+	g := got()
+	if g[len(g)-1].path != "/heartbeat/job/127" || !strings.Contains(g[len(g)-1].body, "/nonexistent/command") {
+		t.Errorf("missing command reported: %+v", g[len(g)-1])
+	}
+	// A dead exporter does not change the command's outcome.
+	var warnings []string
+	c = &Client{URL: "http://127.0.0.1:1", Timeout: time.Second}
+	opts.Warn = func(f string, a ...any) { warnings = append(warnings, f) }
+	if s := c.Run(context.Background(), "job", []string{"sh", "-c", "exit 5"}, opts); s != 5 {
+		t.Errorf("exporter down: %d", s)
+	}
+	if len(warnings) != 2 {
+		t.Errorf("warnings %v", warnings)
+	}
+}
