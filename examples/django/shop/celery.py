@@ -1,0 +1,31 @@
+"""The shop's Celery app, with django_health_exporter heartbeats.
+
+    celery -A shop worker --loglevel=INFO
+    celery -A shop beat --loglevel=INFO
+
+HEARTBEAT_BEAT_INTERVAL and HEARTBEAT_WORKER_INTERVAL (seconds, default 60)
+set how often the celery-beat and celery-worker heartbeats are sent; the
+exporter's heartbeats for them should expect the same interval.
+"""
+import os
+import sys
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+
+# The helper lives in examples/celery/ here; a project copies the file.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "celery"))
+import django_health_heartbeat as heartbeat  # noqa: E402
+
+app = Celery("shop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+heartbeat.connect_celery(
+    app,
+    beat_interval=float(os.environ.get("HEARTBEAT_BEAT_INTERVAL", "60")),
+    worker_interval=float(os.environ.get("HEARTBEAT_WORKER_INTERVAL", "60")),
+    tasks={"shop.tasks.nightly_report": "nightly-report"},
+)
