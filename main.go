@@ -32,7 +32,6 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -281,7 +280,7 @@ func serve(f serveFlags) int {
 		}
 		return nil
 	}))
-	mux.Handle("/metrics", promhttp.Handler())
+	mux.Handle("/metrics", collector.MetricsHandler(prometheus.DefaultGatherer, heartbeats, logger))
 	mux.Handle("/heartbeat/", heartbeats.PingHandler())
 	mux.Handle("/api/v1/heartbeats", heartbeats.APIHandler())
 	mux.Handle("/sd", probe.SDHandler(reloader.Config))

@@ -6,4 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/out
 go build -o bench/out/probebench ./bench/probebench
 echo "== probes: django_health_exporter vs blackbox_exporter vs a bare Go client"
-bench/out/probebench -exporter ./django_health_exporter "$@" | tee bench/out/probebench.txt
+bench/out/probebench -exporter ./django_health_exporter | tee bench/out/probebench.txt
+echo
+echo "== heartbeats: django_health_exporter vs Pushgateway, and /metrics with 10,000 heartbeats"
+go build -o bench/out/pingbench ./bench/pingbench
+bench/out/pingbench -exporter ./django_health_exporter | tee bench/out/pingbench.txt

@@ -141,9 +141,10 @@ func (r *record) trimRuns() {
 
 // heartbeat is a configured or auto-registered heartbeat and its record.
 type heartbeat struct {
-	mu  sync.Mutex
-	cfg *config.Heartbeat
-	rec record
+	mu     sync.Mutex
+	cfg    *config.Heartbeat
+	labels []string // heartbeat and configured labels, as name, value pairs
+	rec    record
 
 	// Cache of the schedule's answer for the current base time.
 	cacheBase     time.Time

@@ -19,15 +19,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/probe"
 )
 
 // Reasons a ping is rejected, the reason label of
@@ -53,7 +54,6 @@ type Heartbeats struct {
 	byName map[string]*heartbeat
 	// Records read from disk for heartbeats no config has named yet.
 	loaded map[string]record
-	descs  map[string]*heartbeatDescs // by label-name signature
 
 	rejected *prometheus.CounterVec
 }
@@ -71,7 +71,6 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 		now:    time.Now,
 		byName: map[string]*heartbeat{},
 		loaded: make(map[string]record, len(raw)),
-		descs:  map[string]*heartbeatDescs{},
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_rejected_pings_total",
 			Help: "Pings refused, by reason: unknown (no such heartbeat), unauthorized (bad or missing token), invalid (bad name, action, rid or method), too_large (body), limit (max_heartbeats reached).",
@@ -89,7 +88,16 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 		h.loaded[name] = rec
 	}
 	if reg != nil {
-		reg.MustRegister(h, h.rejected)
+		reg.MustRegister(h.rejected,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: namespace, Name: "heartbeat_store_commits_total",
+				Help: "Commits (each one fsync) of the heartbeat store.",
+			}, func() float64 { c, _ := store.Stats(); return float64(c) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: namespace, Name: "heartbeat_store_writes_total",
+				Help: "Records written to the heartbeat store; writes/commits is how many pings share an fsync.",
+			}, func() float64 { _, w := store.Stats(); return float64(w) }),
+		)
 	}
 	return h, nil
 }
@@ -156,9 +164,13 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 		h.store.Delete(name)
 	}
 	h.loaded = map[string]record{}
+	for _, hb := range next {
+		hb.mu.Lock()
+		hb.labels = labelPairs(hb.cfg)
+		hb.mu.Unlock()
+	}
 	h.byName = next
 	h.cfg = cfg
-	h.descs = map[string]*heartbeatDescs{}
 }
 
 // persist queues the heartbeat's record; callers hold hb.mu, so records
@@ -216,7 +228,8 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 	if len(h.byName) >= d.MaxHeartbeats {
 		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
 	}
-	hb = &heartbeat{cfg: h.cfg.NewAutoHeartbeat(name), rec: record{Created: h.now(), Auto: true}}
+	hc := h.cfg.NewAutoHeartbeat(name)
+	hb = &heartbeat{cfg: hc, labels: labelPairs(hc), rec: record{Created: h.now(), Auto: true}}
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
 	return hb, nil
@@ -265,101 +278,112 @@ func (h *Heartbeats) Views() []HeartbeatView {
 	return views
 }
 
-// heartbeatDescs are the metric descriptions for heartbeats with the same
-// configured label names.
-type heartbeatDescs struct {
-	lastSuccess, lastStart, lastFailure, lastPing, lastDuration, lastExit *prometheus.Desc
-	deadline, expected, up, running, runningSince                         *prometheus.Desc
-	interval, grace, maxRuntime, pings                                    *prometheus.Desc
+// heartbeatFamilies are the per-heartbeat metric families, in the order
+// they are written.
+var heartbeatFamilies = []struct {
+	name, typ, help string
+}{
+	{"heartbeat_deadline_timestamp_seconds", "gauge", "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress)."},
+	{"heartbeat_expected_timestamp_seconds", "gauge", "When the next success is expected, before grace."},
+	{"heartbeat_grace_seconds", "gauge", "How late a success may be before the heartbeat is down."},
+	{"heartbeat_interval_seconds", "gauge", "The expected time between successes (for a schedule, between the next two runs)."},
+	{"heartbeat_last_duration_seconds", "gauge", "How long the last run took, from its start ping to its end (0: no run measured)."},
+	{"heartbeat_last_exit_status", "gauge", "The exit status the last /{exit_status} ping reported (-1: none yet)."},
+	{"heartbeat_last_failure_timestamp_seconds", "gauge", "When the last failure (fail ping, non-zero exit status) arrived (0: never)."},
+	{"heartbeat_last_ping_timestamp_seconds", "gauge", "When the last ping of any kind arrived (0: never)."},
+	{"heartbeat_last_start_timestamp_seconds", "gauge", "When the last start ping arrived (0: never)."},
+	{"heartbeat_last_success_timestamp_seconds", "gauge", "When the last success ping arrived (0: never)."},
+	{"heartbeat_max_runtime_seconds", "gauge", "How long a run may take from start to end (0: no limit)."},
+	{"heartbeat_running", "gauge", "Runs in progress: start pings not yet ended."},
+	{"heartbeat_running_since_timestamp_seconds", "gauge", "When the oldest run in progress started (0: none)."},
+	{"heartbeat_up", "gauge", "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime."},
 }
 
-func newHeartbeatDescs(labelNames []string) *heartbeatDescs {
-	names := append([]string{"heartbeat"}, labelNames...)
-	d := func(name, help string, extra ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, append(append([]string(nil), names...), extra...), nil)
-	}
-	return &heartbeatDescs{
-		lastSuccess:  d("heartbeat_last_success_timestamp_seconds", "When the last success ping arrived (0: never)."),
-		lastStart:    d("heartbeat_last_start_timestamp_seconds", "When the last start ping arrived (0: never)."),
-		lastFailure:  d("heartbeat_last_failure_timestamp_seconds", "When the last failure (fail ping, non-zero exit status) arrived (0: never)."),
-		lastPing:     d("heartbeat_last_ping_timestamp_seconds", "When the last ping of any kind arrived (0: never)."),
-		lastDuration: d("heartbeat_last_duration_seconds", "How long the last run took, from its start ping to its end (0: no run measured)."),
-		lastExit:     d("heartbeat_last_exit_status", "The exit status the last /{exit_status} ping reported."),
-		deadline:     d("heartbeat_deadline_timestamp_seconds", "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress)."),
-		expected:     d("heartbeat_expected_timestamp_seconds", "When the next success is expected, before grace."),
-		up:           d("heartbeat_up", "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime."),
-		running:      d("heartbeat_running", "Runs in progress: start pings not yet ended."),
-		runningSince: d("heartbeat_running_since_timestamp_seconds", "When the oldest run in progress started (0: none)."),
-		interval:     d("heartbeat_interval_seconds", "The expected time between successes (for a schedule, between the next two runs)."),
-		grace:        d("heartbeat_grace_seconds", "How late a success may be before the heartbeat is down."),
-		maxRuntime:   d("heartbeat_max_runtime_seconds", "How long a run may take from start to end (0: no limit)."),
-		pings:        d("heartbeat_pings_total", "Pings accepted, by kind (success, start, fail, log).", "kind"),
-	}
+// snapshot is a heartbeat's values at one moment, in heartbeatFamilies order.
+type snapshot struct {
+	labels []string
+	values [14]float64
+	pings  [len(kinds)]uint64
 }
 
-// Describe sends nothing: heartbeats have different label names, and the
-// set changes with the configuration.
-func (h *Heartbeats) Describe(chan<- *prometheus.Desc) {}
-
-// Collect exports every heartbeat, evaluated now.
-func (h *Heartbeats) Collect(ch chan<- prometheus.Metric) {
-	now := h.now()
-	type item struct {
-		hb    *heartbeat
-		descs *heartbeatDescs
-	}
-	h.mu.Lock()
-	items := make([]item, 0, len(h.byName))
-	for _, hb := range h.byName {
-		key := labelSignature(hb.cfg.Labels)
-		d, ok := h.descs[key]
-		if !ok {
-			d = newHeartbeatDescs(sortedLabelNames(hb.cfg.Labels))
-			h.descs[key] = d
+func (h *heartbeat) snapshot(now time.Time) snapshot {
+	st := h.evaluate(now)
+	r := &h.rec
+	var since time.Time
+	for _, t := range r.Runs {
+		if since.IsZero() || t.Before(since) {
+			since = t
 		}
-		items = append(items, item{hb, d})
 	}
-	h.mu.Unlock()
+	exit := -1.0
+	if r.LastExit != nil {
+		exit = float64(*r.LastExit)
+	}
+	return snapshot{
+		labels: h.labels,
+		pings:  r.Pings,
+		values: [14]float64{
+			ts(st.Deadline), ts(st.Expected), h.cfg.GraceDuration().Seconds(), st.Interval.Seconds(),
+			r.LastDuration, exit, ts(r.LastFailure), ts(r.LastPing), ts(r.LastStart), ts(r.LastSuccess),
+			time.Duration(h.cfg.MaxRuntime).Seconds(), float64(len(r.Runs)), ts(since), boolValue(st.Up),
+		},
+	}
+}
 
-	for _, it := range items {
-		hb, d := it.hb, it.descs
+// WriteText writes every heartbeat's families to w in the text exposition
+// format, evaluated now. Thousands of heartbeats make hundreds of
+// thousands of series: written directly, a scrape costs a fraction of
+// what a client_golang collector's per-series objects would.
+func (h *Heartbeats) WriteText(w io.Writer) error {
+	now := h.now()
+	h.mu.RLock()
+	list := make([]*heartbeat, 0, len(h.byName))
+	for _, hb := range h.byName {
+		list = append(list, hb)
+	}
+	h.mu.RUnlock()
+	snaps := make([]snapshot, len(list))
+	for i, hb := range list {
 		hb.mu.Lock()
-		st := hb.evaluate(now)
-		r := hb.rec
-		lv := append([]string{hb.cfg.Name}, sortedLabelValues(hb.cfg.Labels)...)
-		grace, maxRuntime := hb.cfg.GraceDuration(), time.Duration(hb.cfg.MaxRuntime)
-		var since time.Time
-		for _, t := range r.Runs {
-			if since.IsZero() || t.Before(since) {
-				since = t
+		snaps[i] = hb.snapshot(now)
+		hb.mu.Unlock()
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].labels[1] < snaps[j].labels[1] })
+
+	tw := &probe.TextWriter{B: make([]byte, 0, 64<<10)}
+	flush := func(force bool) error {
+		if len(tw.B) < 60<<10 && !force {
+			return nil
+		}
+		_, err := w.Write(tw.B)
+		tw.B = tw.B[:0]
+		return err
+	}
+	if len(snaps) == 0 {
+		return nil
+	}
+	for f, fam := range heartbeatFamilies {
+		tw.Family(fam.name, fam.typ, fam.help)
+		for i := range snaps {
+			tw.Sample(fam.name, snaps[i].values[f], snaps[i].labels...)
+			if err := flush(false); err != nil {
+				return err
 			}
 		}
-		running := len(r.Runs) // the map is shared with the live record
-		hb.mu.Unlock()
-
-		gauge := func(desc *prometheus.Desc, v float64) {
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, lv...)
+	}
+	const pings = "heartbeat_pings_total"
+	tw.Family(pings, "counter", "Pings accepted, by kind (success, start, fail, log).")
+	var lv []string // scratch: the heartbeat's labels plus kind
+	for i := range snaps {
+		for k, kind := range kinds {
+			lv = append(append(lv[:0], snaps[i].labels...), "kind", kind)
+			tw.Sample(pings, float64(snaps[i].pings[k]), lv...)
 		}
-		gauge(d.lastSuccess, ts(r.LastSuccess))
-		gauge(d.lastStart, ts(r.LastStart))
-		gauge(d.lastFailure, ts(r.LastFailure))
-		gauge(d.lastPing, ts(r.LastPing))
-		gauge(d.lastDuration, r.LastDuration)
-		if r.LastExit != nil {
-			gauge(d.lastExit, float64(*r.LastExit))
-		}
-		gauge(d.deadline, ts(st.Deadline))
-		gauge(d.expected, ts(st.Expected))
-		gauge(d.up, boolValue(st.Up))
-		gauge(d.running, float64(running))
-		gauge(d.runningSince, ts(since))
-		gauge(d.interval, st.Interval.Seconds())
-		gauge(d.grace, grace.Seconds())
-		gauge(d.maxRuntime, maxRuntime.Seconds())
-		for i, k := range kinds {
-			ch <- prometheus.MustNewConstMetric(d.pings, prometheus.CounterValue, float64(r.Pings[i]), append(lv, k)...)
+		if err := flush(false); err != nil {
+			return err
 		}
 	}
+	return flush(true)
 }
 
 func ts(t time.Time) float64 {
@@ -376,24 +400,18 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-func sortedLabelNames(labels map[string]string) []string {
-	names := make([]string, 0, len(labels))
-	for k := range labels {
+// labelPairs are the heartbeat label and the configured labels, sorted by
+// name, as name, value pairs.
+func labelPairs(hc *config.Heartbeat) []string {
+	names := make([]string, 0, len(hc.Labels))
+	for k := range hc.Labels {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	return names
-}
-
-func sortedLabelValues(labels map[string]string) []string {
-	names := sortedLabelNames(labels)
-	values := make([]string, len(names))
-	for i, n := range names {
-		values[i] = labels[n]
+	pairs := make([]string, 0, 2+2*len(names))
+	pairs = append(pairs, "heartbeat", hc.Name)
+	for _, n := range names {
+		pairs = append(pairs, n, hc.Labels[n])
 	}
-	return values
-}
-
-func labelSignature(labels map[string]string) string {
-	return strings.Join(sortedLabelNames(labels), "\x00")
+	return pairs
 }

@@ -14,6 +14,7 @@
 package collector
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -131,12 +134,16 @@ func (e *env) ok(method, target string, header ...string) {
 	}
 }
 
-// metrics gathers every series as "name{label=value,...}" -> value.
+// metrics scrapes /metrics and returns every series as
+// "name{label=value,...}" -> value.
 func (e *env) metrics() map[string]float64 {
 	e.t.Helper()
-	mfs, err := e.reg.Gather()
+	rec := httptest.NewRecorder()
+	MetricsHandler(e.reg, e.hbs, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(rec.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("invalid exposition: %v\n%s", err, rec.Body.String())
 	}
 	out := map[string]float64{}
 	for _, mf := range mfs {
@@ -664,4 +671,31 @@ func FuzzPingRoutes(f *testing.F) {
 			t.Fatalf("%s %s: %d %s", method, target, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// /metrics is gzipped when asked, and holds the registry's metrics and the
+// heartbeats.
+func TestMetricsHandlerGzip(t *testing.T) {
+	e := newEnv(t, basicConfig)
+	NewExporterMetrics(e.reg)
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate")
+	rec := httptest.NewRecorder()
+	MetricsHandler(e.reg, e.hbs, slog.New(slog.DiscardHandler)).ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("headers %v", rec.Header())
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(zr)
+	for _, want := range []string{"django_health_exporter_build_info", `heartbeat_up{heartbeat="celery-beat",team="web"} 1`, "heartbeat_rejected_pings_total"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if acceptsGzip(httptest.NewRequest(http.MethodGet, "/", nil)) {
+		t.Error("no Accept-Encoding, no gzip")
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alecthomas/units"
@@ -354,7 +355,7 @@ func (c *Config) validateHeartbeats(v *validator) {
 			if h.Schedule == "" {
 				v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
 			}
-			loc, err := time.LoadLocation(h.Timezone)
+			loc, err := loadLocation(h.Timezone)
 			if err != nil {
 				v.errorf(at(p, "timezone"), "unknown time zone %q (want an IANA name such as Europe/Berlin)", h.Timezone)
 			}
@@ -402,6 +403,22 @@ func (c *Config) validateHeartbeats(v *validator) {
 	if len(c.Heartbeats) > d.MaxHeartbeats && d.MaxHeartbeats > 0 {
 		v.errorf([]any{"heartbeat_defaults", "max_heartbeats"}, "%d heartbeats are configured but max_heartbeats is %d", len(c.Heartbeats), d.MaxHeartbeats)
 	}
+}
+
+// locations caches time zones: each LoadLocation parses the zone anew, a
+// few kilobytes per heartbeat that thousands of heartbeats share.
+var locations sync.Map
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := locations.LoadOrStore(name, loc)
+	return actual.(*time.Location), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -16,8 +16,6 @@ package probe
 import (
 	"crypto/x509"
 	"log/slog"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -114,9 +112,6 @@ func (r *Result) Failure() string { return strings.Join(r.Failures, "; ") }
 // format (0.0.4, which every Prometheus reads): going through a registry
 // and the expfmt encoder cost more CPU than the rest of the answer.
 
-// ContentType is the media type of WriteText's output.
-const ContentType = "text/plain; version=0.0.4; charset=utf-8"
-
 // Help texts, shared with blackbox_exporter where the names are.
 const (
 	helpSuccess        = "Displays whether or not the probe was a success"
@@ -142,80 +137,14 @@ const (
 	helpHealthBackends = "How many health-check backends the answer listed"
 )
 
-// textWriter appends families in the text exposition format. Families
-// must be added in name order.
-type textWriter struct{ b []byte }
-
-func (w *textWriter) family(name, help string) {
-	w.b = append(w.b, "# HELP "...)
-	w.b = append(w.b, name...)
-	w.b = append(w.b, ' ')
-	w.b = append(w.b, help...)
-	w.b = append(w.b, "\n# TYPE "...)
-	w.b = append(w.b, name...)
-	w.b = append(w.b, " gauge\n"...)
-}
-
-// sample writes one line; labels are name, value pairs.
-func (w *textWriter) sample(name string, v float64, labels ...string) {
-	w.b = append(w.b, name...)
-	if len(labels) > 0 {
-		w.b = append(w.b, '{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, labels[i]...)
-			w.b = append(w.b, `="`...)
-			w.b = appendLabelValue(w.b, labels[i+1])
-			w.b = append(w.b, '"')
-		}
-		w.b = append(w.b, '}')
-	}
-	w.b = append(w.b, ' ')
-	switch {
-	case math.IsNaN(v):
-		w.b = append(w.b, "NaN"...)
-	case math.IsInf(v, 1):
-		w.b = append(w.b, "+Inf"...)
-	case math.IsInf(v, -1):
-		w.b = append(w.b, "-Inf"...)
-	default:
-		w.b = strconv.AppendFloat(w.b, v, 'g', -1, 64)
-	}
-	w.b = append(w.b, '\n')
-}
-
-func (w *textWriter) gauge(name, help string, v float64) {
-	w.family(name, help)
-	w.sample(name, v)
-}
-
-// appendLabelValue escapes backslash, double quote and newline.
-func appendLabelValue(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b = append(b, `\\`...)
-		case '"':
-			b = append(b, `\"`...)
-		case '\n':
-			b = append(b, `\n`...)
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
-
 // AppendText appends the probe's metrics, sorted by name, in the text
 // exposition format.
 func (r *Result) AppendText(b []byte) []byte {
-	w := &textWriter{b: b}
+	w := &TextWriter{B: b}
 	if len(r.Checks) > 0 {
-		w.family("probe_check_success", helpCheckSuccess)
+		w.Family("probe_check_success", "gauge", helpCheckSuccess)
 		for _, c := range r.Checks {
-			w.sample("probe_check_success", boolFloat(c.OK), "check", c.Name, "type", c.Type)
+			w.Sample("probe_check_success", boolFloat(c.OK), "check", c.Name, "type", c.Type)
 		}
 	}
 	if r.DetectDebug {
@@ -227,9 +156,9 @@ func (r *Result) AppendText(b []byte) []byte {
 	if r.HealthFormat != "" {
 		w.gauge("probe_django_health_check_backends", helpHealthBackends, float64(len(r.HealthChecks)))
 		if len(r.HealthChecks) > 0 {
-			w.family("probe_django_health_check_up", helpHealthCheckUp)
+			w.Family("probe_django_health_check_up", "gauge", helpHealthCheckUp)
 			for _, hc := range r.HealthChecks {
-				w.sample("probe_django_health_check_up", boolFloat(hc.Up), "check", hc.Name)
+				w.Sample("probe_django_health_check_up", boolFloat(hc.Up), "check", hc.Name)
 			}
 		}
 	}
@@ -242,9 +171,9 @@ func (r *Result) AppendText(b []byte) []byte {
 		w.gauge("probe_http_content_hash", helpContentHash, hashValue(r.ContentHash))
 	}
 	w.gauge("probe_http_content_length", helpContentLength, float64(r.ContentLength))
-	w.family("probe_http_duration_seconds", helpPhase)
+	w.Family("probe_http_duration_seconds", "gauge", helpPhase)
 	for i, name := range phaseNames {
-		w.sample("probe_http_duration_seconds", r.Phases[i], "phase", name)
+		w.Sample("probe_http_duration_seconds", r.Phases[i], "phase", name)
 	}
 	w.gauge("probe_http_redirects", helpRedirects, float64(r.Redirects))
 	w.gauge("probe_http_ssl", helpSSL, boolFloat(r.TLS != nil))
@@ -260,10 +189,10 @@ func (r *Result) AppendText(b []byte) []byte {
 	}
 	w.gauge("probe_success", helpSuccess, boolFloat(r.Success))
 	if t := r.TLS; t != nil {
-		w.family("probe_tls_version_info", helpTLSVersion)
-		w.sample("probe_tls_version_info", 1, "version", t.Version)
+		w.Family("probe_tls_version_info", "gauge", helpTLSVersion)
+		w.Sample("probe_tls_version_info", 1, "version", t.Version)
 	}
-	return w.b
+	return w.B
 }
 
 func boolFloat(b bool) float64 {

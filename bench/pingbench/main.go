@@ -1,0 +1,395 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Command pingbench compares heartbeat pings with Pushgateway pushes: the
+// same load client (wrk, the same Lua script: POST with an empty body,
+// spread over 100 names) against django_health_exporter's
+// /heartbeat/{name} and Pushgateway's /metrics/job/{name}, in alternating
+// rounds of one run. Every ping answered 200 is on disk (fsync); a push is
+// in memory until Pushgateway's next persistence write.
+//
+// It then times one /metrics scrape of an exporter with 10,000 heartbeats.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	exporterBin = flag.String("exporter", "./django_health_exporter", "django_health_exporter binary")
+	pushgateway = flag.String("pushgateway", "/usr/bin/prometheus-pushgateway", "Pushgateway binary")
+	wrkBin      = flag.String("wrk", "/usr/bin/wrk", "wrk binary")
+	rounds      = flag.Int("rounds", 3, "alternating rounds")
+	duration    = flag.Duration("duration", 10*time.Second, "length of each wrk run")
+	connections = flag.Int("connections", 64, "wrk connections")
+	threads     = flag.Int("threads", 2, "wrk threads")
+	heartbeats  = flag.Int("heartbeats", 10000, "heartbeats for the /metrics scrape timing")
+	goalRatio   = flag.Float64("goal", 5, "ours/Pushgateway requests per second to meet")
+)
+
+const names = 100
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "pingbench:", err)
+		os.Exit(1)
+	}
+}
+
+type process struct {
+	cmd *exec.Cmd
+	log *os.File
+}
+
+func start(dir, name string, argv ...string) (*process, error) {
+	log, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &process{cmd: cmd, log: log}, nil
+}
+
+func (p *process) stop() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	_ = p.log.Close()
+}
+
+func freePort() int {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitHTTP(u string) error {
+	for i := 0; i < 300; i++ {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s does not answer", u)
+}
+
+// script is the wrk Lua script: POST, empty body, one of 100 names.
+func script(dir, name, prefix string) (string, error) {
+	path := filepath.Join(dir, name+".lua")
+	lua := fmt.Sprintf(`math.randomseed(os.time())
+request = function()
+  return wrk.format("POST", %q .. math.random(0, %d), nil, "")
+end
+`, prefix, names-1)
+	return path, os.WriteFile(path, []byte(lua), 0o600)
+}
+
+var (
+	rpsRE    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	non2xxRE = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	errRE    = regexp.MustCompile(`Socket errors:.*`)
+	latRE    = regexp.MustCompile(`(?m)^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)`)
+)
+
+type wrkResult struct {
+	rps     float64
+	latency string
+}
+
+func runWrk(base, lua string) (wrkResult, error) {
+	out, err := exec.Command(*wrkBin, "-t", strconv.Itoa(*threads), "-c", strconv.Itoa(*connections),
+		"-d", duration.String(), "--latency", "-s", lua, base).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	m := rpsRE.FindSubmatch(out)
+	if m == nil {
+		return wrkResult{}, fmt.Errorf("wrk output:\n%s", out)
+	}
+	if bad := non2xxRE.FindSubmatch(out); bad != nil {
+		return wrkResult{}, fmt.Errorf("%s non-2xx answers:\n%s", bad[1], out)
+	}
+	if e := errRE.Find(out); e != nil {
+		return wrkResult{}, fmt.Errorf("%s\n%s", e, out)
+	}
+	rps, _ := strconv.ParseFloat(string(m[1]), 64)
+	r := wrkResult{rps: rps}
+	if l := latRE.FindSubmatch(out); l != nil {
+		r.latency = fmt.Sprintf("mean %s, stdev %s", l[1], l[2])
+	}
+	return r, nil
+}
+
+func metricsValue(base, name string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v
+		}
+	}
+	return 0
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func run() error {
+	dir, err := os.MkdirTemp("", "pingbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	var cfg strings.Builder
+	cfg.WriteString("heartbeats:\n")
+	for i := 0; i < names; i++ {
+		fmt.Fprintf(&cfg, "  - {name: bench-%d, interval: 1m}\n", i)
+	}
+	cfgPath := filepath.Join(dir, "ours.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		return err
+	}
+	oursPort, pgwPort := freePort(), freePort()
+	ours, err := start(dir, "ours", *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "data"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", oursPort), "--log.level", "warn")
+	if err != nil {
+		return err
+	}
+	defer ours.stop()
+	pgw, err := start(dir, "pushgateway", *pushgateway, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", pgwPort),
+		"--persistence.file", filepath.Join(dir, "pushgateway.state"), "--log.level", "warn")
+	if err != nil {
+		return err
+	}
+	defer pgw.stop()
+	oursBase := fmt.Sprintf("http://127.0.0.1:%d", oursPort)
+	pgwBase := fmt.Sprintf("http://127.0.0.1:%d", pgwPort)
+	if err := waitHTTP(oursBase + "/-/ready"); err != nil {
+		return err
+	}
+	if err := waitHTTP(pgwBase + "/-/ready"); err != nil {
+		return err
+	}
+	oursLua, err := script(dir, "ours", "/heartbeat/bench-")
+	if err != nil {
+		return err
+	}
+	pgwLua, err := script(dir, "pushgateway", "/metrics/job/bench-")
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("pingbench: wrk -t%d -c%d -d%s, POST with an empty body to one of %d names, %d alternating rounds\n\n",
+		*threads, *connections, duration, names, *rounds)
+	var oursRPS, pgwRPS []float64
+	for r := 0; r < *rounds; r++ {
+		first, second := "pushgateway", "ours"
+		if r%2 == 1 {
+			first, second = second, first
+		}
+		for _, who := range []string{first, second} {
+			var res wrkResult
+			if who == "ours" {
+				res, err = runWrk(oursBase, oursLua)
+				oursRPS = append(oursRPS, res.rps)
+			} else {
+				res, err = runWrk(pgwBase, pgwLua)
+				pgwRPS = append(pgwRPS, res.rps)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", who, err)
+			}
+			fmt.Printf("round %d %-12s %9.0f requests/s  (latency %s)\n", r+1, who, res.rps, res.latency)
+		}
+	}
+	commits := metricsValue(oursBase, "django_health_exporter_heartbeat_store_commits_total")
+	writes := metricsValue(oursBase, "django_health_exporter_heartbeat_store_writes_total")
+	o, p := median(oursRPS), median(pgwRPS)
+	verdict := "FAIL"
+	if o/p >= *goalRatio {
+		verdict = "PASS"
+	}
+	fmt.Printf("\ndjango_health_exporter  %9.0f durable pings/s (median; each answered after its fsync)\n", o)
+	fmt.Printf("Pushgateway 1.5.1       %9.0f pushes/s (median; in memory until its next persistence write)\n", p)
+	fmt.Printf("ratio %.1fx (goal >= %.0fx) %s\n", o/p, *goalRatio, verdict)
+	if commits > 0 {
+		fmt.Printf("heartbeat store: %.0f writes in %.0f commits, %.1f pings per fsync\n", writes, commits, writes/commits)
+	}
+	ours.stop()
+	pgw.stop()
+
+	scrape, err := scrapeWithHeartbeats(dir, *heartbeats)
+	if err != nil {
+		return err
+	}
+	fmt.Println(scrape)
+	if o/p < *goalRatio {
+		return fmt.Errorf("a goal was missed")
+	}
+	return nil
+}
+
+// scrapeWithHeartbeats times /metrics of an exporter holding n pinged
+// heartbeats.
+func scrapeWithHeartbeats(dir string, n int) (string, error) {
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "heartbeat_defaults: {max_heartbeats: %d}\nheartbeats:\n", n)
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 5m, labels: {team: web}}\n", i)
+		} else {
+			fmt.Fprintf(&cfg, "  - {name: job-%d, schedule: \"%d %d * * *\", timezone: Europe/Berlin, max_runtime: 1h}\n", i, i%60, i%24)
+		}
+	}
+	cfgPath := filepath.Join(dir, "many.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		return "", err
+	}
+	port := freePort()
+	p, err := start(dir, "many", *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "many-data"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
+	if err != nil {
+		return "", err
+	}
+	defer p.stop()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitHTTP(base + "/-/ready"); err != nil {
+		return "", err
+	}
+	// Ping each once (a start and an end for a quarter), so every series
+	// has values.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var pingErr error
+	var mu sync.Mutex
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				paths := []string{fmt.Sprintf("/heartbeat/job-%d", i)}
+				if i%4 == 0 {
+					paths = []string{fmt.Sprintf("/heartbeat/job-%d/start?rid=r", i), fmt.Sprintf("/heartbeat/job-%d/0?rid=r", i)}
+				}
+				for _, path := range paths {
+					resp, err := client.Post(base+path, "text/plain", strings.NewReader("done"))
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							err = fmt.Errorf("%s: %s", path, resp.Status)
+						}
+					}
+					if err != nil {
+						mu.Lock()
+						pingErr = err
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if pingErr != nil {
+		return "", pingErr
+	}
+	var times []float64
+	var size, series int
+	for i := 0; i < 7; i++ {
+		start := time.Now()
+		resp, err := client.Get(base + "/metrics")
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return "", err
+		}
+		times = append(times, time.Since(start).Seconds())
+		size = len(b)
+		series = 0
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			if bytes.HasPrefix(line, []byte("heartbeat_")) {
+				series++
+			}
+		}
+	}
+	rss := ""
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") {
+				rss = strings.Join(strings.Fields(line)[1:], " ")
+			}
+		}
+	}
+	return fmt.Sprintf("/metrics with %d heartbeats: %d heartbeat series, %.1f MiB uncompressed, %.0f ms per scrape (median of 7, min %.0f, max %.0f), exporter RSS %s",
+		n, series, float64(size)/(1<<20), median(times)*1000, minOf(times)*1000, maxOf(times)*1000, rss), nil
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
