@@ -21,7 +21,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS_BIN := $(CURDIR)/.build/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all build run test deps fmt-check vet unit lint bench clean
+.PHONY: all build run test deps fmt-check vet unit lint bench mixin clean
 
 all: build
 
@@ -57,6 +57,12 @@ lint: $(GOLANGCI_LINT)
 
 bench: deps build
 	./bench/run.sh
+
+# Regenerate the mixin's alerts, rules and dashboards (the tests fail when
+# the committed files differ from what the jsonnet makes).
+mixin:
+	find mixin -name '*.libsonnet' -exec $(GO) tool jsonnetfmt -i {} \;
+	./mixin/build.sh
 
 clean:
 	rm -rf $(BIN) .build bench/out

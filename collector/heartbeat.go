@@ -81,8 +81,10 @@ type ping struct {
 }
 
 // apply records a ping. A start opens a run under its rid; success and
-// failure close the matching run and measure its duration.
-func (r *record) apply(p ping) {
+// failure close the matching run and measure its duration, and forget
+// runs open for longer than staleAfter: a job that crashed without an
+// end ping must not keep its heartbeat down once later runs end.
+func (r *record) apply(p ping, staleAfter time.Duration) {
 	r.LastPing, r.LastPingKind = p.at, p.kind
 	r.Pings[kindIndex(p.kind)]++
 	r.Message = p.message
@@ -101,6 +103,11 @@ func (r *record) apply(p ping) {
 	case KindSuccess, KindFail:
 		if started, ok := r.closeRun(p.rid); ok {
 			r.LastDuration = p.at.Sub(started).Seconds()
+		}
+		for rid, started := range r.Runs {
+			if staleAfter > 0 && p.at.Sub(started) > staleAfter {
+				delete(r.Runs, rid)
+			}
 		}
 		if p.kind == KindSuccess {
 			r.LastSuccess = p.at
@@ -150,6 +157,17 @@ type heartbeat struct {
 	cacheBase     time.Time
 	cacheExpected time.Time
 	cacheInterval time.Duration
+}
+
+// staleAfter is how long a run may stay open before a later end forgets
+// it: its max_runtime, or at least one period plus grace. Callers hold h.mu.
+func (h *heartbeat) staleAfter(now time.Time) time.Duration {
+	base := h.rec.LastSuccess
+	if base.IsZero() {
+		base = h.rec.Created
+	}
+	_, interval := h.expected(base)
+	return max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration())
 }
 
 // status is a heartbeat evaluated at a moment.

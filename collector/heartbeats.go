@@ -241,7 +241,7 @@ func (h *Heartbeats) accept(hb *heartbeat, p ping) error {
 	if p.at.IsZero() {
 		p.at = h.now()
 	}
-	hb.rec.apply(p)
+	hb.rec.apply(p, hb.staleAfter(p.at))
 	done := h.persist(hb)
 	hb.mu.Unlock()
 	return <-done

@@ -398,6 +398,14 @@ func TestOverlappingRuns(t *testing.T) {
 	e.clock.advance(3 * time.Second)
 	e.ok("POST", "/heartbeat/celery-beat")
 	e.want(map[string]float64{"heartbeat_running" + lbl: 0, "heartbeat_last_duration_seconds" + lbl: 3})
+	// A run that crashed without an end ping does not keep the heartbeat
+	// down once a later run ends, past max(max_runtime, interval+grace).
+	e.ok("POST", "/heartbeat/celery-beat/start?rid=crashed")
+	e.clock.advance(7 * time.Minute) // interval 5m + grace 1m
+	e.ok("POST", "/heartbeat/celery-beat/start?rid=next")
+	e.clock.advance(time.Second)
+	e.ok("POST", "/heartbeat/celery-beat?rid=next")
+	e.want(map[string]float64{"heartbeat_running" + lbl: 0, "heartbeat_last_duration_seconds" + lbl: 1})
 	// Starts that never end are bounded.
 	for i := 0; i < maxOpenRuns+10; i++ {
 		e.ok("POST", fmt.Sprintf("/heartbeat/celery-beat/start?rid=r%d", i))

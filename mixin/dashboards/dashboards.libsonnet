@@ -1,0 +1,1 @@
+(import 'probes.libsonnet') + (import 'heartbeats.libsonnet')
