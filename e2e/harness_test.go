@@ -368,6 +368,23 @@ func startPrometheus(t testing.TB, configYAML string, files map[string]string) *
 	return &prometheusServer{url: u, proc: p}
 }
 
+// startAlertmanager runs Debian's Alertmanager with the example
+// configuration and returns its URL.
+func startAlertmanager(t testing.TB) string {
+	t.Helper()
+	requireProgram(t, "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
+	dir := t.TempDir()
+	port := freePort(t)
+	p := start(t, "alertmanager", dir, nil, "/usr/bin/prometheus-alertmanager",
+		"--config.file", filepath.Join(repoRoot, "examples/alertmanager/alertmanager.yml"),
+		"--storage.path", dir,
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--cluster.listen-address=")
+	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, p, u+"/-/ready", 30*time.Second)
+	return u
+}
+
 type promSample struct {
 	Metric map[string]string `json:"metric"`
 	Value  [2]any            `json:"value"`

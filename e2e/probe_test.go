@@ -117,10 +117,14 @@ func TestProbeRealDjango(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	am := startAlertmanager(t)
 	promCfg := strings.ReplaceAll(string(example), "localhost:9716", strings.TrimPrefix(exp.url, "http://"))
+	promCfg = strings.ReplaceAll(promCfg, "localhost:9093", strings.TrimPrefix(am, "http://"))
+	promCfg = strings.ReplaceAll(promCfg, "../../mixin/", filepath.Join(repoRoot, "mixin")+"/")
 	// Short intervals for a test; the timeout leaves a probe 1.5s after
 	// --timeout-offset, room enough on a loaded CI machine.
 	promCfg = strings.ReplaceAll(promCfg, "scrape_interval: 30s", "scrape_interval: 2s")
+	promCfg = strings.ReplaceAll(promCfg, "evaluation_interval: 30s", "evaluation_interval: 2s")
 	promCfg = strings.ReplaceAll(promCfg, "refresh_interval: 1m", "refresh_interval: 1s")
 	promCfg = strings.ReplaceAll(promCfg, "scrape_timeout: 15s", "scrape_timeout: 2s")
 	prom := startPrometheus(t, promCfg, nil)
@@ -159,6 +163,25 @@ func TestProbeRealDjango(t *testing.T) {
 		}
 		return ""
 	})
+	// The mixin's recording rules work on the real series...
+	eventually(t, 30*time.Second, func() string {
+		if res := prom.query(t, `instance:probe_success:avg_over_time5m{instance="shop-home"} == 1`); len(res) != 1 {
+			return "recording rule instance:probe_success:avg_over_time5m not evaluated yet"
+		}
+		return ""
+	})
+	// ...and its alert for the DEBUG page fires (for: 1m) and reaches the
+	// example Alertmanager.
+	eventually(t, 150*time.Second, func() string {
+		code, body := get(t, am+"/api/v2/alerts?filter=alertname%3D%22DjangoDebugPageExposed%22")
+		if code != 200 || !strings.Contains(body, `"instance":"shop-debug"`) || !strings.Contains(body, `"severity":"critical"`) {
+			return fmt.Sprintf("Alertmanager has no DjangoDebugPageExposed for shop-debug yet: %d %s", code, tail(body, 500))
+		}
+		return ""
+	})
+	if res := prom.query(t, `ALERTS{alertname="DjangoDebugPageExposed", alertstate="firing"}`); len(res) != 3 {
+		t.Errorf("DjangoDebugPageExposed should fire for shop-debug, shop-debug-404 and shop-fresh: %v", res)
+	}
 }
 
 // A bad file on reload keeps the running configuration, says so in a
