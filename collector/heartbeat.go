@@ -179,6 +179,8 @@ type status struct {
 	Up       bool
 	Running  bool
 	Overrun  bool
+	// RunningSince is when the oldest run in progress started.
+	RunningSince time.Time
 }
 
 // expected is when the next success is due after base, and the period
@@ -227,6 +229,7 @@ func (h *heartbeat) evaluate(now time.Time) status {
 				latest = t
 			}
 		}
+		st.RunningSince = oldest
 		if maxRuntime > 0 {
 			st.Overrun = now.Sub(oldest) > maxRuntime
 			// A run within its max_runtime is not late: its end is due

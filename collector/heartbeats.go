@@ -259,15 +259,21 @@ func tokenOK(want, got string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
-// Views returns every heartbeat as the API shows it, sorted by name.
-func (h *Heartbeats) Views() []HeartbeatView {
-	now := h.now()
+// list returns the heartbeats; each is read under its own lock after.
+func (h *Heartbeats) list() []*heartbeat {
 	h.mu.RLock()
+	defer h.mu.RUnlock()
 	list := make([]*heartbeat, 0, len(h.byName))
 	for _, hb := range h.byName {
 		list = append(list, hb)
 	}
-	h.mu.RUnlock()
+	return list
+}
+
+// Views returns every heartbeat as the API shows it, sorted by name.
+func (h *Heartbeats) Views() []HeartbeatView {
+	now := h.now()
+	list := h.list()
 	views := make([]HeartbeatView, 0, len(list))
 	for _, hb := range list {
 		hb.mu.Lock()
@@ -309,12 +315,6 @@ type snapshot struct {
 func (h *heartbeat) snapshot(now time.Time) snapshot {
 	st := h.evaluate(now)
 	r := &h.rec
-	var since time.Time
-	for _, t := range r.Runs {
-		if since.IsZero() || t.Before(since) {
-			since = t
-		}
-	}
 	exit := -1.0
 	if r.LastExit != nil {
 		exit = float64(*r.LastExit)
@@ -325,7 +325,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		values: [14]float64{
 			ts(st.Deadline), ts(st.Expected), h.cfg.GraceDuration().Seconds(), st.Interval.Seconds(),
 			r.LastDuration, exit, ts(r.LastFailure), ts(r.LastPing), ts(r.LastStart), ts(r.LastSuccess),
-			time.Duration(h.cfg.MaxRuntime).Seconds(), float64(len(r.Runs)), ts(since), boolValue(st.Up),
+			time.Duration(h.cfg.MaxRuntime).Seconds(), float64(len(r.Runs)), ts(st.RunningSince), boolValue(st.Up),
 		},
 	}
 }
@@ -336,12 +336,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 // what a client_golang collector's per-series objects would.
 func (h *Heartbeats) WriteText(w io.Writer) error {
 	now := h.now()
-	h.mu.RLock()
-	list := make([]*heartbeat, 0, len(h.byName))
-	for _, hb := range h.byName {
-		list = append(list, hb)
-	}
-	h.mu.RUnlock()
+	list := h.list()
 	snaps := make([]snapshot, len(list))
 	for i, hb := range list {
 		hb.mu.Lock()

@@ -194,9 +194,10 @@ func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
 	t.Fatalf("%s did not answer %s within %v:\n%s", p.name, u, timeout, tail(p.output(), 4000))
 }
 
-func get(t testing.TB, u string, header ...string) (int, string) {
+// request sends one request; header holds name, value pairs.
+func request(t testing.TB, method, u, body string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,29 +206,21 @@ func get(t testing.TB, u string, header ...string) (int, string) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
+		t.Fatalf("%s %s: %v", method, u, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
 
+func get(t testing.TB, u string, header ...string) (int, string) {
+	t.Helper()
+	return request(t, http.MethodGet, u, "", header...)
+}
+
 func post(t testing.TB, u, body string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return request(t, http.MethodPost, u, body, header...)
 }
 
 // metricValue finds one sample in an exposition by its exact series text,

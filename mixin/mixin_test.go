@@ -480,3 +480,41 @@ func TestMetricNamesExist(t *testing.T) {
 	sort.Strings(unused)
 	t.Logf("exposed but not used by the mixin: %s", strings.Join(unused, ", "))
 }
+
+// With showMultiCluster the rules group by the cluster label, promtool
+// accepts them, and the dashboards get a cluster variable.
+func TestMultiCluster(t *testing.T) {
+	promtool := requirePromtool(t)
+	dir := t.TempDir()
+	render := func(expr, out string) []byte {
+		cmd := exec.Command("go", "tool", "jsonnet", "-J", ".", "-e", expr)
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("jsonnet: %v", err)
+		}
+		if out != "" {
+			if err := os.WriteFile(filepath.Join(dir, out), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b
+	}
+	mixin := `((import "mixin.libsonnet") + { _config+:: { showMultiCluster: true } })`
+	render(mixin+".prometheusAlerts", "alerts.json")
+	render(mixin+".prometheusRules", "rules.json")
+	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "alerts.json"), filepath.Join(dir, "rules.json")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool: %v\n%s", err, out)
+	}
+	alerts := string(render(mixin+".prometheusAlerts", ""))
+	if !strings.Contains(alerts, "max by (heartbeat, cluster)") || !strings.Contains(alerts, "count by (job, instance, cluster)") {
+		t.Errorf("alerts do not group by cluster")
+	}
+	var dash dashboard
+	if err := json.Unmarshal(render(mixin+`.grafanaDashboards["django-probes.json"]`, ""), &dash); err != nil {
+		t.Fatal(err)
+	}
+	if dash.Templating.List[1].Name != "cluster" {
+		t.Errorf("no cluster variable: %+v", dash.Templating.List)
+	}
+}

@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,8 +35,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/django-health/django_health_exporter/bench/internal/proc"
 )
 
 var (
@@ -60,54 +60,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pingbench:", err)
 		os.Exit(1)
 	}
-}
-
-type process struct {
-	cmd *exec.Cmd
-	log *os.File
-}
-
-func start(dir, name string, argv ...string) (*process, error) {
-	log, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return &process{cmd: cmd, log: log}, nil
-}
-
-func (p *process) stop() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	_ = p.log.Close()
-}
-
-func freePort() int {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitHTTP(u string) error {
-	for i := 0; i < 300; i++ {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s does not answer", u)
 }
 
 // script is the wrk Lua script: POST, empty body, one of 100 names.
@@ -195,25 +147,25 @@ func run() error {
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
 		return err
 	}
-	oursPort, pgwPort := freePort(), freePort()
-	ours, err := start(dir, "ours", *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "data"),
+	oursPort, pgwPort := proc.FreePort(), proc.FreePort()
+	ours, err := proc.Start(dir, "ours", nil, *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "data"),
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", oursPort), "--log.level", "warn")
 	if err != nil {
 		return err
 	}
-	defer ours.stop()
-	pgw, err := start(dir, "pushgateway", *pushgateway, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", pgwPort),
+	defer ours.Stop()
+	pgw, err := proc.Start(dir, "pushgateway", nil, *pushgateway, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", pgwPort),
 		"--persistence.file", filepath.Join(dir, "pushgateway.state"), "--log.level", "warn")
 	if err != nil {
 		return err
 	}
-	defer pgw.stop()
+	defer pgw.Stop()
 	oursBase := fmt.Sprintf("http://127.0.0.1:%d", oursPort)
 	pgwBase := fmt.Sprintf("http://127.0.0.1:%d", pgwPort)
-	if err := waitHTTP(oursBase + "/-/ready"); err != nil {
+	if err := proc.WaitHTTP(oursBase + "/-/ready"); err != nil {
 		return err
 	}
-	if err := waitHTTP(pgwBase + "/-/ready"); err != nil {
+	if err := proc.WaitHTTP(pgwBase + "/-/ready"); err != nil {
 		return err
 	}
 	oursLua, err := script(dir, "ours", "/heartbeat/bench-")
@@ -261,8 +213,8 @@ func run() error {
 	if commits > 0 {
 		fmt.Printf("heartbeat store: %.0f writes in %.0f commits, %.1f pings per fsync\n", writes, commits, writes/commits)
 	}
-	ours.stop()
-	pgw.stop()
+	ours.Stop()
+	pgw.Stop()
 
 	scrape, err := scrapeWithHeartbeats(dir, *heartbeats)
 	if err != nil {
@@ -291,15 +243,15 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
 		return "", err
 	}
-	port := freePort()
-	p, err := start(dir, "many", *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "many-data"),
+	port := proc.FreePort()
+	p, err := proc.Start(dir, "many", nil, *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "many-data"),
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
 	if err != nil {
 		return "", err
 	}
-	defer p.stop()
+	defer p.Stop()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitHTTP(base + "/-/ready"); err != nil {
+	if err := proc.WaitHTTP(base + "/-/ready"); err != nil {
 		return "", err
 	}
 	// Ping each once (a start and an end for a quarter), so every series
@@ -367,7 +319,7 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 		}
 	}
 	rss := ""
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)); err == nil {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid())); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(line, "VmRSS:") {
 				rss = strings.Join(strings.Fields(line)[1:], " ")

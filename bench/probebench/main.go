@@ -50,8 +50,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/django-health/django_health_exporter/bench/internal/proc"
 )
 
 var (
@@ -176,42 +177,6 @@ func startTarget(dir string, body []byte, bigChunk []byte) (*target, error) {
 	return &target{url: "https://" + ln.Addr().String(), caFile: caFile, srv: srv}, nil
 }
 
-// process is a prober under measurement.
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-func startProcess(name, dir string, env []string, argv ...string) (*process, error) {
-	log, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	return &process{name: name, cmd: cmd, log: log}, nil
-}
-
-func (p *process) stop() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	}
-	_ = p.log.Close()
-}
-
 // cpu is the time the process's threads have spent on a CPU, summed from
 // /proc/<pid>/task/*/schedstat (nanoseconds, exact), or user+system time
 // from /proc/<pid>/stat (10 ms ticks) where schedstat is missing. Go keeps
@@ -255,23 +220,6 @@ func status(pid int, field string) int64 {
 		}
 	}
 	return 0
-}
-
-func waitHTTP(u string) error {
-	for i := 0; i < 200; i++ {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s does not answer", u)
-}
-
-func freePort() int {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // scraper drives /probe requests like Prometheus does, over keep-alive
@@ -345,7 +293,7 @@ func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
 // bare is the bare client: a child process that waits for a line on
 // stdin, runs n probes, says "done" and waits for stdin to close.
 type bare struct {
-	p      *process
+	p      *proc.Process
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 }
@@ -362,11 +310,11 @@ func startBare(dir, targetURL, caFile string, n, c int) (*bare, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	return &bare{p: &process{name: "bare", cmd: cmd}, stdin: stdin, stdout: bufio.NewReader(stdout)}, nil
+	return &bare{p: &proc.Process{Cmd: cmd}, stdin: stdin, stdout: bufio.NewReader(stdout)}, nil
 }
 
 func (b *bare) batch() (time.Duration, error) {
-	pid := b.p.cmd.Process.Pid
+	pid := b.p.Pid()
 	before, err := cpu(pid)
 	if err != nil {
 		return 0, err
@@ -519,27 +467,27 @@ modules:
 	_ = os.WriteFile(oursCfg, []byte(ours), 0o600)
 	_ = os.WriteFile(bbCfg, []byte(blackbox), 0o600)
 
-	startOurs := func(name string) (*process, string, error) {
-		port := freePort()
+	startOurs := func(name string) (*proc.Process, string, error) {
+		port := proc.FreePort()
 		var env []string
 		if *oursEnv != "" {
 			env = strings.Fields(*oursEnv)
 		}
-		p, err := startProcess(name, dir, env, *exporterBin, "--config.file", oursCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", filepath.Join(dir, "data-"+name), "--log.level", "warn")
+		p, err := proc.Start(dir, name, env, *exporterBin, "--config.file", oursCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", filepath.Join(dir, "data-"+name), "--log.level", "warn")
 		if err != nil {
 			return nil, "", err
 		}
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		return p, base, waitHTTP(base + "/-/healthy")
+		return p, base, proc.WaitHTTP(base + "/-/healthy")
 	}
-	startBlackbox := func(name string) (*process, string, error) {
-		port := freePort()
-		p, err := startProcess(name, dir, nil, *blackboxBin, "--config.file", bbCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
+	startBlackbox := func(name string) (*proc.Process, string, error) {
+		port := proc.FreePort()
+		p, err := proc.Start(dir, name, nil, *blackboxBin, "--config.file", bbCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
 		if err != nil {
 			return nil, "", err
 		}
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		return p, base, waitHTTP(base + "/-/healthy")
+		return p, base, proc.WaitHTTP(base + "/-/healthy")
 	}
 	probeURL := func(base, module, path string) string {
 		return base + "/probe?" + url.Values{"target": {tg.url + path}, "module": {module}}.Encode()
@@ -549,31 +497,31 @@ modules:
 	if err != nil {
 		return err
 	}
-	defer oursP.stop()
+	defer oursP.Stop()
 	bbP, bbBase, err := startBlackbox("blackbox")
 	if err != nil {
 		return err
 	}
-	defer bbP.stop()
+	defer bbP.Stop()
 	bareP, err := startBare(dir, tg.url+"/", tg.caFile, *probes, *concurrency)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = bareP.stdin.Close(); bareP.p.stop() }()
+	defer func() { _ = bareP.stdin.Close(); _ = bareP.p.Cmd.Wait() }()
 
 	contestants := []struct {
 		name string
 		run  func() (time.Duration, error)
 	}{
 		{"blackbox_exporter 0.23", func() (time.Duration, error) {
-			return exporterBatch(bbP.cmd.Process.Pid, probeURL(bbBase, "bench", "/"), *probes, *concurrency)
+			return exporterBatch(bbP.Pid(), probeURL(bbBase, "bench", "/"), *probes, *concurrency)
 		}},
 		{"django_health_exporter", func() (time.Duration, error) {
-			return exporterBatch(oursP.cmd.Process.Pid, probeURL(oursBase, "bench", "/"), *probes, *concurrency)
+			return exporterBatch(oursP.Pid(), probeURL(oursBase, "bench", "/"), *probes, *concurrency)
 		}},
 		{"bare Go client", bareP.batch},
 		{"django_health_exporter, Django detectors on", func() (time.Duration, error) {
-			return exporterBatch(oursP.cmd.Process.Pid, probeURL(oursBase, "bench_django", "/"), *probes, *concurrency)
+			return exporterBatch(oursP.Pid(), probeURL(oursBase, "bench_django", "/"), *probes, *concurrency)
 		}},
 	}
 	if err := mustSucceed("ours", probeURL(oursBase, "bench", "/")); err != nil {
@@ -642,7 +590,7 @@ modules:
 	ok := true
 	for _, m := range []struct {
 		name, module string
-		start        func(string) (*process, string, error)
+		start        func(string) (*proc.Process, string, error)
 		bounded      bool
 	}{
 		{"django_health_exporter, sha256 check only", "big_hash", startOurs, true},
@@ -653,15 +601,15 @@ modules:
 		if err != nil {
 			return err
 		}
-		idle := status(p.cmd.Process.Pid, "VmRSS")
+		idle := status(p.Pid(), "VmRSS")
 		start := time.Now()
 		if err := mustSucceed(m.name, probeURL(base, m.module, "/big")); err != nil {
-			p.stop()
+			p.Stop()
 			return err
 		}
 		took := time.Since(start)
-		peak := status(p.cmd.Process.Pid, "VmHWM")
-		p.stop()
+		peak := status(p.Pid(), "VmHWM")
+		p.Stop()
 		line := fmt.Sprintf("  %-58s idle %4d MiB, peak %5d MiB, %.1fs", m.name, idle>>10, peak>>10, took.Seconds())
 		if m.bounded {
 			bounded := peak < 64<<10 // 64 MiB
