@@ -174,7 +174,8 @@ func tail(s string, n int) string {
 	return s
 }
 
-// waitHTTP waits until url answers (any status) or the process dies.
+// waitHTTP waits until url answers without a server error (Prometheus's
+// /-/ready answers 503 until it is ready) or the process dies.
 func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -187,7 +188,9 @@ func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
 		resp, err := http.Get(u)
 		if err == nil {
 			resp.Body.Close()
-			return
+			if resp.StatusCode < 500 {
+				return
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
