@@ -59,10 +59,6 @@ const (
 //go:embed default.yml
 var defaultYAML []byte
 
-// DefaultYAML returns the embedded configuration the exporter runs on when
-// no --config.file is given.
-func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
-
 var (
 	// DefaultModule is what every module starts from before its keys apply.
 	DefaultModule = Module{
@@ -290,11 +286,6 @@ type Regexp struct {
 	original string
 }
 
-// MustNewRegexp compiles s; it is for tests and built-in values.
-func MustNewRegexp(s string) *Regexp {
-	return &Regexp{Regexp: regexp.MustCompile(s), original: s}
-}
-
 // UnmarshalYAML keeps the source; Load compiles it so that a bad pattern is
 // reported with its line.
 func (r *Regexp) UnmarshalYAML(unmarshal func(any) error) error {
@@ -361,16 +352,6 @@ func (t *Target) ModuleName() string {
 func (t *Target) ParsedURL() *url.URL {
 	u, _ := url.Parse(t.URL)
 	return u
-}
-
-// HeartbeatByName finds a configured heartbeat.
-func (c *Config) HeartbeatByName(name string) (*Heartbeat, bool) {
-	for _, h := range c.Heartbeats {
-		if h.Name == name {
-			return h, true
-		}
-	}
-	return nil, false
 }
 
 // NewAutoHeartbeat is the heartbeat an unknown name becomes when

@@ -88,7 +88,7 @@ func TestContractExampleLoads(t *testing.T) {
 		t.Error("a target is found by its URL too")
 	}
 
-	nightly, ok := c.HeartbeatByName("nightly-report")
+	nightly, ok := heartbeatByName(c, "nightly-report")
 	if !ok {
 		t.Fatal("heartbeat nightly-report missing")
 	}
@@ -101,7 +101,7 @@ func TestContractExampleLoads(t *testing.T) {
 	if nightly.GraceDuration() != 30*time.Minute || time.Duration(nightly.MaxRuntime) != time.Hour {
 		t.Errorf("grace/max_runtime = %v/%v", nightly.GraceDuration(), nightly.MaxRuntime)
 	}
-	beat, _ := c.HeartbeatByName("celery-beat")
+	beat, _ := heartbeatByName(c, "celery-beat")
 	if beat.BodyLimitBytes() != 10<<10 || beat.CronSchedule() != nil || time.Duration(beat.Interval) != 5*time.Minute {
 		t.Errorf("celery-beat = %+v", beat)
 	}
@@ -300,7 +300,7 @@ func TestRelativePathsFollowTheFile(t *testing.T) {
 	if got := c.Modules["m"].HTTP.HTTPClientConfig.TLSConfig.CAFile; got != filepath.Join(dir, "certs/ca.pem") {
 		t.Errorf("ca_file = %s", got)
 	}
-	if hb, _ := c.HeartbeatByName("a"); hb.BearerToken() != "tok" {
+	if hb, _ := heartbeatByName(c, "a"); hb.BearerToken() != "tok" {
 		t.Errorf("token from a relative token_file = %q", hb.BearerToken())
 	}
 }
@@ -335,7 +335,7 @@ heartbeats:
 	if _, err := Load(out); err != nil {
 		t.Errorf("marshalled config does not load: %v\n%s", err, out)
 	}
-	hb, _ := c.HeartbeatByName("a")
+	hb, _ := heartbeatByName(c, "a")
 	if hb.BearerToken() != "hb-secret" || c.HeartbeatDefaults.BearerToken() != "default-secret" {
 		t.Error("tokens must still be usable in memory")
 	}
@@ -350,11 +350,11 @@ func TestHeartbeatDefaultsApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := c.HeartbeatByName("a")
+	a, _ := heartbeatByName(c, "a")
 	if a.GraceDuration() != 2*time.Minute || time.Duration(a.Interval) != 10*time.Minute || a.BodyLimitBytes() != 1024 || a.BearerToken() != "file-token" {
 		t.Errorf("a = grace %v interval %v limit %d token %q", a.GraceDuration(), a.Interval, a.BodyLimitBytes(), a.BearerToken())
 	}
-	b, _ := c.HeartbeatByName("b")
+	b, _ := heartbeatByName(c, "b")
 	if b.GraceDuration() != 0 || b.BearerToken() != "own" {
 		t.Errorf("b = grace %v token %q", b.GraceDuration(), b.BearerToken())
 	}
@@ -443,4 +443,14 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// heartbeatByName finds a configured heartbeat.
+func heartbeatByName(c *Config, name string) (*Heartbeat, bool) {
+	for _, h := range c.Heartbeats {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return nil, false
 }
