@@ -139,8 +139,7 @@ func start(t testing.TB, name string, dir string, env []string, argv ...string) 
 	t.Cleanup(func() {
 		p.stop(syscall.SIGTERM)
 		if t.Failed() {
-			b, _ := os.ReadFile(p.log)
-			t.Logf("--- %s output ---\n%s", name, tail(string(b), 4000))
+			p.report(t)
 		}
 	})
 	return p
@@ -160,6 +159,34 @@ func (p *proc) stop(sig syscall.Signal) {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
+}
+
+// report shows the end of the output of a program whose test failed:
+// only the last lines, so that the failure itself stays in sight at the
+// end of a CI log. With E2E_LOG_DIR set, the whole output is kept there.
+func (p *proc) report(t testing.TB) {
+	out := p.output()
+	if dir := os.Getenv("E2E_LOG_DIR"); dir != "" {
+		name := filepath.Join(dir, t.Name()+"-"+filepath.Base(p.log))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err == nil {
+			_ = os.WriteFile(name, []byte(out), 0o644)
+		}
+	}
+	t.Logf("--- %s output (last lines; E2E_LOG_DIR keeps it whole) ---\n%s", p.name, lastLines(out, 15))
+}
+
+// lastLines returns the last n lines of s, each cut to 300 bytes.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		if len(l) > 300 {
+			lines[i] = l[:300] + "…"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (p *proc) output() string {
