@@ -18,17 +18,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/django-health/django_health_exporter/config"
 )
 
-var (
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-	ridMax = 128
-)
+const ridMax = 128
 
 // hardBodyCap is the most a ping may send; beyond body_limit the body is
 // cut, beyond this the ping is refused (413).
@@ -65,8 +63,8 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, action, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/heartbeat/"), "/")
-	if !nameRE.MatchString(name) {
-		refuse(http.StatusBadRequest, RejectInvalid, "invalid heartbeat name: use letters, digits, '.', '_' and '-'")
+	if !config.ValidHeartbeatName(name) {
+		refuse(http.StatusBadRequest, RejectInvalid, "invalid heartbeat name: "+config.HeartbeatNameRule)
 		return
 	}
 	p := ping{kind: KindSuccess}

@@ -13,17 +13,19 @@
 
 // Package config loads and validates the exporter's YAML configuration.
 //
-// Loading is strict: an unknown key is an error, and every error names the
-// line and the key it is about, so that "line 14: modules.django.checks[2].regex:
-// ..." points a tired operator straight at the mistake.
+// Loading is strict and happens in four steps (load.go): decode (unknown
+// keys are errors; every type starts from its defaults, defaults.go),
+// normalise (fill in what the file left out, normalize.go), validate (pure
+// rules, validate.go) and compile (regular expressions, cron schedules,
+// time zones, tokens, compile.go). Every problem names the line and the
+// key it is about, so that "line 14: modules.django.checks[2].regex: ..."
+// points a tired operator straight at the mistake.
 package config
 
 import (
-	_ "embed"
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/units"
@@ -56,40 +58,6 @@ const (
 	CheckHeader          = "header"
 )
 
-//go:embed default.yml
-var defaultYAML []byte
-
-var (
-	// DefaultModule is what every module starts from before its keys apply.
-	DefaultModule = Module{
-		Timeout: model.Duration(10 * time.Second),
-		HTTP:    DefaultHTTPProbe,
-		Django:  DefaultDjangoProbe,
-	}
-
-	// DefaultHTTPProbe holds the HTTP defaults of a module.
-	DefaultHTTPProbe = HTTPProbe{
-		Method:           "GET",
-		BodySizeLimit:    10 * Size(units.MiB),
-		HTTPClientConfig: pconfig.DefaultHTTPClientConfig,
-	}
-
-	// DefaultDjangoProbe turns every Django detector on.
-	DefaultDjangoProbe = DjangoProbe{
-		DetectDebug:          true,
-		DetectDisallowedHost: true,
-		HealthCheck:          HealthCheckAuto,
-	}
-
-	// DefaultHeartbeatDefaults are the heartbeat_defaults when the file has none.
-	DefaultHeartbeatDefaults = HeartbeatDefaults{
-		Grace:         model.Duration(time.Minute),
-		BodyLimit:     10 * Size(units.KiB),
-		MaxHeartbeats: 1000,
-		Interval:      model.Duration(5 * time.Minute),
-	}
-)
-
 // Config is the whole configuration file.
 type Config struct {
 	Modules           map[string]*Module `yaml:"modules,omitempty"`
@@ -102,26 +70,12 @@ type Config struct {
 	targetIndex map[string]*Target
 }
 
-// UnmarshalYAML applies the defaults before the file's keys.
-func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
-	*c = Config{HeartbeatDefaults: DefaultHeartbeatDefaults}
-	type plain Config
-	return unmarshal((*plain)(c))
-}
-
 // Module is one way of probing: ?module=NAME.
 type Module struct {
 	Timeout model.Duration `yaml:"timeout,omitempty"`
 	HTTP    HTTPProbe      `yaml:"http,omitempty"`
 	Checks  []*Check       `yaml:"checks,omitempty"`
 	Django  DjangoProbe    `yaml:"django,omitempty"`
-}
-
-// UnmarshalYAML applies the defaults before the file's keys.
-func (m *Module) UnmarshalYAML(unmarshal func(any) error) error {
-	*m = DefaultModule
-	type plain Module
-	return unmarshal((*plain)(m))
 }
 
 // HTTPProbe is the request a module sends and what it accepts back.
@@ -140,25 +94,11 @@ type HTTPProbe struct {
 	HTTPClientConfig pconfig.HTTPClientConfig `yaml:",inline"`
 }
 
-// UnmarshalYAML applies the defaults before the file's keys.
-func (p *HTTPProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	*p = DefaultHTTPProbe
-	type plain HTTPProbe
-	return unmarshal((*plain)(p))
-}
-
 // DjangoProbe configures the Django-specific detectors of a module.
 type DjangoProbe struct {
 	DetectDebug          bool   `yaml:"detect_debug"`
 	DetectDisallowedHost bool   `yaml:"detect_disallowed_host"`
 	HealthCheck          string `yaml:"health_check,omitempty"`
-}
-
-// UnmarshalYAML applies the defaults before the file's keys.
-func (d *DjangoProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	*d = DefaultDjangoProbe
-	type plain DjangoProbe
-	return unmarshal((*plain)(d))
 }
 
 // Check is one named assertion about a probe's answer. Exactly one of the
@@ -206,6 +146,8 @@ type Target struct {
 	URL    string            `yaml:"url"`
 	Module string            `yaml:"module,omitempty"`
 	Labels map[string]string `yaml:"labels,omitempty"`
+
+	url *url.URL
 }
 
 // HeartbeatDefaults apply to every heartbeat that does not say otherwise,
@@ -220,13 +162,6 @@ type HeartbeatDefaults struct {
 	Interval      model.Duration `yaml:"interval,omitempty"`
 
 	token string
-}
-
-// UnmarshalYAML applies the defaults before the file's keys.
-func (h *HeartbeatDefaults) UnmarshalYAML(unmarshal func(any) error) error {
-	*h = DefaultHeartbeatDefaults
-	type plain HeartbeatDefaults
-	return unmarshal((*plain)(h))
 }
 
 // BearerToken is the token pings must carry by default, "" for none.
@@ -280,14 +215,14 @@ func (h *Heartbeat) BodyLimitBytes() int64 {
 	return int64(*h.BodyLimit)
 }
 
-// Regexp is a regular expression kept with its source text.
+// Regexp is a regular expression kept with its source text. It is
+// compiled by Load, so that a bad pattern is reported with its line.
 type Regexp struct {
 	*regexp.Regexp
 	original string
 }
 
-// UnmarshalYAML keeps the source; Load compiles it so that a bad pattern is
-// reported with its line.
+// UnmarshalYAML keeps the source.
 func (r *Regexp) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal(&r.original)
 }
@@ -348,35 +283,5 @@ func (t *Target) ModuleName() string {
 	return t.Module
 }
 
-// ParsedURL is the target URL, already validated by Load.
-func (t *Target) ParsedURL() *url.URL {
-	u, _ := url.Parse(t.URL)
-	return u
-}
-
-// NewAutoHeartbeat is the heartbeat an unknown name becomes when
-// auto_register is on.
-func (c *Config) NewAutoHeartbeat(name string) *Heartbeat {
-	d := &c.HeartbeatDefaults
-	grace := d.Grace
-	limit := d.BodyLimit
-	return &Heartbeat{
-		Name:      name,
-		Interval:  d.Interval,
-		Grace:     &grace,
-		BodyLimit: &limit,
-		token:     d.token,
-	}
-}
-
-// defaultCheckName gives a check without a name a readable one: "keyword:Acme Shop".
-func defaultCheckName(kind, detail string) string {
-	detail = strings.TrimSpace(detail)
-	if len(detail) > 40 {
-		detail = detail[:40] + "…"
-	}
-	if detail == "" {
-		return kind
-	}
-	return kind + ":" + detail
-}
+// ParsedURL is the target URL, as Load parsed it.
+func (t *Target) ParsedURL() *url.URL { return t.url }

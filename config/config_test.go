@@ -14,6 +14,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"os"
@@ -155,13 +157,107 @@ func TestBuiltinModulesAddedWhenMissing(t *testing.T) {
 	}
 }
 
+// An empty file is an error, not a configuration with nothing in it: on
+// reload it would turn allow_targets and every heartbeat off.
 func TestEmptyFile(t *testing.T) {
-	c, err := Load(nil)
+	for _, empty := range []string{"", "\n\n", "# only a comment\n", "---\n", "---\n# comment\n...\n", "~\n", "null\n"} {
+		if _, err := Load([]byte(empty)); err == nil || !strings.Contains(err.Error(), "the file is empty") {
+			t.Errorf("%q: err = %v, want the file is empty", empty, err)
+		}
+	}
+	c, err := Load([]byte("modules: {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := c.Module("django"); !ok || c.HeartbeatDefaults.MaxHeartbeats != 1000 {
-		t.Errorf("empty file = %+v", c)
+		t.Errorf("a file with only modules: {} = %+v", c)
+	}
+}
+
+// Thousands of mistakes are reported at once, in linear time: the first
+// 100 with their lines and keys, then a count.
+func TestManyProblemsAreCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("heartbeats:\n")
+	const n = 20000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - {name: 'bad name %d', body_limit: 2MiB}\n", i)
+	}
+	_, err := Load([]byte(b.String()))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(ce.Problems) != maxProblems || ce.Omitted != 2*n+1-maxProblems { // and max_heartbeats
+		t.Errorf("%d problems listed, %d omitted; want %d and %d", len(ce.Problems), ce.Omitted, maxProblems, 2*n+1-maxProblems)
+	}
+	if !strings.HasPrefix(ce.Problems[0], `line 2: heartbeats[0].name: invalid heartbeat name "bad name 0"`) ||
+		!strings.HasPrefix(ce.Problems[1], "line 2: heartbeats[0].body_limit: must be between 1 byte and 1MiB") {
+		t.Errorf("first problems = %q", ce.Problems[:2])
+	}
+	if !strings.HasSuffix(err.Error(), fmt.Sprintf("... and %d more problems", 2*n+1-maxProblems)) {
+		t.Errorf("the count is missing: %s", err.Error()[len(err.Error())-80:])
+	}
+
+	// Unknown keys go through yaml.v3's own errors, also capped.
+	b.Reset()
+	b.WriteString("heartbeats:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - {name: a%d, intervall: 5m}\n", i)
+	}
+	_, err = Load([]byte(b.String()))
+	if !errors.As(err, &ce) || len(ce.Problems) != maxProblems || ce.Omitted != n-maxProblems {
+		t.Fatalf("unknown keys: %d listed, %d omitted", len(ce.Problems), ce.Omitted)
+	}
+	if ce.Problems[99] != `line 101: heartbeats[99].intervall: unknown key "intervall"` {
+		t.Errorf("100th problem = %q", ce.Problems[99])
+	}
+}
+
+// Validation reports and never changes: a normalised configuration comes
+// out of it as it went in.
+func TestValidateIsPure(t *testing.T) {
+	doc := `
+modules:
+  bearer:
+    http: {bearer_token: abc, headers: {X-A: b}, compression: GZIP}
+    checks:
+      - {forbid_regex: 'x+'}
+      - {json: {path: a.b, matches: '^o'}}
+      - {sha256: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855}
+targets:
+  - {name: shop, url: 'https://u:p@shop.example.com/', labels: {team: web}}
+heartbeat_defaults: {grace: 2m, token: t}
+heartbeats:
+  - {name: nightly, schedule: '30 2 * * *', timezone: Europe/Berlin}
+  - {name: beat}
+`
+	var c Config
+	if err := yaml.Unmarshal([]byte(doc), &c); err != nil {
+		t.Fatal(err)
+	}
+	c.normalize("", LoadDefault().Modules)
+	before, err := yaml.Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal([]byte(doc), &root)
+	v := &validator{root: &root}
+	c.validate(v)
+	if err := v.problems.err(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := yaml.Marshal(&c)
+	if string(before) != string(after) {
+		t.Errorf("validate changed the configuration:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	// What normalize did: common's bearer_token became an authorization,
+	// the defaults reached the heartbeats, values are in one form.
+	for _, want := range []string{"authorization:", "compression: gzip", "sha256: e3b0c442", "grace: 2m"} {
+		if !strings.Contains(string(after), want) {
+			t.Errorf("normalised configuration lacks %q:\n%s", want, after)
+		}
 	}
 }
 

@@ -15,74 +15,27 @@ package config
 
 import (
 	"encoding/hex"
-	"fmt"
-	"net/http"
-	"net/url"
-	"os"
-	"reflect"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/alecthomas/units"
-	pconfig "github.com/prometheus/common/config"
 	"golang.org/x/net/http/httpguts"
 )
 
-// MaxBodyLimit caps heartbeat_defaults.body_limit and a heartbeat's
-// body_limit: the last message is kept on disk for every heartbeat.
-const MaxBodyLimit = Size(units.MiB)
-
-var (
-	labelNameRE     = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-	heartbeatNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-	targetNameRE    = regexp.MustCompile(`^[^\s/?#]+$`)
-)
+// validate checks the rules of a normalised configuration and reports
+// every problem with its line and key. It changes nothing: what needs
+// parsing (regular expressions, schedules, zones, tokens) is compile's.
 
 // reservedHeartbeatLabels are set by the exporter itself.
 var reservedHeartbeatLabels = map[string]bool{"heartbeat": true, "kind": true, "reason": true, "instance": true, "job": true}
 
+const checkKindsList = "keyword, forbid_keyword, regex, forbid_regex, json, sha256, max_latency, min_cert_validity, header"
+
 func (c *Config) validate(v *validator) {
-	if c.Modules == nil {
-		c.Modules = map[string]*Module{}
+	for _, name := range sortedKeys(c.Modules) {
+		c.Modules[name].validate(v, []any{"modules", name})
 	}
-	names := sortedKeys(c.Modules)
-	for _, name := range names {
-		m := c.Modules[name]
-		if m == nil || reflect.ValueOf(*m).IsZero() {
-			d := DefaultModule
-			m = &d
-			c.Modules[name] = m
-		}
-		m.HTTP.HTTPClientConfig.SetDirectory(v.dir)
-		m.validate(v, []any{"modules", name})
-	}
-	// The modules of the embedded default (django, django_health_check,
-	// watchman, django_admin) are there unless the file defines its own of
-	// the same name: ?module= may be left out, and common modules need no
-	// configuration.
-	for name, m := range v.builtins {
-		if _, ok := c.Modules[name]; !ok {
-			c.Modules[name] = m
-		}
-	}
-	if _, ok := c.Modules[DefaultModuleName]; !ok {
-		d := DefaultModule
-		c.Modules[DefaultModuleName] = &d
-	}
-
 	c.validateTargets(v)
-
-	allow, problems := NewAllowList(c.AllowTargets)
-	for i, p := range problems {
-		if p != "" {
-			v.errorf([]any{"allow_targets", i}, "%s", p)
-		}
-	}
-	c.allow = allow
-
 	c.HeartbeatDefaults.validate(v, []any{"heartbeat_defaults"})
 	c.validateHeartbeats(v)
 }
@@ -96,7 +49,7 @@ func (m *Module) validate(v *validator, path []any) {
 	for i, c := range m.Checks {
 		p := at(path, "checks", i)
 		if c == nil {
-			v.errorf(p, "empty check: give it one of keyword, forbid_keyword, regex, forbid_regex, json, sha256, max_latency, min_cert_validity, header")
+			v.errorf(p, "empty check: give it one of %s", checkKindsList)
 			continue
 		}
 		c.validate(v, p)
@@ -110,17 +63,12 @@ func (m *Module) validate(v *validator, path []any) {
 	}
 	switch m.Django.HealthCheck {
 	case HealthCheckAuto, HealthCheckDHC, HealthCheckWatchman, HealthCheckNone:
-	case "":
-		m.Django.HealthCheck = HealthCheckAuto
 	default:
 		v.errorf(at(path, "django", "health_check"), "unknown value %q: want auto, django-health-check, watchman or none", m.Django.HealthCheck)
 	}
 }
 
 func (h *HTTPProbe) validate(v *validator, path []any) {
-	if h.Method == "" {
-		h.Method = http.MethodGet
-	}
 	if !httpguts.ValidHeaderFieldName(h.Method) {
 		v.errorf(at(path, "method"), "invalid HTTP method %q", h.Method)
 	}
@@ -136,18 +84,22 @@ func (h *HTTPProbe) validate(v *validator, path []any) {
 			v.errorf(at(path, "valid_status_codes", i), "%d is not an HTTP status code", code)
 		}
 	}
-	switch strings.ToLower(h.Compression) {
+	switch h.Compression {
 	case "", "identity", "gzip", "deflate":
-		h.Compression = strings.ToLower(h.Compression)
 	default:
 		v.errorf(at(path, "compression"), "unsupported compression %q: want gzip, deflate or identity", h.Compression)
 	}
-	if err := h.HTTPClientConfig.Validate(); err != nil {
+	// common's Validate normalises as it checks: give it a copy.
+	hc := h.HTTPClientConfig
+	if hc.Authorization != nil {
+		a := *hc.Authorization
+		hc.Authorization = &a
+	}
+	if err := hc.Validate(); err != nil {
 		v.errorf(path, "%v", err)
 	}
 	// Secret references need a secret manager, which a file-configured
 	// exporter does not have: say so at load time.
-	hc := &h.HTTPClientConfig
 	refs := []struct {
 		set  bool
 		path []any
@@ -165,61 +117,31 @@ func (h *HTTPProbe) validate(v *validator, path []any) {
 }
 
 func (c *Check) validate(v *validator, path []any) {
-	c.SHA256 = strings.ToLower(strings.TrimSpace(c.SHA256))
-	var kinds []string
-	var detail string
-	set := func(kind string, isSet bool, d string) {
-		if isSet {
-			kinds = append(kinds, kind)
-			detail = d
-		}
-	}
-	set(CheckKeyword, c.Keyword != "", c.Keyword)
-	set(CheckForbidKeyword, c.ForbidKeyword != "", c.ForbidKeyword)
-	set(CheckRegex, c.Regex != nil, regexSource(c.Regex))
-	set(CheckForbidRegex, c.ForbidRegex != nil, regexSource(c.ForbidRegex))
-	set(CheckJSON, c.JSON != nil, jsonDetail(c.JSON))
-	set(CheckSHA256, c.SHA256 != "", shortHash(c.SHA256))
-	set(CheckMaxLatency, c.MaxLatency != nil, durationString(c.MaxLatency))
-	set(CheckMinCertValidity, c.MinCertValidity != nil, durationString(c.MinCertValidity))
-	set(CheckHeader, c.Header != nil, headerName(c.Header))
+	kinds := c.kinds()
 	switch len(kinds) {
 	case 0:
-		v.errorf(path, "check has no kind: give it one of keyword, forbid_keyword, regex, forbid_regex, json, sha256, max_latency, min_cert_validity, header")
+		v.errorf(path, "check has no kind: give it one of %s", checkKindsList)
 		return
 	case 1:
-		c.kind = kinds[0]
 	default:
-		v.errorf(path, "check has several kinds (%s): write one check per kind", strings.Join(kinds, ", "))
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = k.kind
+		}
+		v.errorf(path, "check has several kinds (%s): write one check per kind", strings.Join(names, ", "))
 		return
 	}
-	if c.Name == "" {
-		c.Name = defaultCheckName(c.kind, detail)
-	}
-	kp := at(path, c.kind)
-	switch c.kind {
-	case CheckRegex:
-		compileRegexp(v, kp, c.Regex)
-	case CheckForbidRegex:
-		compileRegexp(v, kp, c.ForbidRegex)
+	kp := at(path, kinds[0].kind)
+	switch kinds[0].kind {
 	case CheckJSON:
 		j := c.JSON
 		if strings.TrimSpace(j.Path) == "" {
 			v.errorf(at(kp, "path"), "a json check needs a path, such as status or checks.0.status")
-		} else {
-			j.segments = strings.Split(j.Path, ".")
-			for _, s := range j.segments {
-				if s == "" {
-					v.errorf(at(kp, "path"), "empty key in path %q", j.Path)
-					break
-				}
-			}
+		} else if strings.Contains("."+j.Path+".", "..") {
+			v.errorf(at(kp, "path"), "empty key in path %q", j.Path)
 		}
 		if j.Equals != nil && j.Matches != nil {
 			v.errorf(kp, "give equals or matches, not both")
-		}
-		if j.Matches != nil {
-			compileRegexp(v, at(kp, "matches"), j.Matches)
 		}
 	case CheckSHA256:
 		if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != 32 {
@@ -237,65 +159,39 @@ func (c *Check) validate(v *validator, path []any) {
 		if !httpguts.ValidHeaderFieldName(c.Header.Name) {
 			v.errorf(at(kp, "name"), "invalid or missing header name %q", c.Header.Name)
 		}
-		if c.Header.Regex != nil {
-			compileRegexp(v, at(kp, "regex"), c.Header.Regex)
-		}
 	}
-}
-
-func compileRegexp(v *validator, path []any, r *Regexp) {
-	re, err := regexp.Compile(r.original)
-	if err != nil {
-		v.errorf(path, "invalid regular expression %q: %v", r.original, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
-		return
-	}
-	r.Regexp = re
 }
 
 func (c *Config) validateTargets(v *validator) {
-	c.targetIndex = map[string]*Target{}
+	seen := map[string]bool{}
 	for i, t := range c.Targets {
 		p := []any{"targets", i}
 		if t == nil {
 			v.errorf(p, "empty target: give it a name and a url")
 			continue
 		}
-		if !targetNameRE.MatchString(t.Name) {
+		if t.Name == "" || strings.ContainsAny(t.Name, " \t\r\n\v\f/?#") {
 			v.errorf(at(p, "name"), "a target needs a name without spaces, '/', '?' or '#'")
-		} else if _, dup := c.targetIndex[t.Name]; dup {
+		} else if seen[t.Name] {
 			v.errorf(at(p, "name"), "target name %q is used twice", t.Name)
 		}
-		u, err := url.Parse(t.URL)
-		switch {
-		case t.URL == "":
+		seen[t.Name] = true
+		if t.URL == "" {
 			v.errorf(at(p, "url"), "a target needs a url")
-		case err != nil:
-			v.errorf(at(p, "url"), "invalid URL: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			v.errorf(at(p, "url"), "URL %q must start with http:// or https://", t.URL)
-		case u.Host == "":
-			v.errorf(at(p, "url"), "URL %q has no host", t.URL)
+		} else if _, err := ParseTargetURL(t.URL, false); err != nil {
+			v.errorf(at(p, "url"), "%v", err)
 		}
 		if _, ok := c.Modules[t.ModuleName()]; !ok {
 			v.errorf(at(p, "module"), "unknown module %q (known: %s)", t.Module, strings.Join(sortedKeys(c.Modules), ", "))
 		}
 		validateLabels(v, at(p, "labels"), t.Labels, nil)
-		c.targetIndex[t.Name] = t
-		if _, taken := c.targetIndex[t.URL]; !taken && t.URL != "" {
-			c.targetIndex[t.URL] = t
-		}
 	}
 }
 
 func validateLabels(v *validator, path []any, labels map[string]string, reserved map[string]bool) {
 	for _, k := range sortedKeys(labels) {
-		switch {
-		case !labelNameRE.MatchString(k):
-			v.errorf(at(path, k), "invalid label name %q", k)
-		case strings.HasPrefix(k, "__"):
-			v.errorf(at(path, k), "label names starting with __ are reserved")
-		case reserved[k]:
-			v.errorf(at(path, k), "label %q is set by the exporter", k)
+		if problem := labelNameProblem(k, reserved); problem != "" {
+			v.errorf(at(path, k), "%s", problem)
 		}
 	}
 }
@@ -313,27 +209,13 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.Interval <= 0 {
 		v.errorf(at(path, "interval"), "must be greater than 0")
 	}
-	h.token = readToken(v, path, string(h.Token), h.TokenFile)
+	validateTokenSource(v, path, string(h.Token), h.TokenFile)
 }
 
-func readToken(v *validator, path []any, inline, file string) string {
-	switch {
-	case inline != "" && file != "":
+func validateTokenSource(v *validator, path []any, inline, file string) {
+	if inline != "" && file != "" {
 		v.errorf(at(path, "token_file"), "give token or token_file, not both")
-	case file != "":
-		file = pconfig.JoinDir(v.dir, file)
-		b, err := os.ReadFile(file)
-		if err != nil {
-			v.errorf(at(path, "token_file"), "cannot read token file: %v", err)
-			return ""
-		}
-		t := strings.TrimSpace(string(b))
-		if t == "" {
-			v.errorf(at(path, "token_file"), "token file %s is empty", file)
-		}
-		return t
 	}
-	return inline
 }
 
 func (c *Config) validateHeartbeats(v *validator) {
@@ -345,80 +227,38 @@ func (c *Config) validateHeartbeats(v *validator) {
 			v.errorf(p, "empty heartbeat: give it a name")
 			continue
 		}
-		if !heartbeatNameRE.MatchString(h.Name) {
-			v.errorf(at(p, "name"), "invalid heartbeat name %q: use letters, digits, '.', '_' and '-' (up to 128), starting with a letter or digit", h.Name)
+		if !ValidHeartbeatName(h.Name) {
+			v.errorf(at(p, "name"), "invalid heartbeat name %q: %s", h.Name, HeartbeatNameRule)
 		} else if j, dup := seen[h.Name]; dup {
 			v.errorf(at(p, "name"), "heartbeat %q is already defined at heartbeats[%d]", h.Name, j)
 		}
 		seen[h.Name] = i
-		if h.Timezone != "" {
-			if h.Schedule == "" {
-				v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
-			}
-			loc, err := loadLocation(h.Timezone)
-			if err != nil {
-				v.errorf(at(p, "timezone"), "unknown time zone %q (want an IANA name such as Europe/Berlin)", h.Timezone)
-			}
-			h.location = loc
+		if h.Timezone != "" && h.Schedule == "" {
+			v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
 		}
 		switch {
 		case h.Schedule != "" && h.Interval != 0:
 			v.errorf(at(p, "schedule"), "give interval or schedule, not both")
-		case h.Schedule != "":
-			if strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=") {
-				v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
-			} else if sched, err := ParseSchedule(h.Schedule, h.location); err != nil {
-				v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule, err)
-			} else if sched.Next(time.Now()).IsZero() {
-				v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule)
-			} else {
-				h.schedule = sched
-			}
-		case h.Interval < 0:
+		case h.Schedule != "" && (strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=")):
+			v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
+		case h.Schedule == "" && h.Interval < 0: // 0 takes heartbeat_defaults.interval
 			v.errorf(at(p, "interval"), "must be greater than 0")
-		case h.Interval == 0:
-			h.Interval = d.Interval
 		}
-		if h.Grace == nil {
-			g := d.Grace
-			h.Grace = &g
-		} else if *h.Grace < 0 {
+		if h.Grace != nil && *h.Grace < 0 {
 			v.errorf(at(p, "grace"), "must not be negative")
 		}
 		if h.MaxRuntime < 0 {
 			v.errorf(at(p, "max_runtime"), "must not be negative")
 		}
-		if h.BodyLimit == nil {
-			l := d.BodyLimit
-			h.BodyLimit = &l
-		} else if *h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit {
+		if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
 			v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
 		}
-		h.token = readToken(v, p, string(h.Token), h.TokenFile)
-		if h.token == "" {
-			h.token = d.token
-		}
+		validateTokenSource(v, p, string(h.Token), h.TokenFile)
 		validateLabels(v, at(p, "labels"), h.Labels, reservedHeartbeatLabels)
 	}
 	if len(c.Heartbeats) > d.MaxHeartbeats && d.MaxHeartbeats > 0 {
 		v.errorf([]any{"heartbeat_defaults", "max_heartbeats"}, "%d heartbeats are configured but max_heartbeats is %d", len(c.Heartbeats), d.MaxHeartbeats)
 	}
-}
-
-// locations caches time zones: each LoadLocation parses the zone anew, a
-// few kilobytes per heartbeat that thousands of heartbeats share.
-var locations sync.Map
-
-func loadLocation(name string) (*time.Location, error) {
-	if loc, ok := locations.Load(name); ok {
-		return loc.(*time.Location), nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := locations.LoadOrStore(name, loc)
-	return actual.(*time.Location), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -428,39 +268,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func regexSource(r *Regexp) string {
-	if r == nil {
-		return ""
-	}
-	return r.original
-}
-
-func jsonDetail(j *JSONCheck) string {
-	if j == nil {
-		return ""
-	}
-	return j.Path
-}
-
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-func durationString[D fmt.Stringer](d *D) string {
-	if d == nil {
-		return ""
-	}
-	return (*d).String()
-}
-
-func headerName(h *HeaderCheck) string {
-	if h == nil {
-		return ""
-	}
-	return h.Name
 }

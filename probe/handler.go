@@ -15,14 +15,12 @@ package probe
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -139,23 +137,11 @@ func (h *Handler) refuse(w http.ResponseWriter, code int, reason, msg string) {
 }
 
 // ParseTarget reads ?target=: a URL, or a host[:port] taken as http://,
-// as blackbox_exporter does.
+// as blackbox_exporter does (config.ParseTargetURL holds the rules).
 func ParseTarget(target string) (*url.URL, error) {
-	if !strings.Contains(target, "://") {
-		target = "http://" + target
-	}
-	u, err := url.Parse(target)
+	u, err := config.ParseTargetURL(target, true)
 	if err != nil {
 		return nil, fmt.Errorf("invalid target: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("invalid target %q: only http and https are probed", target)
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("invalid target %q: no host", target)
-	}
-	if u.User != nil {
-		return nil, errors.New("invalid target: credentials in the URL are not accepted; use the module's basic_auth")
 	}
 	return u, nil
 }

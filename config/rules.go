@@ -1,0 +1,97 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/prometheus/common/model"
+)
+
+// The rules shared by the configuration and the requests that name the
+// same things: a heartbeat named in the file or in a ping, a target URL
+// written in the file or given as ?target=, a label set in the file.
+
+// heartbeatNameRE is what a heartbeat may be called, in the file, in a
+// ping's path and in the registration API.
+var heartbeatNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// HeartbeatNameRule says what ValidHeartbeatName accepts, for error messages.
+const HeartbeatNameRule = "use letters, digits, '.', '_' and '-' (up to 128), starting with a letter or digit"
+
+// ValidHeartbeatName reports whether name can name a heartbeat.
+func ValidHeartbeatName(name string) bool { return heartbeatNameRE.MatchString(name) }
+
+// ParseTargetURL reads a target URL: http or https, with a host. A URL
+// given as ?target= may leave out the scheme (a bare host:port means
+// http://, as in blackbox_exporter) and must not carry credentials, which
+// belong in the module's basic_auth; a configured target may carry them
+// (they are shown redacted).
+func ParseTargetURL(raw string, fromRequest bool) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("no URL")
+	}
+	if fromRequest && !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("invalid URL: %w", unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("URL %q must start with http:// or https://", RedactURL(raw))
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("URL %q has no host", RedactURL(raw))
+	case fromRequest && u.User != nil:
+		return nil, errors.New("credentials in the URL are not accepted; use the module's basic_auth")
+	}
+	return u, nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// RedactURL hides the password of a URL with credentials, for anything a
+// person or a log may see. A string that is not a URL is returned as it is.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// labelNameProblem says what is wrong with a label name set in the file,
+// "" when nothing is. Names follow Prometheus's classic rules, which every
+// Prometheus and every query accepts without quoting.
+func labelNameProblem(name string, reserved map[string]bool) string {
+	switch {
+	case !model.LegacyValidation.IsValidLabelName(name):
+		return fmt.Sprintf("invalid label name %q", name)
+	case strings.HasPrefix(name, model.ReservedLabelPrefix):
+		return "label names starting with __ are reserved"
+	case reserved[name]:
+		return fmt.Sprintf("label %q is set by the exporter", name)
+	}
+	return ""
+}
