@@ -12,21 +12,19 @@
 // limitations under the License.
 
 // Command django_health_exporter probes Django deployments for Prometheus
-// and keeps the heartbeats of their background jobs.
+// and keeps the heartbeats of their background jobs. This file only
+// wires: the flags, the store, the heartbeats, the reloader and the
+// routes (package web), and the ping and run commands (collector/client).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,22 +33,23 @@ import (
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+	webtk "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	// Time zones for heartbeat schedules even where the system has none.
 	_ "time/tzdata"
 
 	"github.com/django-health/django_health_exporter/collector"
+	"github.com/django-health/django_health_exporter/collector/client"
 	"github.com/django-health/django_health_exporter/config"
-	"github.com/django-health/django_health_exporter/probe"
+	"github.com/django-health/django_health_exporter/web"
 )
 
 const name = "django_health_exporter"
 
 func main() {
-	// The live heap is a megabyte or two while every probe allocates tens
-	// of kilobytes of TLS buffers: with Go's default the collector runs
+	// The live heap is a megabyte or two while every probe allocates
+	// tens of kilobytes of TLS buffers: with Go's default the collector runs
 	// every few dozen probes and costs more CPU than the probe's own work
 	// (make bench). A 16 MiB floor instead of 4 MiB saves that for a few
 	// MiB of memory; GOGC in the environment still decides.
@@ -67,7 +66,8 @@ type serveFlags struct {
 	storagePath   string
 	timeoutOffset float64
 	historyLimit  int
-	web           *web.FlagConfig
+	enablePprof   bool
+	web           *webtk.FlagConfig
 	log           *promslog.Config
 }
 
@@ -82,140 +82,23 @@ func run(args []string) int {
 	app.Flag("storage.path", "Directory for heartbeat state.").Default("data/").StringVar(&f.storagePath)
 	app.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout for a probe.").Default("0.5").Float64Var(&f.timeoutOffset)
 	app.Flag("history.limit", "How many recent probes, and separately recent failed probes, the status page keeps.").Default("100").IntVar(&f.historyLimit)
+	app.Flag("web.enable-pprof", "Serve Go's profiler on /debug/pprof/ (it tells anyone who can reach it a lot about the process).").BoolVar(&f.enablePprof)
 	f.web = kingpinflag.AddFlags(app, ":9716")
 	f.log = &promslog.Config{}
 	promslogflag.AddFlags(app, f.log)
 
-	serveCmd := app.Command("serve", "Run the exporter (the default command).").Default()
-
-	var c clientFlags
-	pingCmd := app.Command("ping", "Send one heartbeat ping (for cron jobs and scripts).")
-	pingCmd.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
-	c.add(pingCmd)
-	var pingStart, pingFail, pingLog bool
-	var pingExit int
-	var pingRID, pingMessage string
-	pingCmd.Flag("start", "Report that a run started.").BoolVar(&pingStart)
-	pingCmd.Flag("fail", "Report that a run failed.").BoolVar(&pingFail)
-	pingCmd.Flag("log", "Only send a message.").BoolVar(&pingLog)
-	pingCmd.Flag("exit-status", "Report a run's exit status (0: success).").Default("-1").IntVar(&pingExit)
-	pingCmd.Flag("rid", "Run id pairing a start with its end.").StringVar(&pingRID)
-	pingCmd.Flag("message", "Message to keep with the ping ('-' reads standard input).").StringVar(&pingMessage)
-
-	runCmd := app.Command("run", "Run a command between a start ping and a ping with its exit status and the tail of its output; exit with its status.")
-	runCmd.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
-	var runArgv []string
-	var tailBytes int
-	runCmd.Arg("command", "The command and its arguments, after --.").Required().StringsVar(&runArgv)
-	runCmd.Flag("tail-bytes", "How much of the end of the output to send.").Default("10240").IntVar(&tailBytes)
-	c.add(runCmd)
+	app.Command("serve", "Run the exporter (the default command).").Default()
+	commands := client.AddCommands(app)
 
 	command, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 2
 	}
-	switch command {
-	case serveCmd.FullCommand():
-		return serve(f)
-	case pingCmd.FullCommand():
-		action, err := pingAction(pingStart, pingFail, pingLog, pingExit)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s ping: %v\n", name, err)
-			return 2
-		}
-		return c.ping(action, pingRID, pingMessage)
-	case runCmd.FullCommand():
-		return c.run(runArgv, tailBytes)
+	if status, ok := commands.Run(command); ok {
+		return status
 	}
-	return 2
-}
-
-// clientFlags are the flags of ping and run.
-type clientFlags struct {
-	name      string
-	url       string
-	token     string
-	tokenFile string
-}
-
-func (c *clientFlags) add(cmd *kingpin.CmdClause) {
-	cmd.Flag("url", "The exporter's address.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
-	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
-	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
-}
-
-func (c *clientFlags) client() (*collector.Client, error) {
-	token := c.token
-	if c.tokenFile != "" {
-		b, err := os.ReadFile(c.tokenFile)
-		if err != nil {
-			return nil, err
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	return &collector.Client{URL: c.url, Token: token, Attempts: 3, Timeout: 10 * time.Second}, nil
-}
-
-func pingAction(start, fail, log bool, exit int) (string, error) {
-	var actions []string
-	if start {
-		actions = append(actions, collector.KindStart)
-	}
-	if fail {
-		actions = append(actions, collector.KindFail)
-	}
-	if log {
-		actions = append(actions, collector.KindLog)
-	}
-	if exit >= 0 {
-		if exit > 255 {
-			return "", errors.New("--exit-status must be between 0 and 255")
-		}
-		actions = append(actions, fmt.Sprint(exit))
-	}
-	switch len(actions) {
-	case 0:
-		return "", nil
-	case 1:
-		return actions[0], nil
-	}
-	return "", errors.New("give at most one of --start, --fail, --log and --exit-status")
-}
-
-func (c *clientFlags) ping(action, rid, message string) int {
-	client, err := c.client()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s ping: %v\n", name, err)
-		return 1
-	}
-	body := []byte(message)
-	if message == "-" {
-		if body, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20)); err != nil {
-			fmt.Fprintf(os.Stderr, "%s ping: reading standard input: %v\n", name, err)
-			return 1
-		}
-	}
-	if err := client.Ping(context.Background(), c.name, action, rid, body); err != nil {
-		fmt.Fprintf(os.Stderr, "%s ping %s: %v\n", name, c.name, err)
-		return 1
-	}
-	return 0
-}
-
-func (c *clientFlags) run(argv []string, tailBytes int) int {
-	client, err := c.client()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s run: %v\n", name, err)
-		return 1
-	}
-	return client.Run(context.Background(), c.name, argv, collector.RunOptions{
-		TailBytes: tailBytes,
-		Stdin:     os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Warn: func(format string, args ...any) {
-			fmt.Fprintf(os.Stderr, "%s run: "+format+"\n", append([]any{name}, args...)...)
-		},
-	})
+	return serve(f)
 }
 
 func serve(f serveFlags) int {
@@ -227,12 +110,11 @@ func serve(f serveFlags) int {
 		return config.LoadFile(f.configFile)
 	}
 	userAgent := name + "/" + version.Version
-
 	if f.configCheck {
 		return checkConfig(load, userAgent, f.web)
 	}
 
-	metrics := collector.NewExporterMetrics(prometheus.DefaultRegisterer)
+	metrics := web.NewMetrics(prometheus.DefaultRegisterer)
 	store, err := collector.OpenStore(f.storagePath)
 	if err != nil {
 		logger.Error("Error opening the heartbeat store", "err", err)
@@ -248,50 +130,21 @@ func serve(f serveFlags) int {
 		logger.Error("Error reading the heartbeat store", "err", err)
 		return 1
 	}
-	var prober atomic.Pointer[probe.Prober]
-	apply := func(cfg *config.Config) error {
-		p, err := probe.NewProber(cfg, userAgent)
-		if err != nil {
-			return err
-		}
-		prober.Store(p)
-		heartbeats.Apply(cfg)
-		return nil
-	}
-	reloader := collector.NewReloader(load, apply, metrics, logger)
+	reloader := web.NewReloader(load, func(cfg *config.Config) error { heartbeats.Apply(cfg); return nil }, userAgent, metrics, logger)
 	logger.Info("Starting "+name, "version", version.Info(), "config", configName(f.configFile))
 	logger.Info("Build context", "build_context", version.BuildContext())
 	if err := reloader.Reload(); err != nil {
 		return 1
 	}
 
-	history := probe.NewHistory(f.historyLimit)
-	mux := http.NewServeMux()
-	mux.Handle("/probe", &probe.Handler{
-		Prober:        prober.Load,
-		TimeoutOffset: time.Duration(f.timeoutOffset * float64(time.Second)),
-		History:       history,
-		Observer:      metrics,
-		Logger:        logger,
-	})
-	mux.Handle("/logs", history.LogsHandler(func(module string) any {
-		if m, ok := reloader.Config().Module(module); ok {
-			return m
-		}
-		return nil
-	}))
-	mux.Handle("/metrics", collector.MetricsHandler(prometheus.DefaultGatherer, heartbeats, logger))
-	mux.Handle("/heartbeat/", heartbeats.PingHandler())
-	mux.Handle("/api/v1/heartbeats", heartbeats.APIHandler())
-	mux.Handle("/sd", probe.SDHandler(reloader.Config))
-	mux.Handle("/config", collector.ConfigHandler(reloader.Config))
-	mux.Handle("/-/reload", reloader.Handler())
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
-	mux.Handle("/debug/pprof/", http.DefaultServeMux) // as Prometheus does
-	mux.Handle("/", &collector.StatusPage{History: history, Heartbeats: heartbeats.Views, Logger: logger})
-
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler: web.New(web.Options{
+			Reloader: reloader, Heartbeats: heartbeats, Metrics: metrics, Gatherer: prometheus.DefaultGatherer,
+			TimeoutOffset: time.Duration(f.timeoutOffset * float64(time.Second)),
+			HistoryLimit:  f.historyLimit, EnablePprof: f.enablePprof, Logger: logger,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -303,7 +156,7 @@ func serve(f serveFlags) int {
 	}()
 
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, f.web, logger) }()
+	go func() { errc <- webtk.ListenAndServe(srv, f.web, logger) }()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -320,13 +173,13 @@ func serve(f serveFlags) int {
 }
 
 // checkConfig is --config.check: load everything a start would load.
-func checkConfig(load func() (*config.Config, error), userAgent string, webFlags *web.FlagConfig) int {
+func checkConfig(load func() (*config.Config, error), userAgent string, webFlags *webtk.FlagConfig) int {
 	cfg, err := load()
 	if err == nil {
-		_, err = probe.NewProber(cfg, userAgent)
+		_, err = web.Build(cfg, userAgent)
 	}
 	if err == nil && webFlags.WebConfigFile != nil && *webFlags.WebConfigFile != "" {
-		err = web.Validate(*webFlags.WebConfigFile)
+		err = webtk.Validate(*webFlags.WebConfigFile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -19,16 +19,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/django-health/django_health_exporter/config"
-	"github.com/django-health/django_health_exporter/probe"
 )
 
 // Reasons a ping is rejected, the reason label of
@@ -88,16 +85,7 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 		h.loaded[name] = rec
 	}
 	if reg != nil {
-		reg.MustRegister(h.rejected,
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: namespace, Name: "heartbeat_store_commits_total",
-				Help: "Commits (each one fsync) of the heartbeat store.",
-			}, func() float64 { c, _ := store.Stats(); return float64(c) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: namespace, Name: "heartbeat_store_writes_total",
-				Help: "Records written to the heartbeat store; writes/commits is how many pings share an fsync.",
-			}, func() float64 { _, w := store.Stats(); return float64(w) }),
-		)
+		reg.MustRegister(h.rejected, store)
 	}
 	return h, nil
 }
@@ -282,131 +270,4 @@ func (h *Heartbeats) Views() []HeartbeatView {
 	}
 	sortViews(views)
 	return views
-}
-
-// heartbeatFamilies are the per-heartbeat metric families, in the order
-// they are written.
-var heartbeatFamilies = []struct {
-	name, typ, help string
-}{
-	{"heartbeat_deadline_timestamp_seconds", "gauge", "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress)."},
-	{"heartbeat_expected_timestamp_seconds", "gauge", "When the next success is expected, before grace."},
-	{"heartbeat_grace_seconds", "gauge", "How late a success may be before the heartbeat is down."},
-	{"heartbeat_interval_seconds", "gauge", "The expected time between successes (for a schedule, between the next two runs)."},
-	{"heartbeat_last_duration_seconds", "gauge", "How long the last run took, from its start ping to its end (0: no run measured)."},
-	{"heartbeat_last_exit_status", "gauge", "The exit status the last /{exit_status} ping reported (-1: none yet)."},
-	{"heartbeat_last_failure_timestamp_seconds", "gauge", "When the last failure (fail ping, non-zero exit status) arrived (0: never)."},
-	{"heartbeat_last_ping_timestamp_seconds", "gauge", "When the last ping of any kind arrived (0: never)."},
-	{"heartbeat_last_start_timestamp_seconds", "gauge", "When the last start ping arrived (0: never)."},
-	{"heartbeat_last_success_timestamp_seconds", "gauge", "When the last success ping arrived (0: never)."},
-	{"heartbeat_max_runtime_seconds", "gauge", "How long a run may take from start to end (0: no limit)."},
-	{"heartbeat_running", "gauge", "Runs in progress: start pings not yet ended."},
-	{"heartbeat_running_since_timestamp_seconds", "gauge", "When the oldest run in progress started (0: none)."},
-	{"heartbeat_up", "gauge", "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime."},
-}
-
-// snapshot is a heartbeat's values at one moment, in heartbeatFamilies order.
-type snapshot struct {
-	labels []string
-	values [14]float64
-	pings  [len(kinds)]uint64
-}
-
-func (h *heartbeat) snapshot(now time.Time) snapshot {
-	st := h.evaluate(now)
-	r := &h.rec
-	exit := -1.0
-	if r.LastExit != nil {
-		exit = float64(*r.LastExit)
-	}
-	return snapshot{
-		labels: h.labels,
-		pings:  r.Pings,
-		values: [14]float64{
-			ts(st.Deadline), ts(st.Expected), h.cfg.GraceDuration().Seconds(), st.Interval.Seconds(),
-			r.LastDuration, exit, ts(r.LastFailure), ts(r.LastPing), ts(r.LastStart), ts(r.LastSuccess),
-			time.Duration(h.cfg.MaxRuntime).Seconds(), float64(len(r.Runs)), ts(st.RunningSince), boolValue(st.Up),
-		},
-	}
-}
-
-// WriteText writes every heartbeat's families to w in the text exposition
-// format, evaluated now. Thousands of heartbeats make hundreds of
-// thousands of series: written directly, a scrape costs a fraction of
-// what a client_golang collector's per-series objects would.
-func (h *Heartbeats) WriteText(w io.Writer) error {
-	now := h.now()
-	list := h.list()
-	snaps := make([]snapshot, len(list))
-	for i, hb := range list {
-		hb.mu.Lock()
-		snaps[i] = hb.snapshot(now)
-		hb.mu.Unlock()
-	}
-	sort.Slice(snaps, func(i, j int) bool { return snaps[i].labels[1] < snaps[j].labels[1] })
-
-	tw := &probe.TextWriter{B: make([]byte, 0, 64<<10)}
-	flush := func(force bool) error {
-		if len(tw.B) < 60<<10 && !force {
-			return nil
-		}
-		_, err := w.Write(tw.B)
-		tw.B = tw.B[:0]
-		return err
-	}
-	if len(snaps) == 0 {
-		return nil
-	}
-	for f, fam := range heartbeatFamilies {
-		tw.Family(fam.name, fam.typ, fam.help)
-		for i := range snaps {
-			tw.Sample(fam.name, snaps[i].values[f], snaps[i].labels...)
-			if err := flush(false); err != nil {
-				return err
-			}
-		}
-	}
-	const pings = "heartbeat_pings_total"
-	tw.Family(pings, "counter", "Pings accepted, by kind (success, start, fail, log).")
-	var lv []string // scratch: the heartbeat's labels plus kind
-	for i := range snaps {
-		for k, kind := range kinds {
-			lv = append(append(lv[:0], snaps[i].labels...), "kind", kind)
-			tw.Sample(pings, float64(snaps[i].pings[k]), lv...)
-		}
-		if err := flush(false); err != nil {
-			return err
-		}
-	}
-	return flush(true)
-}
-
-func ts(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	return float64(t.UnixNano()) / 1e9
-}
-
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// labelPairs are the heartbeat label and the configured labels, sorted by
-// name, as name, value pairs.
-func labelPairs(hc *config.Heartbeat) []string {
-	names := make([]string, 0, len(hc.Labels))
-	for k := range hc.Labels {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	pairs := make([]string, 0, 2+2*len(names))
-	pairs = append(pairs, "heartbeat", hc.Name)
-	for _, n := range names {
-		pairs = append(pairs, n, hc.Labels[n])
-	}
-	return pairs
 }

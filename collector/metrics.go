@@ -14,60 +14,157 @@
 package collector
 
 import (
-	"bufio"
-	"compress/gzip"
 	"io"
-	"log/slog"
-	"net/http"
-	"strings"
+	"sort"
+	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
-
-	"github.com/django-health/django_health_exporter/probe"
+	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/exposition"
 )
 
-// MetricsHandler serves /metrics: what the registry gathers (the
-// exporter's own metrics, Go and process metrics) followed by every
-// heartbeat, in the text exposition format, gzipped when the scraper asks.
-func MetricsHandler(g prometheus.Gatherer, hb *Heartbeats, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mfs, err := g.Gather()
-		if err != nil {
-			// As promhttp does by default: serve what could be gathered.
-			logger.Error("Error gathering metrics", "err", err)
-		}
-		w.Header().Set("Content-Type", probe.ContentType)
-		var out io.Writer = w
-		if acceptsGzip(r) {
-			w.Header().Set("Content-Encoding", "gzip")
-			gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-			defer gz.Close()
-			out = gz
-		}
-		bw := bufio.NewWriterSize(out, 64<<10)
-		defer bw.Flush()
-		enc := expfmt.NewEncoder(bw, expfmt.NewFormat(expfmt.TypeTextPlain))
-		for _, mf := range mfs {
-			if err := enc.Encode(mf); err != nil {
-				logger.Error("Error encoding metrics", "err", err)
-				return
-			}
-		}
-		if hb != nil {
-			if err := hb.WriteText(bw); err != nil {
-				logger.Debug("Error writing heartbeat metrics", "err", err)
-			}
-		}
-	})
+// Thousands of heartbeats make hundreds of thousands of series: they are
+// written directly as text (a scrape costs a fraction of what a
+// client_golang collector's per-series objects would), each family
+// declared here once with its value, sorted by name.
+
+// snapshot is a heartbeat's values at one moment, read under its lock.
+type snapshot struct {
+	labels []string // heartbeat and configured labels, as name, value pairs
+	name   string
+	st     status
+	rec    recordValues
+	grace  time.Duration
+	maxRun time.Duration
 }
 
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(q) != "q=0" {
-			return true
-		}
+// recordValues are the parts of a record the metrics show.
+type recordValues struct {
+	lastPing, lastSuccess, lastStart, lastFailure time.Time
+	lastDuration                                  float64
+	lastExit                                      float64 // -1: none
+	running                                       int
+	pings                                         [len(kinds)]uint64
+}
+
+type hbFamily = exposition.Family[*snapshot]
+
+var heartbeatFamilies = []hbFamily{
+	{Name: "heartbeat_deadline_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress).",
+		Value: func(s *snapshot) float64 { return ts(s.st.Deadline) }},
+	{Name: "heartbeat_expected_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the next success is expected, before grace.",
+		Value: func(s *snapshot) float64 { return ts(s.st.Expected) }},
+	{Name: "heartbeat_grace_seconds", Type: exposition.Gauge,
+		Help:  "How late a success may be before the heartbeat is down.",
+		Value: func(s *snapshot) float64 { return s.grace.Seconds() }},
+	{Name: "heartbeat_interval_seconds", Type: exposition.Gauge,
+		Help:  "The expected time between successes (for a schedule, between the next two runs).",
+		Value: func(s *snapshot) float64 { return s.st.Interval.Seconds() }},
+	{Name: "heartbeat_last_duration_seconds", Type: exposition.Gauge,
+		Help:  "How long the last run took, from its start ping to its end (0: no run measured).",
+		Value: func(s *snapshot) float64 { return s.rec.lastDuration }},
+	{Name: "heartbeat_last_exit_status", Type: exposition.Gauge,
+		Help:  "The exit status the last /{exit_status} ping reported (-1: none yet).",
+		Value: func(s *snapshot) float64 { return s.rec.lastExit }},
+	{Name: "heartbeat_last_failure_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the last failure (fail ping, non-zero exit status) arrived (0: never).",
+		Value: func(s *snapshot) float64 { return ts(s.rec.lastFailure) }},
+	{Name: "heartbeat_last_ping_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the last ping of any kind arrived (0: never).",
+		Value: func(s *snapshot) float64 { return ts(s.rec.lastPing) }},
+	{Name: "heartbeat_last_start_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the last start ping arrived (0: never).",
+		Value: func(s *snapshot) float64 { return ts(s.rec.lastStart) }},
+	{Name: "heartbeat_last_success_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the last success ping arrived (0: never).",
+		Value: func(s *snapshot) float64 { return ts(s.rec.lastSuccess) }},
+	{Name: "heartbeat_max_runtime_seconds", Type: exposition.Gauge,
+		Help:  "How long a run may take from start to end (0: no limit).",
+		Value: func(s *snapshot) float64 { return s.maxRun.Seconds() }},
+	{Name: "heartbeat_pings_total", Type: exposition.Counter,
+		Help: "Pings accepted, by kind (success, start, fail, log).",
+		Samples: func(s *snapshot, smp *exposition.Sampler) {
+			for k, kind := range kinds {
+				smp.Sample(float64(s.rec.pings[k]), "kind", kind)
+			}
+		}},
+	{Name: "heartbeat_running", Type: exposition.Gauge,
+		Help:  "Runs in progress: start pings not yet ended.",
+		Value: func(s *snapshot) float64 { return float64(s.rec.running) }},
+	{Name: "heartbeat_running_since_timestamp_seconds", Type: exposition.Gauge,
+		Help:  "When the oldest run in progress started (0: none).",
+		Value: func(s *snapshot) float64 { return ts(s.st.RunningSince) }},
+	{Name: "heartbeat_up", Type: exposition.Gauge,
+		Help:  "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime.",
+		Value: func(s *snapshot) float64 { return boolValue(s.st.Up) }},
+}
+
+// snapshot reads the heartbeat at now. Callers hold h.mu.
+func (h *heartbeat) snapshot(now time.Time) snapshot {
+	r := &h.rec
+	exit := -1.0
+	if r.LastExit != nil {
+		exit = float64(*r.LastExit)
 	}
-	return false
+	return snapshot{
+		labels: h.labels,
+		name:   h.cfg.Name,
+		st:     h.evaluate(now),
+		grace:  h.cfg.GraceDuration(),
+		maxRun: time.Duration(h.cfg.MaxRuntime),
+		rec: recordValues{
+			lastPing: r.LastPing, lastSuccess: r.LastSuccess, lastStart: r.LastStart, lastFailure: r.LastFailure,
+			lastDuration: r.LastDuration, lastExit: exit, running: len(r.Runs), pings: r.Pings,
+		},
+	}
+}
+
+// WriteText writes every heartbeat's families to w in the text exposition
+// format, evaluated now, sorted by heartbeat name.
+func (h *Heartbeats) WriteText(w io.Writer) error {
+	now := h.now()
+	list := h.list()
+	snaps := make([]snapshot, len(list))
+	for i, hb := range list {
+		hb.mu.Lock()
+		snaps[i] = hb.snapshot(now)
+		hb.mu.Unlock()
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].name < snaps[j].name })
+	ptrs := make([]*snapshot, len(snaps))
+	for i := range snaps {
+		ptrs[i] = &snaps[i]
+	}
+	return exposition.Write(w, heartbeatFamilies, ptrs, func(s *snapshot) []string { return s.labels })
+}
+
+func ts(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// labelPairs are the heartbeat label and the configured labels, sorted by
+// name, as name, value pairs.
+func labelPairs(hc *config.Heartbeat) []string {
+	names := make([]string, 0, len(hc.Labels))
+	for k := range hc.Labels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	pairs := make([]string, 0, 2+2*len(names))
+	pairs = append(pairs, "heartbeat", hc.Name)
+	for _, n := range names {
+		pairs = append(pairs, n, hc.Labels[n])
+	}
+	return pairs
 }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -183,3 +184,23 @@ func (s *Store) Close() error {
 
 // ErrStoreClosed is returned for writes after Close.
 var ErrStoreClosed = errors.New("store closed")
+
+var (
+	storeCommitsDesc = prometheus.NewDesc("django_health_exporter_heartbeat_store_commits_total",
+		"Commits (each one fsync) of the heartbeat store.", nil, nil)
+	storeWritesDesc = prometheus.NewDesc("django_health_exporter_heartbeat_store_writes_total",
+		"Records written to the heartbeat store; writes/commits is how many pings share an fsync.", nil, nil)
+)
+
+// Describe and Collect make the store's counters a Prometheus collector.
+func (s *Store) Describe(ch chan<- *prometheus.Desc) {
+	ch <- storeCommitsDesc
+	ch <- storeWritesDesc
+}
+
+// Collect reports the store's commits and writes.
+func (s *Store) Collect(ch chan<- prometheus.Metric) {
+	commits, writes := s.Stats()
+	ch <- prometheus.MustNewConstMetric(storeCommitsDesc, prometheus.CounterValue, float64(commits))
+	ch <- prometheus.MustNewConstMetric(storeWritesDesc, prometheus.CounterValue, float64(writes))
+}

@@ -14,6 +14,7 @@
 package probe
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
@@ -213,9 +214,10 @@ func decodeBody(body io.Reader, encoding string) (io.Reader, func(), error) {
 		}
 		return zr, func() { _ = zr.Close() }, nil
 	case "deflate":
-		// "deflate" is zlib-wrapped by the RFC, raw DEFLATE by some servers.
-		br := &peekReader{r: body}
-		hdr, _ := br.peek(2)
+		// "deflate" is zlib-wrapped by the RFC, raw DEFLATE by some servers:
+		// look at the first two bytes without losing them.
+		br := bufio.NewReader(body)
+		hdr, _ := br.Peek(2)
 		if len(hdr) == 2 && hdr[0]&0x0f == 8 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 {
 			zr, err := zlib.NewReader(br)
 			if err != nil {
@@ -228,26 +230,4 @@ func decodeBody(body io.Reader, encoding string) (io.Reader, func(), error) {
 	default:
 		return nil, nil, fmt.Errorf("unsupported Content-Encoding %q", encoding)
 	}
-}
-
-// peekReader lets decodeBody look at the first bytes without losing them.
-type peekReader struct {
-	r    io.Reader
-	head []byte
-}
-
-func (p *peekReader) peek(n int) ([]byte, error) {
-	buf := make([]byte, n)
-	m, err := io.ReadFull(p.r, buf)
-	p.head = buf[:m]
-	return p.head, err
-}
-
-func (p *peekReader) Read(b []byte) (int, error) {
-	if len(p.head) > 0 {
-		n := copy(b, p.head)
-		p.head = p.head[n:]
-		return n, nil
-	}
-	return p.r.Read(b)
 }

@@ -15,8 +15,8 @@ package probe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -24,140 +24,221 @@ import (
 	"github.com/django-health/django_health_exporter/config"
 )
 
-// answer is what the checks look at: the final response and its body as
-// it was scanned.
-type answer struct {
-	header   http.Header
-	scan     bodyScan
-	found    []bool // literal matches, by the module's literal index
-	elapsed  time.Duration
-	tls      *TLSInfo
-	now      time.Time
-	jsonVal  any
-	jsonErr  error
-	jsonDone bool
+// A checker is one configured check, compiled when its module is built:
+// a keyword gets its place among the literals the body scan looks for, a
+// regex its bounds, and judging a probe is one call per check.
+type checker interface {
+	check(a *answer) CheckResult
 }
 
-// json decodes the kept body once for every json check and the
-// health-check parser.
-func (a *answer) json() (any, error) {
-	if !a.jsonDone {
-		a.jsonDone = true
-		switch {
-		case a.scan.copy == nil:
-			a.jsonErr = fmt.Errorf("no body to read")
-		case !a.scan.copied:
-			a.jsonErr = fmt.Errorf("body was cut at body_size_limit")
-		default:
-			a.jsonVal, a.jsonErr = decodeJSON(a.scan.copy)
-		}
-	}
-	return a.jsonVal, a.jsonErr
-}
-
-// evaluate runs one check. lit is the check's literal index, -1 for none.
-func (a *answer) evaluate(c *config.Check, lit int) CheckResult {
-	r := CheckResult{Name: c.Name, Type: c.Type()}
+// compileCheck builds the checker of a configured check; m is the module
+// being built, whose body scan the check may need.
+func compileCheck(m *module, c *config.Check) checker {
+	base := CheckResult{Name: c.Name, Type: c.Type()}
 	switch c.Type() {
 	case config.CheckKeyword:
-		r.OK = a.found[lit]
-		r.Reason = foundWord(r.OK, "body contains", "body does not contain", c.Keyword)
+		return keywordCheck{base: base, word: c.Keyword, lit: m.literal(c.Keyword)}
 	case config.CheckForbidKeyword:
-		r.OK = !a.found[lit]
-		r.Reason = foundWord(!r.OK, "body contains forbidden", "body does not contain", c.ForbidKeyword)
-	case config.CheckRegex, config.CheckForbidRegex:
-		re, forbid := c.Regex, false
-		if c.Type() == config.CheckForbidRegex {
-			re, forbid = c.ForbidRegex, true
-		}
-		if !a.scan.copied {
-			r.Reason = "body not read in full, cannot match " + strconv.Quote(re.String())
-			break
-		}
-		loc := re.FindIndex(a.scan.copy)
-		r.OK = (loc != nil) != forbid
-		switch {
-		case loc != nil && forbid:
-			r.Reason = fmt.Sprintf("body matches forbidden regex %q at byte %d: %q", re.String(), loc[0], excerpt(a.scan.copy[loc[0]:loc[1]]))
-		case loc != nil:
-			r.Reason = fmt.Sprintf("body matches regex %q: %q", re.String(), excerpt(a.scan.copy[loc[0]:loc[1]]))
-		default:
-			r.Reason = fmt.Sprintf("body does not match regex %q", re.String())
-		}
+		return keywordCheck{base: base, word: c.ForbidKeyword, lit: m.literal(c.ForbidKeyword), forbid: true}
+	case config.CheckRegex:
+		m.keepBody = true
+		return regexCheck{base: base, re: newBoundedRegexp(c.Regex.Regexp)}
+	case config.CheckForbidRegex:
+		m.keepBody = true
+		return regexCheck{base: base, re: newBoundedRegexp(c.ForbidRegex.Regexp), forbid: true}
 	case config.CheckJSON:
-		r.OK, r.Reason = a.checkJSON(c.JSON)
+		m.keepBody = true
+		jc := jsonCheck{base: base, cfg: c.JSON}
+		if c.JSON.Matches != nil {
+			jc.matches = newBoundedRegexp(c.JSON.Matches.Regexp)
+		}
+		return jc
 	case config.CheckSHA256:
-		r.OK = a.scan.err == nil && a.scan.sum == c.SHA256
-		r.Reason = "body SHA-256 is " + a.scan.sum
-		if !r.OK {
-			r.Reason += ", want " + c.SHA256
-		}
+		return sha256Check{base: base, want: c.SHA256}
 	case config.CheckMaxLatency:
-		limit := time.Duration(*c.MaxLatency)
-		r.OK = a.elapsed <= limit
-		r.Reason = fmt.Sprintf("answer took %s, limit %s", a.elapsed.Round(time.Millisecond), limit)
+		return latencyCheck{base: base, limit: time.Duration(*c.MaxLatency)}
 	case config.CheckMinCertValidity:
-		want := time.Duration(*c.MinCertValidity)
-		if a.tls == nil {
-			r.Reason = "no TLS connection, so no certificate to check"
-			break
-		}
-		left := a.tls.EarliestExpiry.Sub(a.now)
-		r.OK = left >= want
-		r.Reason = fmt.Sprintf("certificate expires in %s (%s), want at least %s", humanDuration(left), a.tls.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(want))
+		return certCheck{base: base, want: time.Duration(*c.MinCertValidity)}
 	case config.CheckHeader:
-		values := a.header.Values(c.Header.Name)
-		switch {
-		case len(values) == 0:
-			r.Reason = "header " + c.Header.Name + " is missing"
-		case c.Header.Regex == nil:
-			r.OK, r.Reason = true, "header "+c.Header.Name+" is present"
-		default:
-			for _, v := range values {
-				if c.Header.Regex.MatchString(v) {
-					r.OK = true
-					break
-				}
-			}
-			r.Reason = fmt.Sprintf("header %s: %q %s %q", c.Header.Name, strings.Join(values, ", "), foundWord(r.OK, "matches", "does not match", ""), c.Header.Regex.String())
-		}
+		return headerCheck{base: base, cfg: c.Header}
+	}
+	panic("probe: check of unknown type " + c.Type()) // config.Load refuses these
+}
+
+type keywordCheck struct {
+	base   CheckResult
+	word   string
+	lit    int
+	forbid bool
+}
+
+func (k keywordCheck) check(a *answer) CheckResult {
+	r := k.base
+	found := a.found[k.lit]
+	if k.forbid {
+		r.OK = !found
+		r.Reason = foundWord(found, "body contains forbidden", "body does not contain", k.word)
+	} else {
+		r.OK = found
+		r.Reason = foundWord(found, "body contains", "body does not contain", k.word)
 	}
 	return r
 }
 
-func (a *answer) checkJSON(j *config.JSONCheck) (bool, string) {
+type regexCheck struct {
+	base   CheckResult
+	re     *boundedRegexp
+	forbid bool
+}
+
+func (c regexCheck) check(a *answer) CheckResult {
+	r := c.base
+	if !a.scan.copied {
+		r.Reason = "body not read in full, cannot match " + strconv.Quote(c.re.String())
+		return r
+	}
+	loc, err := c.re.find(a.ctx, a.scan.copy)
+	if err != nil {
+		r.Reason = fmt.Sprintf("regex %q: %v", c.re.String(), err)
+		r.TimedOut = errors.Is(err, errDeadline)
+		return r
+	}
+	r.OK = (loc != nil) != c.forbid
+	switch {
+	case loc != nil && c.forbid:
+		r.Reason = fmt.Sprintf("body matches forbidden regex %q at byte %d: %q", c.re.String(), loc[0], excerpt(a.scan.copy[loc[0]:loc[1]]))
+	case loc != nil:
+		r.Reason = fmt.Sprintf("body matches regex %q: %q", c.re.String(), excerpt(a.scan.copy[loc[0]:loc[1]]))
+	default:
+		r.Reason = fmt.Sprintf("body does not match regex %q", c.re.String())
+	}
+	return r
+}
+
+type jsonCheck struct {
+	base    CheckResult
+	cfg     *config.JSONCheck
+	matches *boundedRegexp
+}
+
+func (c jsonCheck) check(a *answer) CheckResult {
+	r := c.base
+	var err error
+	r.OK, r.Reason, err = c.eval(a)
+	r.TimedOut = errors.Is(err, errDeadline)
+	return r
+}
+
+// eval says whether the field is as wanted and why; err is set when a
+// regex could not finish.
+func (c jsonCheck) eval(a *answer) (bool, string, error) {
+	j := c.cfg
 	v, err := a.json()
 	if err != nil {
-		return false, "body is not JSON: " + err.Error()
+		return false, "body is not JSON: " + err.Error(), nil
 	}
-	for i, seg := range j.Segments() {
+	segments := j.Segments()
+	for i, seg := range segments {
 		switch node := v.(type) {
 		case map[string]any:
 			next, ok := node[seg]
 			if !ok {
-				return false, fmt.Sprintf("no key %q at %s", seg, strings.Join(j.Segments()[:i], "."))
+				return false, fmt.Sprintf("no key %q at %s", seg, strings.Join(segments[:i], ".")), nil
 			}
 			v = next
 		case []any:
 			idx, err := strconv.Atoi(seg)
 			if err != nil || idx < 0 || idx >= len(node) {
-				return false, fmt.Sprintf("no element %q in a list of %d", seg, len(node))
+				return false, fmt.Sprintf("no element %q in a list of %d", seg, len(node)), nil
 			}
 			v = node[idx]
 		default:
-			return false, fmt.Sprintf("%s is not an object or a list", strings.Join(j.Segments()[:i], "."))
+			return false, fmt.Sprintf("%s is not an object or a list", strings.Join(segments[:i], ".")), nil
 		}
 	}
 	got := jsonText(v)
 	switch {
 	case j.Equals != nil:
 		ok := got == *j.Equals || numericEqual(got, *j.Equals)
-		return ok, fmt.Sprintf("%s is %s, want %q", j.Path, excerpt([]byte(got)), *j.Equals)
-	case j.Matches != nil:
-		ok := j.Matches.MatchString(got)
-		return ok, fmt.Sprintf("%s is %s, %s %q", j.Path, excerpt([]byte(got)), foundWord(ok, "matches", "does not match", ""), j.Matches.String())
+		return ok, fmt.Sprintf("%s is %s, want %q", j.Path, excerpt([]byte(got)), *j.Equals), nil
+	case c.matches != nil:
+		loc, err := c.matches.find(a.ctx, []byte(got))
+		if err != nil {
+			return false, fmt.Sprintf("%s: regex %q: %v", j.Path, c.matches.String(), err), err
+		}
+		return loc != nil, fmt.Sprintf("%s is %s, %s %q", j.Path, excerpt([]byte(got)), foundWord(loc != nil, "matches", "does not match", ""), c.matches.String()), nil
 	}
-	return true, fmt.Sprintf("%s is present: %s", j.Path, excerpt([]byte(got)))
+	return true, fmt.Sprintf("%s is present: %s", j.Path, excerpt([]byte(got))), nil
+}
+
+type sha256Check struct {
+	base CheckResult
+	want string
+}
+
+func (c sha256Check) check(a *answer) CheckResult {
+	r := c.base
+	r.OK = a.scan.err == nil && a.scan.sum == c.want
+	r.Reason = "body SHA-256 is " + a.scan.sum
+	if !r.OK {
+		r.Reason += ", want " + c.want
+	}
+	return r
+}
+
+type latencyCheck struct {
+	base  CheckResult
+	limit time.Duration
+}
+
+func (c latencyCheck) check(a *answer) CheckResult {
+	r := c.base
+	r.OK = a.elapsed <= c.limit
+	r.Reason = fmt.Sprintf("answer took %s, limit %s", a.elapsed.Round(time.Millisecond), c.limit)
+	return r
+}
+
+type certCheck struct {
+	base CheckResult
+	want time.Duration
+}
+
+func (c certCheck) check(a *answer) CheckResult {
+	r := c.base
+	if a.tls == nil {
+		r.Reason = "no TLS connection, so no certificate to check"
+		return r
+	}
+	left := a.tls.EarliestExpiry.Sub(a.now)
+	r.OK = left >= c.want
+	r.Reason = fmt.Sprintf("certificate expires in %s (%s), want at least %s", humanDuration(left), a.tls.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(c.want))
+	return r
+}
+
+type headerCheck struct {
+	base CheckResult
+	cfg  *config.HeaderCheck
+}
+
+func (c headerCheck) check(a *answer) CheckResult {
+	r := c.base
+	name := c.cfg.Name
+	values := a.header.Values(name)
+	switch {
+	case len(values) == 0:
+		r.Reason = "header " + name + " is missing"
+	case c.cfg.Regex == nil:
+		r.OK, r.Reason = true, "header "+name+" is present"
+	default:
+		for _, v := range values {
+			if c.cfg.Regex.MatchString(v) {
+				r.OK = true
+				break
+			}
+		}
+		r.Reason = fmt.Sprintf("header %s: %q %s %q", name, strings.Join(values, ", "), foundWord(r.OK, "matches", "does not match", ""), c.cfg.Regex.String())
+	}
+	return r
 }
 
 // jsonText is how a JSON value compares with equals and matches: strings

@@ -187,3 +187,53 @@ modules:
 		}
 	}
 }
+
+// A check cannot outlive its probe: a pathological regex over a 1 MiB
+// body (about 2.5 s of matching) stops at the module's 1 s timeout and
+// fails the probe with reason timeout, and a json check's regex likewise;
+// a regex that finishes keeps its verdict.
+func TestChecksStopAtTheDeadline(t *testing.T) {
+	body := strings.Repeat("abcdefghij ", 1<<20/11)
+	srv := staticServer(t, 200, "text/html", body)
+	h := newHarness(t, mustConfig(t, `
+modules:
+  slow:
+    timeout: 1s
+    checks:
+      - {name: quick, forbid_regex: Traceback}
+      - {name: pathological, forbid_regex: '(?:.*a){150}z'}
+  slow_json:
+    timeout: 1s
+    checks:
+      - {name: field, json: {path: v, matches: '(?:.*a){150}z'}}
+`))
+	start := time.Now()
+	s := h.probeURL(t, srv.URL, "slow")
+	took := time.Since(start)
+	s.want(t, map[string]float64{
+		"probe_success":                           0,
+		checkName("quick", "forbid_regex"):        1,
+		checkName("pathological", "forbid_regex"): 0,
+	})
+	if took > 4*time.Second {
+		t.Errorf("the probe took %v with a 1s timeout", took)
+	}
+	res := h.obs.results[len(h.obs.results)-1]
+	if !res.FailedDueTo(ReasonTimeout) || res.FailedDueTo(ReasonCheck) {
+		t.Errorf("failures = %+v, want reason timeout only", res.Failures)
+	}
+	if !strings.Contains(res.Failure(), "stopped at the probe's deadline") {
+		t.Errorf("failure = %s", res.Failure())
+	}
+
+	jsonSrv := staticServer(t, 200, "application/json", `{"v": "`+body+`"}`)
+	start = time.Now()
+	s = h.probeURL(t, jsonSrv.URL, "slow_json")
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("the json probe took %v with a 1s timeout", took)
+	}
+	s.want(t, map[string]float64{"probe_success": 0, checkName("field", "json"): 0})
+	if res := h.obs.results[len(h.obs.results)-1]; !res.FailedDueTo(ReasonTimeout) {
+		t.Errorf("json failures = %+v", res.Failures)
+	}
+}

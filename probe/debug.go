@@ -24,8 +24,9 @@ import (
 
 // DebugOutput is the plain-text account of a probe that &debug=true and
 // /logs?id= answer: what was asked, what came back, every check and why it
-// failed, the log, the metrics and the module (secrets redacted).
-func DebugOutput(r *Result, module any) string {
+// failed, the log, the metrics and the module it ran with (secrets
+// redacted).
+func DebugOutput(r *Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Probe %d of %s with module %s at %s\n", r.ID, r.Target, r.Module, r.Start.UTC().Format(time.RFC3339))
 	if r.Success {
@@ -33,7 +34,7 @@ func DebugOutput(r *Result, module any) string {
 	} else {
 		fmt.Fprintf(&b, "Result: FAILED in %.3fs:\n", r.Duration.Seconds())
 		for _, f := range r.Failures {
-			fmt.Fprintf(&b, "  - %s\n", f)
+			fmt.Fprintf(&b, "  - [%s] %s\n", f.Reason, f.Message)
 		}
 	}
 
@@ -93,8 +94,8 @@ func DebugOutput(r *Result, module any) string {
 	b.WriteString("\nMetrics that would have been returned:\n")
 	b.WriteString(metricsText(r))
 
-	if module != nil {
-		if y, err := yaml.Marshal(module); err == nil {
+	if r.ModuleConfig != nil {
+		if y, err := yaml.Marshal(r.ModuleConfig); err == nil {
 			b.WriteString("\nModule configuration:\n")
 			b.Write(y)
 		}

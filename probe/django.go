@@ -13,6 +13,8 @@
 
 package probe
 
+import "github.com/django-health/django_health_exporter/config"
+
 // Markers of Django's own pages, taken from the templates of Django 3.2,
 // 4.2, 5.2 and 6.0 (django/views/templates/ and views/defaults.py). The
 // technical pages are never translated; the apostrophe of "You’re" is
@@ -37,8 +39,8 @@ const (
 	markerCSRFHelp = "the help section of this page because you have"
 )
 
-// djangoMarkers is the order of the markers in a detector's literal set.
-var djangoMarkers = []string{
+// djangoMarkers is the order of the markers among a detector's literals.
+var djangoMarkers = [...]string{
 	markerDebugHTML, markerDebugText, markerVersion, markerURLConf,
 	markerDefaultURLConf, markerInvalidHost, markerBadRequest, markerCSRFHelp,
 }
@@ -54,10 +56,32 @@ const (
 	mCSRFHelp
 )
 
+// djangoDetector finds Django's DEBUG pages and ALLOWED_HOSTS rejections
+// from the markers the body scan found.
+type djangoDetector struct {
+	first       int // index of the first marker among the module's literals
+	debug, host bool
+}
+
+func newDjangoDetector(m *module, cfg config.DjangoProbe) *djangoDetector {
+	d := &djangoDetector{first: len(m.literals), debug: cfg.DetectDebug, host: cfg.DetectDisallowedHost}
+	for _, mk := range djangoMarkers {
+		m.literal(mk)
+	}
+	return d
+}
+
+// prepare turns off the markers that mean nothing for an answer with this
+// status, so the scan does not look for them.
+func (d *djangoDetector) prepare(s *scanner, status int) {
+	for i := range djangoMarkers {
+		s.literals[d.first+i].off = !markerMatters(i, status)
+	}
+}
+
 // markerMatters says whether a marker can mean anything for an answer with
-// this status; the others are not searched for. Django's technical pages
-// come with 400 (SuspiciousOperation), 404 and 500, the "install worked"
-// page with 200, the CSRF page with 403.
+// this status. Django's technical pages come with 400 (SuspiciousOperation),
+// 404 and 500, the "install worked" page with 200, the CSRF page with 403.
 func markerMatters(marker, status int) bool {
 	switch marker {
 	case mDebugHTML, mDebugText, mVersion:
@@ -74,38 +98,41 @@ func markerMatters(marker, status int) bool {
 	return false
 }
 
-// djangoVerdict reads the markers a body contained.
+// djangoVerdict is what the markers of one answer say.
 type djangoVerdict struct {
 	debug, disallowedHost bool
-	why                   string
+	debugWhy, hostWhy     string
+}
+
+// verdict reads the markers an answer contained (found is indexed like
+// the module's literals); only the detectors turned on report.
+func (d *djangoDetector) verdict(found []bool, status int) djangoVerdict {
+	v := detectDjango(found[d.first:d.first+len(djangoMarkers)], status)
+	v.debug = v.debug && d.debug
+	v.disallowedHost = v.disallowedHost && d.host
+	return v
 }
 
 func detectDjango(found []bool, status int) djangoVerdict {
 	var v djangoVerdict
 	switch {
 	case found[mDebugHTML] && found[mVersion]:
-		v.debug, v.why = true, "Django technical error page (DEBUG = True, Django Version shown)"
+		v.debug, v.debugWhy = true, "Django technical error page (DEBUG = True, Django Version shown)"
 	case found[mDebugHTML] && found[mURLConf]:
-		v.debug, v.why = true, "Django technical 404 page listing the URL patterns (DEBUG = True)"
+		v.debug, v.debugWhy = true, "Django technical 404 page listing the URL patterns (DEBUG = True)"
 	case found[mDebugHTML] && status == 404:
-		v.debug, v.why = true, "Django technical 404 page (DEBUG = True)"
+		v.debug, v.debugWhy = true, "Django technical 404 page (DEBUG = True)"
 	case found[mDebugText] && found[mVersion]:
-		v.debug, v.why = true, "Django plain-text technical error page (DEBUG = True)"
+		v.debug, v.debugWhy = true, "Django plain-text technical error page (DEBUG = True)"
 	case found[mDefaultURLConf]:
-		v.debug, v.why = true, `Django "The install worked successfully" page (DEBUG = True, no URLs configured)`
+		v.debug, v.debugWhy = true, `Django "The install worked successfully" page (DEBUG = True, no URLs configured)`
 	case found[mCSRFHelp] && status == 403:
-		v.debug, v.why = true, "Django CSRF failure page with its DEBUG = True help section"
+		v.debug, v.debugWhy = true, "Django CSRF failure page with its DEBUG = True help section"
 	}
-	if status == 400 && (found[mInvalidHost] || found[mBadRequest]) {
-		v.disallowedHost = true
-		if v.why != "" {
-			v.why += "; "
-		}
-		if found[mInvalidHost] {
-			v.why += "Django rejected the Host header: Invalid HTTP_HOST header (ALLOWED_HOSTS)"
-		} else {
-			v.why += "Django answered 400 Bad Request, its answer to a Host header outside ALLOWED_HOSTS"
-		}
+	if status == 400 && found[mInvalidHost] {
+		v.disallowedHost, v.hostWhy = true, "Django rejected the Host header: Invalid HTTP_HOST header (ALLOWED_HOSTS)"
+	} else if status == 400 && found[mBadRequest] {
+		v.disallowedHost, v.hostWhy = true, "Django answered 400 Bad Request, its answer to a Host header outside ALLOWED_HOSTS"
 	}
 	return v
 }

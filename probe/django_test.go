@@ -157,7 +157,7 @@ func TestHealthCheckFixtures(t *testing.T) {
 			up("Database(alias='other')"): 0, up("Cache(alias='default')"): 1,
 		}},
 		{name: "4.x openmetrics split labels", status: 200, contentType: "application/openmetrics-text; version=1.0.0; charset=utf-8", file: "dhc4-split-labels.openmetrics", success: 0, backends: map[string]float64{
-			up("Database(alias='other')"): 0, up("Cache(alias='default')"): 1, up("Redis"): 1,
+			up("Database(alias='other')"): 0, up("Cache(alias='default')"): 1, up("Redis()"): 1,
 		}},
 		{name: "4.x minimal json", module: "django_health_check", status: 500, contentType: "application/json", file: "dhc4-minimal.json", success: 0, backends: map[string]float64{up("status"): 0}},
 		{name: "4.x minimal openmetrics", status: 200, contentType: "application/openmetrics-text", file: "dhc4-minimal.openmetrics", success: 1, backends: map[string]float64{up("overall"): 1}},

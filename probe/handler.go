@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/exposition"
 )
 
 // Reasons a /probe request is refused, the reason label of
@@ -41,9 +42,11 @@ const (
 // CPU than the bytes it saves.
 var answerPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// Observer counts probes; the exporter's own metrics implement it.
+// Observer is told of every /probe request: of each finished probe
+// (the exporter's metrics count it, the status page keeps it) and of each
+// request refused before probing.
 type Observer interface {
-	ProbeDone(module string, success bool)
+	ProbeDone(r *Result)
 	ProbeRefused(reason string)
 }
 
@@ -53,7 +56,6 @@ type Handler struct {
 	Prober func() *Prober
 	// TimeoutOffset is taken off Prometheus's scrape timeout.
 	TimeoutOffset time.Duration
-	History       *History
 	Observer      Observer
 	Logger        *slog.Logger
 }
@@ -89,7 +91,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		moduleName = config.DefaultModuleName
 	}
 	m, ok := cfg.Module(moduleName)
-	if !ok || !p.HasModule(moduleName) {
+	if !ok {
 		h.refuse(w, http.StatusBadRequest, RefusedUnknownModule, fmt.Sprintf("unknown module %q", moduleName))
 		return
 	}
@@ -106,21 +108,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	res := p.Probe(ctx, Request{Target: target, URL: u, Module: moduleName, Policy: policy}, h.Logger)
-	if h.History != nil {
-		h.History.Add(res)
-	}
 	if h.Observer != nil {
-		h.Observer.ProbeDone(moduleName, res.Success)
+		h.Observer.ProbeDone(res)
 	}
 
 	if debug, _ := strconv.ParseBool(q.Get("debug")); debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(DebugOutput(res, m)))
+		_, _ = w.Write([]byte(DebugOutput(res)))
 		return
 	}
 	buf := answerPool.Get().(*[]byte)
 	*buf = res.AppendText((*buf)[:0])
-	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Type", exposition.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
 	_, _ = w.Write(*buf)
 	answerPool.Put(buf)

@@ -362,42 +362,6 @@ modules:
 	}
 }
 
-func TestHistoryKeepsFailuresLonger(t *testing.T) {
-	ok := staticServer(t, 200, "text/html", "fine")
-	bad := staticServer(t, 500, "text/html", "broken")
-	h := newHarness(t, config.LoadDefault())
-	h.handler.History = NewHistory(3)
-	h.probeURL(t, bad.URL, "")
-	for i := 0; i < 5; i++ {
-		h.probeURL(t, ok.URL, "")
-	}
-	list := h.handler.History.List()
-	if len(list) != 4 {
-		t.Fatalf("3 recent + 1 older failure, got %d", len(list))
-	}
-	if list[len(list)-1].Success || list[0].ID < list[1].ID {
-		t.Errorf("failure kept last, newest first: %+v", list)
-	}
-	failed := list[len(list)-1]
-	if h.handler.History.Get(failed.ID) != failed {
-		t.Error("Get finds a kept probe")
-	}
-
-	logs := h.handler.History.LogsHandler(func(string) any { return map[string]string{"timeout": "10s"} })
-	rec := httptest.NewRecorder()
-	logs.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/logs?id="+strconv.Itoa(int(failed.ID)), nil))
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "status code 500, want any 2xx") || !strings.Contains(rec.Body.String(), "timeout: 10s") {
-		t.Errorf("/logs: %d\n%s", rec.Code, rec.Body.String())
-	}
-	for _, q := range []string{"", "?id=x", "?id=999999"} {
-		rec := httptest.NewRecorder()
-		logs.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/logs"+q, nil))
-		if rec.Code == 200 {
-			t.Errorf("/logs%s answered 200", q)
-		}
-	}
-}
-
 // A probe's log lines reach the exporter's log at debug level, with the
 // target and module, and stay out of it otherwise.
 func TestProbeLogForwardedAtDebug(t *testing.T) {
@@ -412,7 +376,7 @@ func TestProbeLogForwardedAtDebug(t *testing.T) {
 		if forwarded != (level == slog.LevelDebug) {
 			t.Errorf("logger at %v: forwarded=%v\n%s", level, forwarded, got)
 		}
-		if res := h.handler.History.List(); len(res) != 1 || len(res[0].Log) < 3 {
+		if res := h.obs.results; len(res) != 1 || len(res[0].Log) < 3 {
 			t.Errorf("the result keeps its own log lines: %+v", res)
 		}
 	}

@@ -14,16 +14,18 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -201,40 +203,51 @@ func watchmanEntry(name string, m map[string]any) (Backend, bool) {
 	return Backend{Name: name, Up: ok, Message: msg}, true
 }
 
-// readDHCOpenMetrics reads django_health_check_status lines. Releases label
-// the series either check="Cache(alias='default')" or check="Cache",
-// alias="default"; both become the 4.x JSON key, Cache(alias='default'), so
-// a backend keeps its series whichever format is probed.
+// maxOpenMetricsBody bounds what is handed to the OpenMetrics parser,
+// which builds an object per series: a real answer with 200 backends is
+// about 30 KB.
+const maxOpenMetricsBody = 1 << 20
+
+// readDHCOpenMetrics reads the django_health_check_status series of a
+// django-health-check 4.x OpenMetrics answer with prometheus/common's
+// parser. Releases label the series either check="Cache(alias='default')"
+// or check="Cache",alias="default"; both become the JSON key,
+// Cache(alias='default'), so a backend keeps its series whichever format
+// is probed.
 func readDHCOpenMetrics(body []byte) ([]Backend, bool) {
+	if len(body) > maxOpenMetricsBody {
+		return nil, false
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, false
+	}
 	var backends []Backend
-	overall := -1.0
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, labels, value, err := parseSampleLine(line)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "django_health_check_status":
-			backends = append(backends, Backend{Name: openMetricsCheckName(labels), Up: value == 1, Message: statusWord(value == 1)})
-		case "django_health_check_overall_status":
-			overall = value
+	if mf := mfs["django_health_check_status"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			up := sampleValue(m) == 1
+			backends = append(backends, Backend{Name: openMetricsCheckName(m.GetLabel()), Up: up, Message: statusWord(up)})
 		}
 	}
-	if len(backends) == 0 && overall >= 0 {
+	if mf := mfs["django_health_check_overall_status"]; len(backends) == 0 && mf != nil && len(mf.GetMetric()) > 0 {
 		// The minimal view lists no backends, only the overall status.
-		backends = append(backends, Backend{Name: "overall", Up: overall == 1, Message: statusWord(overall == 1)})
+		up := sampleValue(mf.GetMetric()[0]) == 1
+		backends = append(backends, Backend{Name: "overall", Up: up, Message: statusWord(up)})
 	}
 	if len(backends) == 0 {
 		return nil, false
 	}
 	sortBackends(backends)
 	return backends, true
+}
+
+// sampleValue is a gauge's or an untyped sample's value.
+func sampleValue(m *dto.Metric) float64 {
+	if g := m.GetGauge(); g != nil {
+		return g.GetValue()
+	}
+	return m.GetUntyped().GetValue()
 }
 
 func statusWord(up bool) string {
@@ -244,85 +257,24 @@ func statusWord(up bool) string {
 	return "failing"
 }
 
-func openMetricsCheckName(labels [][2]string) string {
+// openMetricsCheckName writes a backend's labels as its JSON key: the
+// check label, followed by the other labels (the check's dataclass
+// fields, in the order django-health-check wrote them) as its repr does,
+// Cache(alias='default'). A check label that is already a repr is kept.
+func openMetricsCheckName(labels []*dto.LabelPair) string {
 	check := ""
 	var extra []string
 	for _, l := range labels {
-		if l[0] == "check" {
-			check = l[1]
+		if l.GetName() == "check" {
+			check = l.GetValue()
 			continue
 		}
-		extra = append(extra, l[0]+"='"+l[1]+"'")
+		extra = append(extra, l.GetName()+"='"+l.GetValue()+"'")
 	}
-	if len(extra) == 0 {
+	if strings.HasSuffix(check, ")") && len(extra) == 0 {
 		return check
 	}
-	sort.Strings(extra)
 	return check + "(" + strings.Join(extra, ", ") + ")"
-}
-
-// parseSampleLine reads `name{a="b",c="d"} 1` (the value's timestamp, if
-// any, is ignored).
-func parseSampleLine(line string) (string, [][2]string, float64, error) {
-	i := strings.IndexAny(line, "{ ")
-	if i <= 0 {
-		return "", nil, 0, errors.New("no value")
-	}
-	name, rest := line[:i], line[i:]
-	var labels [][2]string
-	if rest[0] == '{' {
-		rest = rest[1:]
-		for {
-			rest = strings.TrimLeft(rest, " ,")
-			if strings.HasPrefix(rest, "}") {
-				rest = rest[1:]
-				break
-			}
-			eq := strings.IndexByte(rest, '=')
-			if eq <= 0 || eq+1 >= len(rest) || rest[eq+1] != '"' {
-				return "", nil, 0, errors.New("bad label")
-			}
-			key := strings.TrimSpace(rest[:eq])
-			val, n, err := readQuoted(rest[eq+1:])
-			if err != nil {
-				return "", nil, 0, err
-			}
-			labels = append(labels, [2]string{key, val})
-			rest = rest[eq+1+n:]
-		}
-	}
-	fields := strings.Fields(rest)
-	if len(fields) == 0 {
-		return "", nil, 0, errors.New("no value")
-	}
-	v, err := strconv.ParseFloat(fields[0], 64)
-	return name, labels, v, err
-}
-
-// readQuoted reads an escaped label value starting at a double quote and
-// returns it with the number of bytes it took.
-func readQuoted(s string) (string, int, error) {
-	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			if i+1 >= len(s) {
-				return "", 0, errors.New("bad escape")
-			}
-			i++
-			switch s[i] {
-			case 'n':
-				b.WriteByte('\n')
-			default:
-				b.WriteByte(s[i])
-			}
-		case '"':
-			return b.String(), i + 1, nil
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return "", 0, errors.New("unterminated label value")
 }
 
 // sortBackends sorts and sanitises backends; see maxBackends.

@@ -123,17 +123,20 @@ func TestParseWatchman(t *testing.T) {
 }
 
 func TestParseOpenMetrics(t *testing.T) {
-	body := "django_health_check_status{check=\"Odd \\\"name\\\"\\\\path\"} 1\n" +
-		"django_health_check_status{alias=\"x\",check=\"Database\",vendor=\"pg\"} 0 1700000000\n" +
-		"garbage line\n" +
-		"django_health_check_status{check=\"Broken} 1\n" +
+	body := "# TYPE django_health_check_status gauge\n" +
+		"django_health_check_status{check=\"Odd \\\"name\\\"\\\\path\"} 1\n" +
+		"django_health_check_status{check=\"Database\",vendor=\"pg\",alias=\"x\"} 0 1700000000\n" +
+		"django_health_check_status{check=\"Payments\"} 1\n" +
 		"# EOF\n"
 	format, backends, err := parse(config.HealthCheckAuto, "application/openmetrics-text", body)
 	if err != nil || format != formatDHCOpenMetrics {
 		t.Fatalf("format %q err %v", format, err)
 	}
 	got := backendMap(backends)
-	want := map[string]bool{`Odd "name"\path`: true, "Database(alias='x', vendor='pg')": false}
+	// The labels keep the order django-health-check wrote them in (its
+	// dataclass fields, as in the repr); a check without fields is
+	// Payments(), as in the JSON answer.
+	want := map[string]bool{`Odd "name"\path()`: true, "Database(vendor='pg', alias='x')": false, "Payments()": true}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
@@ -141,6 +144,17 @@ func TestParseOpenMetrics(t *testing.T) {
 		if up, ok := got[k]; !ok || up != v {
 			t.Errorf("%q: up=%v present=%v", k, up, ok)
 		}
+	}
+
+	// An answer prometheus/common's parser refuses is not a health-check
+	// report: in auto mode nothing is read, in django-health-check mode it
+	// is an error.
+	broken := "django_health_check_status{check=\"Broken} 1\n"
+	if format, backends, err := parse(config.HealthCheckAuto, "application/openmetrics-text", broken); format != "" || backends != nil || err != nil {
+		t.Errorf("auto, broken answer: %q %v %v", format, backends, err)
+	}
+	if _, _, err := parse(config.HealthCheckDHC, "application/openmetrics-text", broken); !errors.Is(err, errNotHealthCheck) {
+		t.Errorf("django-health-check mode, broken answer: %v", err)
 	}
 }
 

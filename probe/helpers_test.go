@@ -106,19 +106,21 @@ type observer struct {
 	mu      sync.Mutex
 	done    map[string]int
 	refused map[string]int
+	results []*Result
 }
 
-func (o *observer) ProbeDone(module string, success bool) {
+func (o *observer) ProbeDone(r *Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.done == nil {
 		o.done = map[string]int{}
 	}
-	key := module + "/failure"
-	if success {
-		key = module + "/success"
+	key := r.Module + "/failure"
+	if r.Success {
+		key = r.Module + "/success"
 	}
 	o.done[key]++
+	o.results = append(o.results, r)
 }
 
 func (o *observer) ProbeRefused(reason string) {
@@ -145,7 +147,6 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 	return &harness{obs: obs, handler: &Handler{
 		Prober:        func() *Prober { return p },
 		TimeoutOffset: 500 * time.Millisecond,
-		History:       NewHistory(10),
 		Observer:      obs,
 	}}
 }

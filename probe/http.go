@@ -16,6 +16,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -24,111 +25,43 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
 )
 
+// A probe of a module runs in four stages, each a function below:
+// buildRequest makes the request the module describes, fetch sends it and
+// follows redirects, readBody streams the answer once through the scan,
+// and judge decides what the answer means.
+
 const maxRedirects = 10
 
-// hop holds the timings of one request of a probe (one per redirect).
-type hop struct {
-	start, dnsStart, dnsDone, connectStart, connectDone time.Time
-	tlsStart, tlsDone, gotConn, firstByte, end          time.Time
-}
+// errTooManyRedirects ends a probe that keeps being redirected.
+var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
 
-// tracer keeps the hops of a probe. The hooks run on the transport's
-// goroutines, hence the lock.
-type tracer struct {
-	mu         sync.Mutex
-	hops       []*hop
-	remoteAddr net.Addr
-}
-
-func (t *tracer) current() *hop {
-	if len(t.hops) == 0 {
-		t.hops = append(t.hops, &hop{start: time.Now()})
+// run probes req's URL with the module, into r.
+func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog) {
+	httpReq, err := m.buildRequest(ctx, req)
+	if err != nil {
+		log.Error("Error creating request", "err", err)
+		r.fail(ReasonConnect, "invalid request: "+err.Error())
+		return
 	}
-	return t.hops[len(t.hops)-1]
-}
-
-func (t *tracer) set(f func(h *hop)) {
-	t.mu.Lock()
-	f(t.current())
-	t.mu.Unlock()
-}
-
-func (t *tracer) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		DNSStart: func(httptrace.DNSStartInfo) { t.set(func(h *hop) { h.dnsStart = time.Now() }) },
-		DNSDone:  func(httptrace.DNSDoneInfo) { t.set(func(h *hop) { h.dnsDone = time.Now() }) },
-		ConnectStart: func(_, _ string) {
-			t.set(func(h *hop) {
-				if h.connectStart.IsZero() {
-					h.connectStart = time.Now()
-				}
-			})
-		},
-		ConnectDone:       func(_, _ string, _ error) { t.set(func(h *hop) { h.connectDone = time.Now() }) },
-		TLSHandshakeStart: func() { t.set(func(h *hop) { h.tlsStart = time.Now() }) },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { t.set(func(h *hop) { h.tlsDone = time.Now() }) },
-		GotConn: func(info httptrace.GotConnInfo) {
-			t.mu.Lock()
-			t.current().gotConn = time.Now()
-			t.remoteAddr = info.Conn.RemoteAddr()
-			t.mu.Unlock()
-		},
-		GotFirstResponseByte: func() { t.set(func(h *hop) { h.firstByte = time.Now() }) },
+	resp, tr, err := m.fetch(ctx, httpReq, req.Policy, r, log)
+	if err != nil {
+		return
 	}
+	defer func() { _ = resp.Body.Close() }()
+	a := m.readBody(ctx, resp, tr, r, log)
+	defer a.release()
+	m.judge(a, r, log)
 }
 
-// RoundTrip starts a new hop for every request, redirects included.
-type tracingTransport struct {
-	next http.RoundTripper
-	t    *tracer
-}
-
-func (tt tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	now := time.Now()
-	tt.t.mu.Lock()
-	if n := len(tt.t.hops); n > 0 && tt.t.hops[n-1].end.IsZero() {
-		tt.t.hops[n-1].end = now
-	}
-	tt.t.hops = append(tt.t.hops, &hop{start: now})
-	tt.t.mu.Unlock()
-	return tt.next.RoundTrip(req)
-}
-
-// phases sums the hops into blackbox_exporter's phases.
-func (t *tracer) phases(end time.Time) (ph [len(phaseNames)]float64, dns float64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	span := func(a, b time.Time) float64 {
-		if a.IsZero() || b.IsZero() || b.Before(a) {
-			return 0
-		}
-		return b.Sub(a).Seconds()
-	}
-	for i, h := range t.hops {
-		hEnd := h.end
-		if hEnd.IsZero() {
-			hEnd = end
-		}
-		ph[phaseResolve] += span(h.dnsStart, h.dnsDone)
-		ph[phaseConnect] += span(h.connectStart, h.connectDone)
-		ph[phaseTLS] += span(h.tlsStart, h.tlsDone)
-		ph[phaseProcessing] += span(h.gotConn, h.firstByte)
-		ph[phaseTransfer] += span(h.firstByte, hEnd)
-		if i == 0 {
-			dns = span(h.dnsStart, h.dnsDone)
-		}
-	}
-	return ph, dns
-}
-
-// probeHTTP sends the module's request and reads the answer into r.
-func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Result, logger *probeLog) {
+// buildRequest makes the module's request for a URL: method, body,
+// headers (a Host header sets the host), User-Agent, and the Accept and
+// Accept-Encoding the module asks for unless it sets its own.
+func (m *module) buildRequest(ctx context.Context, req Request) (*http.Request, error) {
 	hc := &m.cfg.HTTP
 	var body io.Reader
 	if hc.Body != "" {
@@ -136,9 +69,7 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 	}
 	httpReq, err := http.NewRequestWithContext(ctx, hc.Method, req.URL.String(), body)
 	if err != nil {
-		logger.Error("Error creating request", "err", err)
-		r.fail("invalid request: " + err.Error())
-		return
+		return nil, err
 	}
 	for k, v := range hc.Headers {
 		if strings.EqualFold(k, "Host") {
@@ -147,138 +78,181 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 		}
 		httpReq.Header.Set(k, v)
 	}
-	if httpReq.Header.Get("User-Agent") == "" {
-		httpReq.Header.Set("User-Agent", m.userAgent)
+	setDefault := func(name, value string) {
+		if value != "" && httpReq.Header.Get(name) == "" {
+			httpReq.Header.Set(name, value)
+		}
 	}
-	if m.accept != "" && httpReq.Header.Get("Accept") == "" {
-		httpReq.Header.Set("Accept", m.accept)
-	}
-	if hc.Compression != "" && httpReq.Header.Get("Accept-Encoding") == "" {
-		httpReq.Header.Set("Accept-Encoding", hc.Compression)
-	}
+	setDefault("User-Agent", m.agent)
+	setDefault("Accept", m.accept)
+	setDefault("Accept-Encoding", hc.Compression)
+	return httpReq, nil
+}
 
+// fetch sends the request, following redirects as the module allows and
+// allow_targets permits, and returns the final answer with the timings of
+// every hop. A failure is recorded in r with its reason.
+func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *config.AllowList, r *Result, log *probeLog) (*http.Response, *tracer, error) {
+	hc := &m.cfg.HTTP
 	tr := &tracer{}
-	httpReq = httpReq.WithContext(httptrace.WithClientTrace(withPolicy(ctx, req.Policy), tr.clientTrace()))
+	httpReq = httpReq.WithContext(httptrace.WithClientTrace(withPolicy(ctx, policy), tr.clientTrace()))
 	client := &http.Client{
 		Transport: tracingTransport{next: m.rt, t: tr},
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			r.Redirects = len(via)
-			logger.Info("Received redirect", "location", next.URL.String())
+			log.Info("Received redirect", "location", next.URL.String())
 			if !hc.HTTPClientConfig.FollowRedirects {
-				logger.Info("Not following redirect: follow_redirects is false")
+				log.Info("Not following redirect: follow_redirects is false")
 				return http.ErrUseLastResponse
 			}
 			if len(via) > maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+				return errTooManyRedirects
 			}
-			if err := checkRedirectAllowed(req.Policy, next.URL); err != nil {
-				return err
-			}
-			return nil
+			return checkRedirectAllowed(policy, next.URL)
 		},
 	}
-
-	logger.Info("Making HTTP request", "url", req.URL.String(), "host", httpReq.Host, "method", hc.Method)
+	log.Info("Making HTTP request", "url", httpReq.URL.String(), "host", httpReq.Host, "method", httpReq.Method)
 	resp, err := client.Do(httpReq)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		logger.Error("Error for HTTP request", "err", err)
-		r.fail("request failed: " + err.Error())
+		log.Error("Error for HTTP request", "err", err)
+		r.fail(classify(ctx, err, tr), "request failed: "+err.Error())
 		r.Phases, r.DNSLookup = tr.phases(time.Now())
-		return
+		return nil, nil, err
 	}
-	defer func() { _ = resp.Body.Close() }()
 	r.Response = true
 	r.StatusCode = resp.StatusCode
 	r.ContentLength = resp.ContentLength
-	r.HTTPVersion = protoVersion(resp)
-	logger.Info("Received HTTP response", "status_code", resp.StatusCode, "proto", resp.Proto)
-	if !statusOK(hc.ValidStatusCodes, resp.StatusCode) {
-		want := "any 2xx"
-		if len(hc.ValidStatusCodes) > 0 {
-			want = fmt.Sprint(hc.ValidStatusCodes)
-		}
-		logger.Info("Invalid HTTP response status code", "status_code", resp.StatusCode, "want", want)
-		r.fail(fmt.Sprintf("status code %d, want %s", resp.StatusCode, want))
-	}
+	r.HTTPVersion = float64(resp.ProtoMajor) + float64(resp.ProtoMinor)/10
+	log.Info("Received HTTP response", "status_code", resp.StatusCode, "proto", resp.Proto)
+	return resp, tr, nil
+}
 
-	// Decide before reading whether the body must be kept whole.
+// classify gives a failed request its reason.
+func classify(ctx context.Context, err error, tr *tracer) string {
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		alert   tls.AlertError
+		hostErr x509.HostnameError
+		netErr  net.Error
+	)
+	switch {
+	case errors.Is(err, ErrNotAllowed):
+		return ReasonRefused
+	case errors.Is(err, errTooManyRedirects):
+		return ReasonRedirect
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ReasonTimeout
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsTimeout {
+			return ReasonTimeout
+		}
+		return ReasonDNS
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert), errors.As(err, &hostErr), tr.tlsFailed():
+		return ReasonTLS
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return ReasonTimeout
+	}
+	return ReasonConnect
+}
+
+// readBody reads the answer's body once, in chunks, through the hash, the
+// byte count, the literal matchers and, only when a check or a health-check
+// answer needs the whole text, a copy bounded by body_size_limit.
+func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, r *Result, log *probeLog) *answer {
 	s := m.scanner()
 	defer m.releaseScanner(s)
-	s.limit = int64(hc.BodySizeLimit)
-	if m.djangoLit >= 0 {
-		for i := range djangoMarkers {
-			s.literals[m.djangoLit+i].off = !markerMatters(i, resp.StatusCode)
-		}
+	s.limit = int64(m.cfg.HTTP.BodySizeLimit)
+	if m.django != nil {
+		m.django.prepare(s, resp.StatusCode)
 	}
-	contentType := resp.Header.Get("Content-Type")
-	readHealth := m.cfg.Django.HealthCheck != config.HealthCheckNone && mayBeHealthAnswer(contentType)
-	if m.keepBody || readHealth {
+	a := &answer{ctx: ctx, status: resp.StatusCode, header: resp.Header, contentType: resp.Header.Get("Content-Type")}
+	a.readHealth = m.cfg.Django.HealthCheck != config.HealthCheckNone && mayBeHealthAnswer(a.contentType)
+	if m.keepBody || a.readHealth {
 		s.keep = keepLimit(s.limit)
 	}
 	encoding := resp.Header.Get("Content-Encoding")
 	if encoding == "" || strings.EqualFold(encoding, "identity") {
 		s.sizeHint = resp.ContentLength
 	}
-	var scan bodyScan
 	if decoded, done, err := decodeBody(resp.Body, encoding); err != nil {
-		scan.err = err
+		a.scan.err = err
 	} else {
-		scan = s.scan(decoded)
+		a.scan = s.scan(decoded)
 		done()
 	}
-	defer releaseCopy(&scan)
 	end := time.Now()
-	if scan.err != nil {
-		logger.Error("Failed to read HTTP response body", "err", scan.err, "bytes_read", scan.n)
-		r.fail("reading body: " + scan.err.Error())
+	if err := a.scan.err; err != nil {
+		log.Error("Failed to read HTTP response body", "err", err, "bytes_read", a.scan.n)
+		reason := ReasonBodyLimit
+		if !errors.Is(err, errBodyTooLarge) {
+			reason = classify(ctx, err, tr)
+		}
+		r.fail(reason, "reading body: "+err.Error())
 	}
-	r.BodyLength = scan.n
-	r.ContentHash = scan.sum
+	r.BodyLength = a.scan.n
+	r.ContentHash = a.scan.sum
 	r.Phases, r.DNSLookup = tr.phases(end)
 	if tr.remoteAddr != nil {
 		r.IPProtocol = ipProtocol(tr.remoteAddr)
 	}
 	if resp.TLS != nil {
 		r.TLS = tlsInfo(resp.TLS)
-		logger.Info("TLS connection", "version", r.TLS.Version, "earliest_cert_expiry", r.TLS.EarliestExpiry)
+		log.Info("TLS connection", "version", r.TLS.Version, "earliest_cert_expiry", r.TLS.EarliestExpiry)
 	}
-
-	found := make([]bool, len(s.literals))
+	a.found = make([]bool, len(s.literals))
 	for i, l := range s.literals {
-		found[i] = l.found
+		a.found[i] = l.found
 	}
-	a := &answer{header: resp.Header, scan: scan, found: found, elapsed: end.Sub(tr.hops[0].start), tls: r.TLS, now: end}
+	a.elapsed, a.tls, a.now = end.Sub(tr.hops[0].start), r.TLS, end
+	return a
+}
 
-	if m.djangoLit >= 0 {
-		v := detectDjango(found[m.djangoLit:m.djangoLit+len(djangoMarkers)], resp.StatusCode)
-		r.DebugPage = v.debug && m.cfg.Django.DetectDebug
-		r.DisallowedHost = v.disallowedHost && m.cfg.Django.DetectDisallowedHost
-		if r.DebugPage {
-			logger.Error("Django DEBUG page exposed", "detail", v.why)
-			r.fail("DEBUG = True: " + v.why)
+// judge decides what the answer means: its status, the Django detectors,
+// the health-check backends and every configured check.
+func (m *module) judge(a *answer, r *Result, log *probeLog) {
+	hc := &m.cfg.HTTP
+	if !statusOK(hc.ValidStatusCodes, a.status) {
+		want := "any 2xx"
+		if len(hc.ValidStatusCodes) > 0 {
+			want = fmt.Sprint(hc.ValidStatusCodes)
 		}
-		if r.DisallowedHost {
-			logger.Error("Django refused the Host header", "host", httpReq.Host, "detail", v.why)
-			r.fail("ALLOWED_HOSTS: " + v.why)
+		log.Info("Invalid HTTP response status code", "status_code", a.status, "want", want)
+		r.fail(ReasonStatus, fmt.Sprintf("status code %d, want %s", a.status, want))
+	}
+	if m.django != nil {
+		r.DetectDebug, r.DetectHost = m.django.debug, m.django.host
+		v := m.django.verdict(a.found, a.status)
+		r.DebugPage, r.DisallowedHost = v.debug, v.disallowedHost
+		if v.debug {
+			log.Error("Django DEBUG page exposed", "detail", v.debugWhy)
+			r.fail(ReasonDebugPage, "DEBUG = True: "+v.debugWhy)
+		}
+		if v.disallowedHost {
+			log.Error("Django refused the Host header", "detail", v.hostWhy)
+			r.fail(ReasonDisallowedHost, "ALLOWED_HOSTS: "+v.hostWhy)
 		}
 	}
-
-	if readHealth {
-		p.readHealthChecks(m, contentType, a, r, logger)
+	if a.readHealth {
+		m.readHealthChecks(a, r, log)
 	}
-
-	for i, c := range m.cfg.Checks {
-		cr := a.evaluate(c, m.checkLit[i])
+	for _, c := range m.checks {
+		cr := c.check(a)
 		r.Checks = append(r.Checks, cr)
 		if cr.OK {
 			continue // the checks are listed with their reasons anyway
 		}
-		logger.Error("Check failed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
-		r.fail(fmt.Sprintf("check %s failed: %s", cr.Name, cr.Reason))
+		log.Error("Check failed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
+		reason := ReasonCheck
+		if cr.TimedOut {
+			reason = ReasonTimeout
+		}
+		r.fail(reason, fmt.Sprintf("check %s failed: %s", cr.Name, cr.Reason))
 		switch cr.Type {
 		case config.CheckKeyword, config.CheckForbidKeyword, config.CheckRegex, config.CheckForbidRegex:
 			r.RegexFailed = true
@@ -286,18 +260,18 @@ func (p *Prober) probeHTTP(ctx context.Context, req Request, m *module, r *Resul
 	}
 }
 
-func (p *Prober) readHealthChecks(m *module, contentType string, a *answer, r *Result, logger *probeLog) {
+func (m *module) readHealthChecks(a *answer, r *Result, log *probeLog) {
 	mode := m.cfg.Django.HealthCheck
 	if !a.scan.copied {
 		if mode != config.HealthCheckAuto {
-			r.fail("health check: body not read in full")
+			r.fail(ReasonHealthCheck, "health check: body not read in full")
 		}
 		return
 	}
-	format, backends, err := parseHealthCheck(mode, contentType, a.scan.copy, a.json)
+	format, backends, err := parseHealthCheck(mode, a.contentType, a.scan.copy, a.json)
 	if err != nil {
-		logger.Error("Could not read the health-check answer", "err", err)
-		r.fail("health check: " + err.Error())
+		log.Error("Could not read the health-check answer", "err", err)
+		r.fail(ReasonHealthCheck, "health check: "+err.Error())
 		return
 	}
 	if format == "" {
@@ -305,17 +279,55 @@ func (p *Prober) readHealthChecks(m *module, contentType string, a *answer, r *R
 	}
 	backends, dropped := limitBackends(backends)
 	r.HealthFormat, r.HealthChecks = format, backends
-	logger.Info("Read health-check answer", "format", format, "backends", len(backends))
+	log.Info("Read health-check answer", "format", format, "backends", len(backends))
 	if dropped > 0 {
-		logger.Warn("Too many health-check backends; the rest are not exported", "kept", len(backends), "dropped", dropped)
+		log.Warn("Too many health-check backends; the rest are not exported", "kept", len(backends), "dropped", dropped)
 	}
 	for _, b := range backends {
 		if !b.Up {
-			logger.Error("Health-check backend down", "check", b.Name, "status", b.Message)
-			r.fail(fmt.Sprintf("health-check backend %q down: %s", b.Name, b.Message))
+			log.Error("Health-check backend down", "check", b.Name, "status", b.Message)
+			r.fail(ReasonHealthCheck, fmt.Sprintf("health-check backend %q down: %s", b.Name, b.Message))
 		}
 	}
 }
+
+// answer is what judge and the checks look at: the final response and its
+// body as it was scanned.
+type answer struct {
+	ctx         context.Context // the probe's: checks stop at its deadline
+	status      int
+	header      http.Header
+	contentType string
+	readHealth  bool // the answer may be a health-check report
+	scan        bodyScan
+	found       []bool // literal matches, by the module's literal index
+	elapsed     time.Duration
+	tls         *TLSInfo
+	now         time.Time
+	jsonVal     any
+	jsonErr     error
+	jsonDone    bool
+}
+
+// json decodes the kept body once for every json check and the
+// health-check parser.
+func (a *answer) json() (any, error) {
+	if !a.jsonDone {
+		a.jsonDone = true
+		switch {
+		case a.scan.copy == nil:
+			a.jsonErr = errors.New("no body to read")
+		case !a.scan.copied:
+			a.jsonErr = errors.New("body was cut at body_size_limit")
+		default:
+			a.jsonVal, a.jsonErr = decodeJSON(a.scan.copy)
+		}
+	}
+	return a.jsonVal, a.jsonErr
+}
+
+// release returns the body's copy to its pool.
+func (a *answer) release() { releaseCopy(&a.scan) }
 
 // keepLimit bounds the copy of a body kept for regexes, JSON and health
 // checks: body_size_limit, or 10 MiB when the module has none.
@@ -336,11 +348,6 @@ func statusOK(valid []int, code int) bool {
 		}
 	}
 	return false
-}
-
-// protoVersion is 1.1 for HTTP/1.1, 2 for HTTP/2.
-func protoVersion(resp *http.Response) float64 {
-	return float64(resp.ProtoMajor) + float64(resp.ProtoMinor)/10
 }
 
 func ipProtocol(a net.Addr) int {

@@ -14,6 +14,12 @@
 // Package probe runs probes: one HTTP request to a Django site, its answer
 // read once, and what it tells (status, checks, DEBUG pages, ALLOWED_HOSTS
 // rejections, health-check backends, TLS) as a Result and its metrics.
+//
+// A Prober holds the compiled modules of one configuration (module.go);
+// a probe runs in named stages (http.go): build the request, fetch, read
+// the body, judge. The /probe handler (handler.go) turns a request into a
+// probe and its Result into the answer (metrics.go) or the debug account
+// (debug.go).
 package probe
 
 import (
@@ -22,7 +28,6 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,43 +52,9 @@ type Prober struct {
 	modules map[string]*module
 }
 
-// module is a config.Module prepared for probing: its round tripper built
-// and its literal matchers laid out.
-type module struct {
-	cfg *config.Module
-	rt  *moduleTransport
-	// literals are matched while the body streams: the Django markers
-	// first (from djangoLit, -1 when the detectors are off), then the
-	// keyword checks (checkLit[i] for check i, -1 for other checks).
-	literals  []string
-	djangoLit int
-	checkLit  []int
-	keepBody  bool // a regex or json check needs the whole body
-	accept    string
-	userAgent string
-	scanners  sync.Pool
-}
-
-// scanner returns a scanner with the module's literals, reset.
-func (m *module) scanner() *scanner {
-	if s, ok := m.scanners.Get().(*scanner); ok {
-		return s
-	}
-	s := &scanner{literals: make([]*literal, len(m.literals))}
-	for i, l := range m.literals {
-		s.literals[i] = newLiteral(l)
-	}
-	return s
-}
-
-func (m *module) releaseScanner(s *scanner) {
-	s.keep, s.limit, s.sizeHint = 0, 0, 0
-	m.scanners.Put(s)
-}
-
 var probeIDs atomic.Uint64
 
-// NewProber prepares every module of cfg. It fails when a module's HTTP
+// NewProber compiles every module of cfg. It fails when a module's HTTP
 // client cannot be built (a TLS file that cannot be read, for one), so that
 // a reload with such a file keeps the running configuration.
 func NewProber(cfg *config.Config, userAgent string) (*Prober, error) {
@@ -101,38 +72,6 @@ func NewProber(cfg *config.Config, userAgent string) (*Prober, error) {
 		p.modules[name] = m
 	}
 	return p, nil
-}
-
-func newModule(mc *config.Module, userAgent string) (*module, error) {
-	// One round tripper per module, keep-alives off: every probe opens a
-	// new connection and measures connect and TLS, but the TLS settings,
-	// CA pool and auth wrappers are built once, not once a probe.
-	rt, err := newModuleTransport(mc.HTTP.HTTPClientConfig)
-	if err != nil {
-		return nil, err
-	}
-	m := &module{cfg: mc, rt: rt, userAgent: userAgent, djangoLit: -1, checkLit: make([]int, len(mc.Checks))}
-	if mc.Django.DetectDebug || mc.Django.DetectDisallowedHost {
-		m.djangoLit = len(m.literals)
-		m.literals = append(m.literals, djangoMarkers...)
-	}
-	for i, c := range mc.Checks {
-		m.checkLit[i] = -1
-		switch c.Type() {
-		case config.CheckKeyword:
-			m.checkLit[i] = len(m.literals)
-			m.literals = append(m.literals, c.Keyword)
-		case config.CheckForbidKeyword:
-			m.checkLit[i] = len(m.literals)
-			m.literals = append(m.literals, c.ForbidKeyword)
-		case config.CheckRegex, config.CheckForbidRegex, config.CheckJSON:
-			m.keepBody = true
-		}
-	}
-	if mc.Django.HealthCheck != config.HealthCheckNone {
-		m.accept = healthAccept
-	}
-	return m, nil
 }
 
 // Config is the configuration the prober was built from.
@@ -158,12 +97,11 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 	log := newProbeLog(r, logger)
 	m, ok := p.modules[req.Module]
 	if !ok {
-		r.fail("unknown module " + req.Module)
+		r.fail(ReasonRefused, "unknown module "+req.Module)
 		r.Duration = time.Since(r.Start)
 		return r
 	}
-	r.DetectDebug = m.cfg.Django.DetectDebug
-	r.DetectHost = m.cfg.Django.DetectDisallowedHost
+	r.ModuleConfig = m.cfg
 	if deadline, ok := ctx.Deadline(); ok {
 		log.Info("Beginning probe", "target", req.URL.String(), "module", req.Module, "timeout_seconds", time.Until(deadline).Seconds())
 	}
@@ -172,7 +110,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 		// redirects are still checked against allow_targets.
 		ctx = context.WithValue(ctx, noDialGuardKey{}, true)
 	}
-	p.probeHTTP(ctx, req, m, r, log)
+	m.run(ctx, req, r, log)
 	r.Duration = time.Since(r.Start)
 	if r.Success {
 		log.Info("Probe succeeded", "duration_seconds", r.Duration.Seconds())

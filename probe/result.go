@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/django-health/django_health_exporter/config"
 )
 
 // Phases of an HTTP request, as in blackbox_exporter's
@@ -32,12 +34,39 @@ const (
 	phaseTransfer
 )
 
+// Reasons a probe fails: the reason label of probe_failed_due_to, a
+// fixed set (at most 16 series) that alerts and the status page name.
+const (
+	ReasonDNS                     = "dns"
+	ReasonConnect                 = "connect"
+	ReasonTLS                     = "tls"
+	ReasonTimeout                 = "timeout"
+	ReasonStatus                  = "status"
+	ReasonCheck                   = "check"
+	ReasonDebugPage               = "debug_page"
+	ReasonDisallowedHost          = "disallowed_host"
+	ReasonAllowedHostsNotEnforced = "allowed_hosts_not_enforced"
+	ReasonHealthCheck             = "health_check"
+	ReasonBodyLimit               = "body_limit"
+	ReasonRedirect                = "redirect"
+	ReasonRefused                 = "refused"
+)
+
+// Reasons is every reason, in the order probe_failed_due_to lists them.
+var Reasons = [...]string{
+	ReasonAllowedHostsNotEnforced, ReasonBodyLimit, ReasonCheck, ReasonConnect, ReasonDebugPage,
+	ReasonDisallowedHost, ReasonDNS, ReasonHealthCheck, ReasonRedirect, ReasonRefused,
+	ReasonStatus, ReasonTimeout, ReasonTLS,
+}
+
 // CheckResult is the outcome of one configured check.
 type CheckResult struct {
 	Name   string
 	Type   string
 	OK     bool
 	Reason string // why it failed, or what it saw
+	// TimedOut is set when the check ran out of the probe's time.
+	TimedOut bool
 }
 
 // Backend is one django-health-check or django-watchman backend.
@@ -47,18 +76,28 @@ type Backend struct {
 	Message string
 }
 
+// Failure is one reason a probe failed: its reason (one of the Reason
+// constants) and what happened, for people.
+type Failure struct {
+	Reason  string
+	Message string
+}
+
 // Result is everything one probe learned. Its metrics are derived from it
-// (Collect), and the debug page and the status page render it.
+// (metrics.go), and the debug page and the status page render it.
 type Result struct {
-	ID       uint64
-	Target   string
-	Module   string
-	Start    time.Time
-	Duration time.Duration
-	Success  bool
-	// Failures are the reasons the probe failed, for people, in the order
-	// they were found.
-	Failures []string
+	ID     uint64
+	Target string
+	Module string
+	// ModuleConfig is the module as it was when the probe ran: a reload
+	// does not change what a kept result says it ran with.
+	ModuleConfig *config.Module
+	Start        time.Time
+	Duration     time.Duration
+	Success      bool
+	// Failures are the reasons the probe failed, in the order they were
+	// found.
+	Failures []Failure
 
 	// Response holds false when no HTTP answer arrived at all.
 	Response      bool
@@ -97,132 +136,26 @@ type TLSInfo struct {
 }
 
 // fail records a reason the probe failed.
-func (r *Result) fail(reason string) {
+func (r *Result) fail(reason, message string) {
 	r.Success = false
-	r.Failures = append(r.Failures, reason)
+	r.Failures = append(r.Failures, Failure{Reason: reason, Message: message})
 }
 
 // Failure is every reason the probe failed, in one line.
-func (r *Result) Failure() string { return strings.Join(r.Failures, "; ") }
-
-// A probe's answer is written from its Result: every /probe request has
-// its own and nothing is shared between probes, which is what blackbox's
-// fresh registry per request is for. The answer is a score of gauges
-// with fixed names, so it is written directly in the text exposition
-// format (0.0.4, which every Prometheus reads): going through a registry
-// and the expfmt encoder cost more CPU than the rest of the answer.
-
-// Help texts, shared with blackbox_exporter where the names are.
-const (
-	helpSuccess        = "Displays whether or not the probe was a success"
-	helpDuration       = "Returns how long the probe took to complete in seconds"
-	helpStatusCode     = "Response HTTP status code"
-	helpPhase          = "Duration of http request by phase, summed over all redirects"
-	helpContentLength  = "Length of http content response"
-	helpBodyLength     = "Length of uncompressed response body"
-	helpRedirects      = "The number of redirects"
-	helpSSL            = "Indicates if SSL was used for the final redirect"
-	helpHTTPVersion    = "Returns the version of HTTP of the probe response"
-	helpDNSLookup      = "Returns the time taken for probe dns lookup in seconds"
-	helpIPProtocol     = "Specifies whether probe ip protocol is IP4 or IP6"
-	helpFailedRegex    = "Indicates if probe failed due to a keyword or regex check"
-	helpContentHash    = "First 48 bits of the SHA-256 of the body, as a number: changes() over it shows drift"
-	helpSSLEarliest    = "Returns earliest SSL cert expiry in unixtime"
-	helpSSLLastChain   = "Returns last SSL chain expiry in timestamp seconds"
-	helpTLSVersion     = "Contains the TLS version used"
-	helpCheckSuccess   = "Whether a configured check passed (1) or failed (0)"
-	helpDjangoDebug    = "1 when the answer is a Django DEBUG=True page"
-	helpDisallowedHost = "1 when Django refused the Host header (ALLOWED_HOSTS)"
-	helpHealthCheckUp  = "1 when a django-health-check or django-watchman backend works, 0 when it fails"
-	helpHealthBackends = "How many health-check backends the answer listed"
-)
-
-// AppendText appends the probe's metrics, sorted by name, in the text
-// exposition format.
-func (r *Result) AppendText(b []byte) []byte {
-	w := &TextWriter{B: b}
-	if len(r.Checks) > 0 {
-		w.Family("probe_check_success", "gauge", helpCheckSuccess)
-		for _, c := range r.Checks {
-			w.Sample("probe_check_success", boolFloat(c.OK), "check", c.Name, "type", c.Type)
-		}
+func (r *Result) Failure() string {
+	msgs := make([]string, len(r.Failures))
+	for i, f := range r.Failures {
+		msgs[i] = f.Message
 	}
-	if r.DetectDebug {
-		w.gauge("probe_django_debug_enabled", helpDjangoDebug, boolFloat(r.DebugPage))
-	}
-	if r.DetectHost {
-		w.gauge("probe_django_disallowed_host", helpDisallowedHost, boolFloat(r.DisallowedHost))
-	}
-	if r.HealthFormat != "" {
-		w.gauge("probe_django_health_check_backends", helpHealthBackends, float64(len(r.HealthChecks)))
-		if len(r.HealthChecks) > 0 {
-			w.Family("probe_django_health_check_up", "gauge", helpHealthCheckUp)
-			for _, hc := range r.HealthChecks {
-				w.Sample("probe_django_health_check_up", boolFloat(hc.Up), "check", hc.Name)
-			}
-		}
-	}
-	if r.IPProtocol != 0 {
-		w.gauge("probe_dns_lookup_time_seconds", helpDNSLookup, r.DNSLookup)
-	}
-	w.gauge("probe_duration_seconds", helpDuration, r.Duration.Seconds())
-	w.gauge("probe_failed_due_to_regex", helpFailedRegex, boolFloat(r.RegexFailed))
-	if r.Response && r.ContentHash != "" {
-		w.gauge("probe_http_content_hash", helpContentHash, hashValue(r.ContentHash))
-	}
-	w.gauge("probe_http_content_length", helpContentLength, float64(r.ContentLength))
-	w.Family("probe_http_duration_seconds", "gauge", helpPhase)
-	for i, name := range phaseNames {
-		w.Sample("probe_http_duration_seconds", r.Phases[i], "phase", name)
-	}
-	w.gauge("probe_http_redirects", helpRedirects, float64(r.Redirects))
-	w.gauge("probe_http_ssl", helpSSL, boolFloat(r.TLS != nil))
-	w.gauge("probe_http_status_code", helpStatusCode, float64(r.StatusCode))
-	w.gauge("probe_http_uncompressed_body_length", helpBodyLength, float64(r.BodyLength))
-	w.gauge("probe_http_version", helpHTTPVersion, r.HTTPVersion)
-	if r.IPProtocol != 0 {
-		w.gauge("probe_ip_protocol", helpIPProtocol, float64(r.IPProtocol))
-	}
-	if t := r.TLS; t != nil {
-		w.gauge("probe_ssl_earliest_cert_expiry", helpSSLEarliest, unixSeconds(t.EarliestExpiry))
-		w.gauge("probe_ssl_last_chain_expiry_timestamp_seconds", helpSSLLastChain, unixSeconds(t.LastChainExpiry))
-	}
-	w.gauge("probe_success", helpSuccess, boolFloat(r.Success))
-	if t := r.TLS; t != nil {
-		w.Family("probe_tls_version_info", "gauge", helpTLSVersion)
-		w.Sample("probe_tls_version_info", 1, "version", t.Version)
-	}
-	return w.B
+	return strings.Join(msgs, "; ")
 }
 
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func unixSeconds(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	return float64(t.UnixNano()) / 1e9
-}
-
-// hashValue is the first 48 bits of a hex SHA-256 as a float64: exact
-// (48 < 53 bits of mantissa), so equal bodies give equal values.
-func hashValue(hexSum string) float64 {
-	var v uint64
-	for i := 0; i < 12 && i < len(hexSum); i++ {
-		c := hexSum[i]
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
+// FailedDueTo reports whether the probe failed for this reason.
+func (r *Result) FailedDueTo(reason string) bool {
+	for _, f := range r.Failures {
+		if f.Reason == reason {
+			return true
 		}
-		v = v<<4 | uint64(d)
 	}
-	return float64(v)
+	return false
 }

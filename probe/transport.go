@@ -14,6 +14,7 @@
 package probe
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -111,26 +112,14 @@ func (t *moduleTransport) build() error {
 
 // newRoundTripper builds what common's NewRoundTripperFromConfig builds,
 // in the same order, minus connection tracing and the User-Agent wrapper
-// (the prober sets the header on its request).
+// (the prober sets the header on its request). TestTransportFollowsCommon
+// reads common's source and fails when its settings or its order change.
 func newRoundTripper(cfg pconfig.HTTPClientConfig) (http.RoundTripper, error) {
 	tlsConfig, err := pconfig.NewTLSConfig(&cfg.TLSConfig)
 	if err != nil {
 		return nil, err
 	}
-	transport := &http.Transport{
-		Proxy:                 cfg.Proxy(),
-		ProxyConnectHeader:    cfg.GetProxyConnectHeader(),
-		DisableKeepAlives:     true,
-		TLSClientConfig:       tlsConfig,
-		DisableCompression:    true, // the prober asks for and decodes compression itself
-		ExpectContinueTimeout: time.Second,
-		DialContext:           guardedDial,
-	}
-	if cfg.EnableHTTP2 {
-		transport.Protocols = new(http.Protocols)
-		transport.Protocols.SetHTTP1(true)
-		transport.Protocols.SetHTTP2(true)
-	}
+	transport := newTransport(cfg, tlsConfig)
 	var rt http.RoundTripper = transport
 	if a := cfg.Authorization; a != nil {
 		cred, err := secretReader(a.Credentials, a.CredentialsFile, a.CredentialsRef)
@@ -168,6 +157,29 @@ func newRoundTripper(cfg pconfig.HTTPClientConfig) (http.RoundTripper, error) {
 		rt = pconfig.NewHeadersRoundTripper(cfg.HTTPHeaders, rt)
 	}
 	return rt, nil
+}
+
+// newTransport is common's http.Transport with keep-alives off (every
+// probe opens a new connection, so the idle-pool settings do not apply)
+// and a dialer that enforces allow_targets.
+func newTransport(cfg pconfig.HTTPClientConfig, tlsConfig *tls.Config) *http.Transport {
+	t := &http.Transport{
+		Proxy:                 cfg.Proxy(),
+		ProxyConnectHeader:    cfg.GetProxyConnectHeader(),
+		DisableKeepAlives:     true,
+		TLSClientConfig:       tlsConfig,
+		DisableCompression:    true, // the prober asks for and decodes compression itself
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DialContext:           guardedDial,
+	}
+	if cfg.EnableHTTP2 {
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetHTTP1(true)
+		t.Protocols.SetHTTP2(true)
+		t.HTTP2 = &http.HTTP2Config{SendPingTimeout: time.Minute}
+	}
+	return t
 }
 
 // secretReader is common's toSecret without a secret manager.

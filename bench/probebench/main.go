@@ -473,7 +473,11 @@ modules:
 		if *oursEnv != "" {
 			env = strings.Fields(*oursEnv)
 		}
-		p, err := proc.Start(dir, name, env, *exporterBin, "--config.file", oursCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", filepath.Join(dir, "data-"+name), "--log.level", "warn")
+		args := []string{"--config.file", oursCfg, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--storage.path", filepath.Join(dir, "data-"+name), "--log.level", "warn"}
+		if *cpuProfile != "" {
+			args = append(args, "--web.enable-pprof")
+		}
+		p, err := proc.Start(dir, name, env, append([]string{*exporterBin}, args...)...)
 		if err != nil {
 			return nil, "", err
 		}

@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package collector
+package web
 
 import (
 	"html/template"
@@ -20,17 +20,16 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
-	"go.yaml.in/yaml/v3"
 
-	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
 // StatusPage serves "/": the recent probes and every heartbeat, for a
 // person with a browser and little time.
 type StatusPage struct {
-	History    *probe.History
-	Heartbeats func() []HeartbeatView // nil when there are none
+	History    *History
+	Heartbeats func() []collector.HeartbeatView // nil when there are none
 	Logger     *slog.Logger
 }
 
@@ -125,7 +124,7 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		Version    string
 		Probes     []*probe.Result
-		Heartbeats []HeartbeatView
+		Heartbeats []collector.HeartbeatView
 	}{Version: version.Version}
 	if s.History != nil {
 		data.Probes = s.History.List()
@@ -137,18 +136,4 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := statusTemplate.Execute(w, data); err != nil && s.Logger != nil {
 		s.Logger.Error("Error rendering the status page", "err", err)
 	}
-}
-
-// ConfigHandler serves /config: the configuration in force as YAML, with
-// every secret (passwords, tokens) shown as <secret>.
-func ConfigHandler(cfg func() *config.Config) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out, err := yaml.Marshal(cfg())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(out)
-	})
 }

@@ -11,14 +11,32 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package probe
+package web
 
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/probe"
 )
+
+// ConfigHandler serves /config: the configuration in force as YAML, with
+// every secret (passwords, tokens) shown as <secret>.
+func ConfigHandler(cfg func() *config.Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := yaml.Marshal(cfg())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(out)
+	})
+}
 
 // sdGroup is one entry of Prometheus's http_sd_configs format.
 type sdGroup struct {
@@ -49,5 +67,24 @@ func SDHandler(cfg func() *config.Config) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(groups)
+	})
+}
+
+// LogsHandler serves /logs?id=N: the debug account of a kept probe, with
+// the module as it was when the probe ran.
+func LogsHandler(h *History) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)
+		if err != nil {
+			http.Error(w, "id parameter is missing or not a number", http.StatusBadRequest)
+			return
+		}
+		res := h.Get(id)
+		if res == nil {
+			http.Error(w, "probe "+strconv.FormatUint(id, 10)+" is no longer kept", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(probe.DebugOutput(res)))
 	})
 }

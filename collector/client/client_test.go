@@ -11,7 +11,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package collector
+package client
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded
 func TestClientPing(t *testing.T) {
 	srv, got := pingServer(t)
 	c := &Client{URL: srv.URL + "/", Token: "tok"}
-	if err := c.Ping(context.Background(), "nightly-report", KindStart, "r 1", []byte("hello")); err != nil {
+	if err := c.Ping(context.Background(), "nightly-report", ActionStart, "r 1", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	g := got()

@@ -11,13 +11,13 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package probe
+package web
 
 import (
-	"net/http"
 	"sort"
-	"strconv"
 	"sync"
+
+	"github.com/django-health/django_health_exporter/probe"
 )
 
 // History keeps the last probes for the status page and /logs. Failures
@@ -30,11 +30,11 @@ type History struct {
 }
 
 type ring struct {
-	items []*Result
+	items []*probe.Result
 	next  int
 }
 
-func (r *ring) add(res *Result) {
+func (r *ring) add(res *probe.Result) {
 	if len(r.items) < cap(r.items) {
 		r.items = append(r.items, res)
 		return
@@ -48,11 +48,11 @@ func NewHistory(n int) *History {
 	if n < 1 {
 		n = 1
 	}
-	return &History{recent: ring{items: make([]*Result, 0, n)}, failed: ring{items: make([]*Result, 0, n)}}
+	return &History{recent: ring{items: make([]*probe.Result, 0, n)}, failed: ring{items: make([]*probe.Result, 0, n)}}
 }
 
 // Add records a finished probe.
-func (h *History) Add(r *Result) {
+func (h *History) Add(r *probe.Result) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.recent.add(r)
@@ -62,10 +62,10 @@ func (h *History) Add(r *Result) {
 }
 
 // List returns the kept probes, newest first.
-func (h *History) List() []*Result {
+func (h *History) List() []*probe.Result {
 	h.mu.Lock()
 	seen := make(map[uint64]bool, len(h.recent.items)+len(h.failed.items))
-	out := make([]*Result, 0, len(h.recent.items)+len(h.failed.items))
+	out := make([]*probe.Result, 0, len(h.recent.items)+len(h.failed.items))
 	for _, rg := range []*ring{&h.recent, &h.failed} {
 		for _, r := range rg.items {
 			if !seen[r.ID] {
@@ -80,7 +80,7 @@ func (h *History) List() []*Result {
 }
 
 // Get finds a kept probe by id.
-func (h *History) Get(id uint64) *Result {
+func (h *History) Get(id uint64) *probe.Result {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, rg := range []*ring{&h.recent, &h.failed} {
@@ -91,26 +91,4 @@ func (h *History) Get(id uint64) *Result {
 		}
 	}
 	return nil
-}
-
-// LogsHandler serves /logs?id=N: the debug account of a kept probe.
-func (h *History) LogsHandler(module func(name string) any) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)
-		if err != nil {
-			http.Error(w, "id parameter is missing or not a number", http.StatusBadRequest)
-			return
-		}
-		res := h.Get(id)
-		if res == nil {
-			http.Error(w, "probe "+strconv.FormatUint(id, 10)+" is no longer kept", http.StatusNotFound)
-			return
-		}
-		var mc any
-		if module != nil {
-			mc = module(res.Module)
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(DebugOutput(res, mc)))
-	})
 }

@@ -11,7 +11,10 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-package collector
+// Package client sends heartbeat pings to a django_health_exporter: the
+// ping and run commands, for cron jobs, manage.py commands and deploy
+// scripts.
+package client
 
 import (
 	"bytes"
@@ -30,6 +33,14 @@ import (
 	"sync"
 	"syscall"
 	"time"
+)
+
+// Actions of a ping, the last part of /heartbeat/{name}/{action}; an exit
+// status 0..255 is one too, and "" is a success.
+const (
+	ActionStart = "start"
+	ActionFail  = "fail"
+	ActionLog   = "log"
 )
 
 // Client sends pings to an exporter: the ping and run commands.
@@ -164,7 +175,7 @@ func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptio
 	var ridBytes [8]byte
 	_, _ = rand.Read(ridBytes[:])
 	rid := hex.EncodeToString(ridBytes[:])
-	if err := c.Ping(ctx, name, KindStart, rid, nil); err != nil {
+	if err := c.Ping(ctx, name, ActionStart, rid, nil); err != nil {
 		o.Warn("could not send the start ping of %s: %v", name, err)
 	}
 

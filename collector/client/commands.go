@@ -1,0 +1,165 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+)
+
+// Commands are the ping and run subcommands of the exporter's binary.
+type Commands struct {
+	prog      string
+	ping      *kingpin.CmdClause
+	run       *kingpin.CmdClause
+	name      string
+	url       string
+	token     string
+	tokenFile string
+
+	start, fail, log bool
+	exit             int
+	rid, message     string
+
+	argv      []string
+	tailBytes int
+}
+
+// AddCommands adds ping and run to app.
+func AddCommands(app *kingpin.Application) *Commands {
+	c := &Commands{prog: app.Name}
+	c.ping = app.Command("ping", "Send one heartbeat ping (for cron jobs and scripts).")
+	c.ping.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	c.connectionFlags(c.ping)
+	c.ping.Flag("start", "Report that a run started.").BoolVar(&c.start)
+	c.ping.Flag("fail", "Report that a run failed.").BoolVar(&c.fail)
+	c.ping.Flag("log", "Only send a message.").BoolVar(&c.log)
+	c.ping.Flag("exit-status", "Report a run's exit status (0: success).").Default("-1").IntVar(&c.exit)
+	c.ping.Flag("rid", "Run id pairing a start with its end.").StringVar(&c.rid)
+	c.ping.Flag("message", "Message to keep with the ping ('-' reads standard input).").StringVar(&c.message)
+
+	c.run = app.Command("run", "Run a command between a start ping and a ping with its exit status and the tail of its output; exit with its status.")
+	c.run.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	c.run.Arg("command", "The command and its arguments, after --.").Required().StringsVar(&c.argv)
+	c.run.Flag("tail-bytes", "How much of the end of the output to send.").Default("10240").IntVar(&c.tailBytes)
+	c.connectionFlags(c.run)
+	return c
+}
+
+func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
+	cmd.Flag("url", "The exporter's address.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
+	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
+	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
+}
+
+// Run runs the parsed command if it is ping or run, and returns its exit
+// status; ok is false for another command.
+func (c *Commands) Run(command string) (status int, ok bool) {
+	switch command {
+	case c.ping.FullCommand():
+		return c.doPing(), true
+	case c.run.FullCommand():
+		return c.doRun(), true
+	}
+	return 0, false
+}
+
+func (c *Commands) warn(cmd, format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s: "+format+"\n", append([]any{c.prog, cmd}, args...)...)
+}
+
+func (c *Commands) client() (*Client, error) {
+	token := c.token
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	return &Client{URL: c.url, Token: token, Attempts: 3, Timeout: 10 * time.Second}, nil
+}
+
+func (c *Commands) doPing() int {
+	action, err := PingAction(c.start, c.fail, c.log, c.exit)
+	if err != nil {
+		c.warn("ping", "%v", err)
+		return 2
+	}
+	client, err := c.client()
+	if err != nil {
+		c.warn("ping", "%v", err)
+		return 1
+	}
+	body := []byte(c.message)
+	if c.message == "-" {
+		if body, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20)); err != nil {
+			c.warn("ping", "reading standard input: %v", err)
+			return 1
+		}
+	}
+	if err := client.Ping(context.Background(), c.name, action, c.rid, body); err != nil {
+		c.warn("ping", "%s: %v", c.name, err)
+		return 1
+	}
+	return 0
+}
+
+func (c *Commands) doRun() int {
+	client, err := c.client()
+	if err != nil {
+		c.warn("run", "%v", err)
+		return 1
+	}
+	return client.Run(context.Background(), c.name, c.argv, RunOptions{
+		TailBytes: c.tailBytes,
+		Stdin:     os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Warn: func(format string, args ...any) { c.warn("run", format, args...) },
+	})
+}
+
+// PingAction is the action the ping command's flags ask for: "" for a
+// success, start, fail, log or an exit status.
+func PingAction(start, fail, log bool, exit int) (string, error) {
+	var actions []string
+	if start {
+		actions = append(actions, ActionStart)
+	}
+	if fail {
+		actions = append(actions, ActionFail)
+	}
+	if log {
+		actions = append(actions, ActionLog)
+	}
+	if exit >= 0 {
+		if exit > 255 {
+			return "", errors.New("--exit-status must be between 0 and 255")
+		}
+		actions = append(actions, fmt.Sprint(exit))
+	}
+	switch len(actions) {
+	case 0:
+		return "", nil
+	case 1:
+		return actions[0], nil
+	}
+	return "", errors.New("give at most one of --start, --fail, --log and --exit-status")
+}

@@ -1,0 +1,84 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"sync"
+
+	"github.com/django-health/django_health_exporter/config"
+)
+
+// module is a config.Module compiled for probing, once per configuration:
+// its round tripper, the literals its body scan looks for, its checkers
+// and its Django detector.
+type module struct {
+	cfg *config.Module
+	rt  *moduleTransport
+	// literals are matched while the body streams; checkers and the
+	// detector hold their indexes.
+	literals []string
+	checks   []checker
+	django   *djangoDetector // nil when both detectors are off
+	keepBody bool            // a regex or json check needs the whole body
+	accept   string          // Accept header sent unless the module sets one
+	agent    string
+	scanners sync.Pool
+}
+
+func newModule(mc *config.Module, userAgent string) (*module, error) {
+	// One round tripper per module, keep-alives off: every probe opens a
+	// new connection and measures connect and TLS, but the TLS settings,
+	// CA pool and auth wrappers are built once, not once a probe.
+	rt, err := newModuleTransport(mc.HTTP.HTTPClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	m := &module{cfg: mc, rt: rt, agent: userAgent}
+	if mc.Django.DetectDebug || mc.Django.DetectDisallowedHost {
+		m.django = newDjangoDetector(m, mc.Django)
+	}
+	for _, c := range mc.Checks {
+		m.checks = append(m.checks, compileCheck(m, c))
+	}
+	if mc.Django.HealthCheck != config.HealthCheckNone {
+		m.accept = healthAccept
+	}
+	return m, nil
+}
+
+// literal adds a string for the body scan to look for and returns its index.
+func (m *module) literal(s string) int {
+	m.literals = append(m.literals, s)
+	return len(m.literals) - 1
+}
+
+// scanner returns a scanner with the module's literals, reset.
+func (m *module) scanner() *scanner {
+	if s, ok := m.scanners.Get().(*scanner); ok {
+		return s
+	}
+	s := &scanner{literals: make([]*literal, len(m.literals))}
+	for i, l := range m.literals {
+		s.literals[i] = newLiteral(l)
+	}
+	return s
+}
+
+func (m *module) releaseScanner(s *scanner) {
+	s.keep, s.limit, s.sizeHint = 0, 0, 0
+	for _, l := range s.literals {
+		l.off = false
+	}
+	m.scanners.Put(s)
+}
