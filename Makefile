@@ -61,7 +61,7 @@ bench: deps build
 # Regenerate the mixin's alerts, rules and dashboards (the tests fail when
 # the committed files differ from what the jsonnet makes).
 mixin:
-	find mixin -name '*.libsonnet' -exec $(GO) tool jsonnetfmt -i {} \;
+	find mixin \( -name '*.libsonnet' -o -name '*.jsonnet' \) -exec $(GO) tool jsonnetfmt -i {} \;
 	./mixin/build.sh
 
 clean:

@@ -57,6 +57,10 @@
     heartbeatLateSeverity: 'critical',
     heartbeatFailedSeverity: 'warning',
     heartbeatRunningTooLongSeverity: 'warning',
+    certExpiryWarningSeverity: 'warning',
+    certExpiryCriticalSeverity: 'critical',
+    configReloadFailedSeverity: 'warning',
+    exporterDownSeverity: 'warning',
 
     // Links in the alerts.
     runbookURLPattern: 'https://github.com/django-health/django_health_exporter/blob/main/docs/runbook.md#%s',

@@ -185,6 +185,42 @@ func TestEveryAlertIsTested(t *testing.T) {
 	}
 }
 
+// Every alert's severity comes from a _config knob (...Severity): set
+// them all to one value and no alert keeps another.
+func TestEverySeverityIsAKnob(t *testing.T) {
+	expr := `local m = import "mixin.libsonnet";
+std.manifestJson((m + { _config+:: {
+  [k]: "knob-severity" for k in std.objectFields(m._config) if std.endsWith(k, "Severity")
+} }).prometheusAlerts)`
+	out, err := exec.Command("go", "tool", "jsonnet", "-J", ".", "-e", expr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("jsonnet: %v\n%s", err, out)
+	}
+	var decoded string
+	if err := json.Unmarshal(out, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	var r rules
+	if err := json.Unmarshal([]byte(decoded), &r); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range r.Groups {
+		for _, rule := range g.Rules {
+			if rule.Alert == "" {
+				continue
+			}
+			n++
+			if rule.Labels["severity"] != "knob-severity" {
+				t.Errorf("%s: severity %q is not a _config knob", rule.Alert, rule.Labels["severity"])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no alerts rendered")
+	}
+}
+
 type rules struct {
 	Groups []struct {
 		Name  string `yaml:"name"`

@@ -115,7 +115,7 @@
             alert: 'DjangoTLSCertificateExpiringSoon',
             expr: 'min by (%s) (probe_ssl_earliest_cert_expiry{%s}) - time() < %d * 86400' % [probeBy, c.probeSelector, c.certExpiryWarningDays],
             'for': c.certExpiryFor,
-            labels: { severity: 'warning' },
+            labels: { severity: c.certExpiryWarningSeverity },
             annotations: annotations(
               'djangotlscertificateexpiringsoon',
               'probes',
@@ -127,7 +127,7 @@
             alert: 'DjangoTLSCertificateExpiringVerySoon',
             expr: 'min by (%s) (probe_ssl_earliest_cert_expiry{%s}) - time() < %d * 86400' % [probeBy, c.probeSelector, c.certExpiryCriticalDays],
             'for': c.certExpiryFor,
-            labels: { severity: 'critical' },
+            labels: { severity: c.certExpiryCriticalSeverity },
             annotations: annotations(
               'djangotlscertificateexpiringverysoon',
               'probes',
@@ -195,7 +195,7 @@
             alert: 'DjangoHealthExporterConfigReloadFailed',
             expr: 'django_health_exporter_config_last_reload_successful{%s} == 0' % c.exporterSelector,
             'for': c.configReloadFailedFor,
-            labels: { severity: 'warning' },
+            labels: { severity: c.configReloadFailedSeverity },
             annotations: annotations(
               'djangohealthexporterconfigreloadfailed',
               'probes',
@@ -207,7 +207,7 @@
             alert: 'DjangoHealthExporterDown',
             expr: 'up{%s} == 0' % c.exporterSelector,
             'for': c.exporterDownFor,
-            labels: { severity: 'warning' },
+            labels: { severity: c.exporterDownSeverity },
             annotations: annotations(
               'djangohealthexporterdown',
               'heartbeats',

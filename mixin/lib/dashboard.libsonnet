@@ -108,18 +108,6 @@
       },
     },
 
-  // table shows instant queries, one row per series; units per column come
-  // from overrides on the value fields.
-  table(title, description, unit, targets, w=24, h=8, overrides=[])::
-    panel('table', title, description, unit, targets, w, h) {
-      fieldConfig+: { overrides: overrides },
-      options: { showHeader: true, cellHeight: 'sm', footer: { show: false } },
-      transformations: [
-        { id: 'merge', options: {} },
-        { id: 'organize', options: { excludeByName: { Time: true, __name__: true } } },
-      ],
-    },
-
   row(title):: {
     type: 'row',
     title: title,
