@@ -48,7 +48,7 @@ type recordValues struct {
 
 type hbFamily = exposition.Family[*snapshot]
 
-var heartbeatFamilies = []hbFamily{
+var heartbeatFamilies = exposition.Prepare([]hbFamily{
 	{Name: "heartbeat_deadline_timestamp_seconds", Type: exposition.Gauge,
 		Help:  "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress).",
 		Value: func(s *snapshot) float64 { return ts(s.st.Deadline) }},
@@ -98,7 +98,7 @@ var heartbeatFamilies = []hbFamily{
 	{Name: "heartbeat_up", Type: exposition.Gauge,
 		Help:  "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime.",
 		Value: func(s *snapshot) float64 { return boolValue(s.st.Up) }},
-}
+})
 
 // snapshot reads the heartbeat at now. Callers hold h.mu.
 func (h *heartbeat) snapshot(now time.Time) snapshot {

@@ -31,7 +31,7 @@ type family = exposition.Family[*Result]
 
 const gauge = exposition.Gauge
 
-var resultFamilies = []family{
+var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_check_success", Type: gauge, Help: "Whether a configured check passed (1) or failed (0)",
 		Present: func(r *Result) bool { return len(r.Checks) > 0 },
 		Samples: func(r *Result, s *exposition.Sampler) {
@@ -97,7 +97,7 @@ var resultFamilies = []family{
 	{Name: "probe_tls_version_info", Type: gauge, Help: "Contains the TLS version used",
 		Present: func(r *Result) bool { return r.TLS != nil },
 		Samples: func(r *Result, s *exposition.Sampler) { s.Sample(1, "version", r.TLS.Version) }},
-}
+})
 
 // AppendText appends the probe's metrics, sorted by name, in the text
 // exposition format.

@@ -49,6 +49,29 @@ type Family[T any] struct {
 	Value   func(T) float64
 	Samples func(T, *Sampler)
 	Present func(T) bool
+
+	header []byte // the HELP and TYPE lines, written once by Prepare
+}
+
+// Prepare writes the HELP and TYPE lines of each family once, so that
+// Append and Write copy them instead of escaping the help text on every
+// probe. It returns its argument.
+func Prepare[T any](families []Family[T]) []Family[T] {
+	for i := range families {
+		f := &families[i]
+		w := Writer{}
+		w.Family(f.Name, f.Type, f.Help)
+		f.header = w.B
+	}
+	return families
+}
+
+func (f *Family[T]) writeHeader(w *Writer) {
+	if f.header != nil {
+		w.B = append(w.B, f.header...)
+		return
+	}
+	w.Family(f.Name, f.Type, f.Help)
 }
 
 // Sampler writes the samples of one family for one thing, after that
@@ -81,7 +104,7 @@ func Append[T any](b []byte, families []Family[T], thing T) []byte {
 		if f.Present != nil && !f.Present(thing) {
 			continue
 		}
-		w.Family(f.Name, f.Type, f.Help)
+		f.writeHeader(&w)
 		s.name = f.Name
 		f.write(thing, &s)
 	}
@@ -113,7 +136,7 @@ func Write[T any](out io.Writer, families []Family[T], things []T, labels func(T
 				continue
 			}
 			if !headed {
-				w.Family(f.Name, f.Type, f.Help)
+				f.writeHeader(&w)
 				s.name, headed = f.Name, true
 			}
 			s.base = labels(thing)

@@ -34,7 +34,7 @@ type job struct {
 	started float64    // 0: not running
 }
 
-var jobFamilies = []Family[*job]{
+var jobFamilies = Prepare([]Family[*job]{
 	{Name: "job_runs_total", Type: Counter, Help: "Runs by result.", Samples: func(j *job, s *Sampler) {
 		s.Sample(j.runs[0], "result", "success")
 		s.Sample(j.runs[1], "result", "fail")
@@ -43,7 +43,7 @@ var jobFamilies = []Family[*job]{
 		Value: func(j *job) float64 { return j.started }, Present: func(j *job) bool { return j.started > 0 }},
 	{Name: "job_up", Type: Gauge, Help: "1 while the job is \\ fine,\nwith a newline in the help.",
 		Value: func(j *job) float64 { return boolValue(j.up) }},
-}
+})
 
 func boolValue(b bool) float64 {
 	if b {
