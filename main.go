@@ -72,27 +72,35 @@ type serveFlags struct {
 }
 
 func run(args []string) int {
-	app := kingpin.New(name, "Probes Django deployments for Prometheus (/probe) and keeps the heartbeats of their Celery, cron and deploy jobs (/heartbeat).")
+	app := kingpin.New(name, "Probes Django deployments for Prometheus (/probe) and keeps the heartbeats of their Celery, cron and deploy jobs (/heartbeat). Serving is the default command: `"+name+" serve --help` lists its flags.")
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
 
+	// The serving flags belong to the serve command (the default one, so
+	// they may be given without it): ping --help and run --help list only
+	// their own.
+	serveCmd := app.Command("serve", "Run the exporter (the default command).").Default()
 	var f serveFlags
-	app.Flag("config.file", "Configuration file. Without it the embedded default configuration is used.").StringVar(&f.configFile)
-	app.Flag("config.check", "Validate the configuration (and --web.config.file) and exit.").BoolVar(&f.configCheck)
-	app.Flag("storage.path", "Directory for heartbeat state.").Default("data/").StringVar(&f.storagePath)
-	app.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout for a probe.").Default("0.5").Float64Var(&f.timeoutOffset)
-	app.Flag("history.limit", "How many recent probes, and separately recent failed probes, the status page keeps.").Default("100").IntVar(&f.historyLimit)
-	app.Flag("web.enable-pprof", "Serve Go's profiler on /debug/pprof/ (it tells anyone who can reach it a lot about the process).").BoolVar(&f.enablePprof)
-	f.web = kingpinflag.AddFlags(app, ":9716")
-	f.log = &promslog.Config{}
-	promslogflag.AddFlags(app, f.log)
-
-	app.Command("serve", "Run the exporter (the default command).").Default()
+	serveCmd.Flag("config.file", "Configuration file. Without it the embedded default configuration is used.").StringVar(&f.configFile)
+	serveCmd.Flag("config.check", "Validate the configuration (and --web.config.file) and exit.").BoolVar(&f.configCheck)
+	serveCmd.Flag("storage.path", "Directory for heartbeat state.").Default("data/").StringVar(&f.storagePath)
+	serveCmd.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout for a probe.").Default("0.5").Float64Var(&f.timeoutOffset)
+	serveCmd.Flag("history.limit", "How many recent probes, and separately recent failed probes, the status page keeps.").Default("100").IntVar(&f.historyLimit)
+	serveCmd.Flag("web.enable-pprof", "Serve Go's profiler on /debug/pprof/ (it tells anyone who can reach it a lot about the process).").BoolVar(&f.enablePprof)
+	f.web = kingpinflag.AddFlags(serveCmd, ":9716")
+	f.log = &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat()}
+	serveCmd.Flag(promslogflag.LevelFlagName, promslogflag.LevelFlagHelp).Default("info").
+		HintOptions(promslog.LevelFlagOptions...).SetValue(f.log.Level)
+	serveCmd.Flag(promslogflag.FormatFlagName, promslogflag.FormatFlagHelp).Default("logfmt").
+		HintOptions(promslog.FormatFlagOptions...).SetValue(f.log.Format)
 	commands := client.AddCommands(app)
 
 	command, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		if hint := client.ParseHint(args); hint != "" {
+			fmt.Fprintln(os.Stderr, hint)
+		}
 		return 2
 	}
 	if status, ok := commands.Run(command); ok {

@@ -16,6 +16,7 @@ package collector
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,6 +33,10 @@ const ridMax = 128
 // cut, beyond this the ping is refused (413).
 const hardBodyCap = 1 << 20
 
+// TokenHeader carries a heartbeat token where Authorization is taken by
+// the web configuration's basic auth.
+const TokenHeader = "X-Heartbeat-Token"
+
 // PingHandler serves /heartbeat/{name} and /heartbeat/{name}/{action}:
 //
 //	/heartbeat/NAME             success
@@ -40,61 +45,37 @@ const hardBodyCap = 1 << 20
 //	/heartbeat/NAME/log         a message, no change of state
 //	/heartbeat/NAME/0..255      a run ended with this exit status (0: success)
 //
-// GET, HEAD and POST; ?rid= pairs a start with its end; the body (up to
-// body_limit) becomes the last message; Authorization: Bearer TOKEN when
-// the heartbeat has a token. 200 means the ping is on disk.
+// GET, HEAD and POST; ?rid= pairs a start with its end; the end of the
+// body (up to body_limit) becomes the last message; the token comes in
+// Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN. 200 means the
+// ping is on disk. Everything about the request is checked before the
+// heartbeat is looked up, so a refused ping never registers a name.
 func (h *Heartbeats) PingHandler() http.Handler {
 	return http.HandlerFunc(h.servePing)
 }
 
 func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
-	refuse := func(code int, reason, msg string) {
-		h.reject(reason)
-		if code == http.StatusUnauthorized {
+	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/heartbeat/"), "/")
+	refuse := func(e *pingError) {
+		h.reject(name, e.reason, e.msg, r.RemoteAddr)
+		switch e.code {
+		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="django_health_exporter"`)
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", "GET, HEAD, POST")
 		}
-		http.Error(w, msg, code)
+		http.Error(w, e.msg, e.code)
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost:
-	default:
-		w.Header().Set("Allow", "GET, HEAD, POST")
-		refuse(http.StatusMethodNotAllowed, RejectInvalid, "use GET, HEAD or POST")
+	p, body, perr := readPing(r, name, rest)
+	if perr != nil {
+		refuse(perr)
 		return
 	}
-	name, action, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/heartbeat/"), "/")
-	if !config.ValidHeartbeatName(name) {
-		refuse(http.StatusBadRequest, RejectInvalid, "invalid heartbeat name: "+config.HeartbeatNameRule)
-		return
-	}
-	p := ping{kind: KindSuccess}
-	if ok {
-		switch action {
-		case KindStart, KindFail, KindLog:
-			p.kind = action
-		default:
-			code, err := strconv.Atoi(action)
-			if err != nil || code < 0 || code > 255 || strconv.Itoa(code) != action {
-				refuse(http.StatusBadRequest, RejectInvalid, "unknown action "+strconv.Quote(action)+": want start, fail, log or an exit status 0-255")
-				return
-			}
-			p.exit = &code
-			if code != 0 {
-				p.kind = KindFail
-			}
-		}
-	}
-	p.rid = r.URL.Query().Get("rid")
-	if len(p.rid) > ridMax || strings.IndexFunc(p.rid, unicode.IsControl) >= 0 {
-		refuse(http.StatusBadRequest, RejectInvalid, "invalid rid: at most 128 printable characters")
-		return
-	}
-
-	hb, err := h.find(name, bearerToken(r))
+	hb, err := h.find(name, requestToken(r))
 	if err != nil {
 		var pe *pingError
 		if errors.As(err, &pe) {
-			refuse(pe.code, pe.reason, pe.msg)
+			refuse(pe)
 			return
 		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -103,41 +84,84 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 	hb.mu.Lock()
 	limit := hb.cfg.BodyLimitBytes()
 	hb.mu.Unlock()
-	body, err := io.ReadAll(io.LimitReader(r.Body, hardBodyCap+1))
-	if err != nil {
-		refuse(http.StatusBadRequest, RejectInvalid, "reading the body: "+err.Error())
-		return
-	}
-	if len(body) > hardBodyCap {
-		refuse(http.StatusRequestEntityTooLarge, RejectTooLarge, "body larger than 1 MiB; send the tail of the output")
-		return
-	}
-	p.message = message(body, limit)
-
-	if err := h.accept(hb, p); err != nil {
-		h.logger.Error("Could not store a ping", "heartbeat", name, "err", err)
-		http.Error(w, "the ping could not be stored: "+err.Error(), http.StatusServiceUnavailable)
+	p.message, p.cut = messageTail(body, limit)
+	if err := h.accept(hb, name, p); err != nil {
+		h.logger.Error("Could not store a ping; it was not counted", "heartbeat", name, "err", err)
+		http.Error(w, "the ping could not be stored, and was not counted: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "OK\n")
 }
 
-// message keeps the first limit bytes of a body, cut on a rune boundary and
-// made valid UTF-8.
-func message(body []byte, limit int64) string {
-	if int64(len(body)) > limit {
-		n := int(limit)
-		for n > 0 && !utf8.RuneStart(body[n]) {
-			n--
-		}
-		body = body[:n]
+// readPing reads and checks everything a ping says but its token: method,
+// name, action, rid and body.
+func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
+	invalid := func(msg string) *pingError { return &pingError{http.StatusBadRequest, RejectInvalid, msg} }
+	var p ping
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		return p, nil, &pingError{http.StatusMethodNotAllowed, RejectInvalid, "use GET, HEAD or POST"}
 	}
-	return strings.ToValidUTF8(string(body), "\uFFFD")
+	if !config.ValidHeartbeatName(name) {
+		return p, nil, invalid("invalid heartbeat name: " + config.HeartbeatNameRule)
+	}
+	p.kind = KindSuccess
+	switch action {
+	case "":
+	case KindStart, KindFail, KindLog:
+		p.kind = action
+	default:
+		code, err := strconv.Atoi(action)
+		if err != nil || code < 0 || code > 255 || strconv.Itoa(code) != action {
+			return p, nil, invalid("unknown action " + strconv.Quote(action) + ": want start, fail, log or an exit status 0-255")
+		}
+		p.exit = &code
+		if code != 0 {
+			p.kind = KindFail
+		}
+	}
+	p.rid = r.URL.Query().Get("rid")
+	if len(p.rid) > ridMax || !utf8.ValidString(p.rid) || strings.IndexFunc(p.rid, unicode.IsControl) >= 0 {
+		return p, nil, invalid("invalid rid: at most 128 bytes of printable UTF-8")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, hardBodyCap+1))
+	if err != nil {
+		return p, nil, invalid("reading the body: " + err.Error())
+	}
+	if len(body) > hardBodyCap {
+		return p, nil, &pingError{http.StatusRequestEntityTooLarge, RejectTooLarge, "body larger than 1 MiB; send the tail of the output"}
+	}
+	return p, body, nil
 }
 
-// bearerToken reads "Authorization: Bearer TOKEN".
-func bearerToken(r *http.Request) string {
+// messageTail keeps the last limit bytes of a body, cut on a rune
+// boundary and made valid UTF-8: the end of a log is what says why a job
+// failed. It returns how many bytes were cut from the head, and the kept
+// text starts with a line saying so.
+func messageTail(body []byte, limit int64) (string, int) {
+	cut := 0
+	if int64(len(body)) > limit {
+		cut = len(body) - int(limit)
+		for cut < len(body) && !utf8.RuneStart(body[cut]) {
+			cut++
+		}
+		body = body[cut:]
+	}
+	msg := strings.ToValidUTF8(string(body), "\uFFFD")
+	if cut > 0 {
+		msg = fmt.Sprintf("[… first %d bytes cut …]\n", cut) + msg
+	}
+	return msg, cut
+}
+
+// requestToken reads "X-Heartbeat-Token: TOKEN" or "Authorization:
+// Bearer TOKEN".
+func requestToken(r *http.Request) string {
+	if t := strings.TrimSpace(r.Header.Get(TokenHeader)); t != "" {
+		return t
+	}
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
@@ -146,7 +170,8 @@ func bearerToken(r *http.Request) string {
 }
 
 // APIHandler serves /api/v1/heartbeats: every heartbeat, its state and
-// its last message, as JSON.
+// why, and its last message, as JSON; and the records retained for
+// heartbeats the configuration no longer names.
 func (h *Heartbeats) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -154,6 +179,7 @@ func (h *Heartbeats) APIHandler() http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(struct {
 			Heartbeats []HeartbeatView `json:"heartbeats"`
-		}{h.Views()})
+			Retained   []RetainedView  `json:"retained"`
+		}{h.Views(), h.Retained()})
 	})
 }

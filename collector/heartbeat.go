@@ -14,8 +14,8 @@
 package collector
 
 import (
-	"sort"
-	"strings"
+	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -48,7 +48,7 @@ const (
 	StateLate    = "late"    // due, within its grace
 	StateDown    = "down"    // past its deadline, or running past max_runtime
 	StateRunning = "running" // started, not yet ended
-	StateFailed  = "failed"  // the last run failed
+	StateFailed  = "failed"  // failure_threshold runs in a row failed
 )
 
 // maxOpenRuns bounds the runs a heartbeat tracks at once (starts without
@@ -57,18 +57,46 @@ const maxOpenRuns = 32
 
 // record is what the store keeps of a heartbeat.
 type record struct {
-	Created      time.Time            `json:"created"`
-	Auto         bool                 `json:"auto,omitempty"`
-	LastPing     time.Time            `json:"last_ping,omitzero"`
-	LastPingKind string               `json:"last_ping_kind,omitempty"`
-	LastSuccess  time.Time            `json:"last_success,omitzero"`
-	LastStart    time.Time            `json:"last_start,omitzero"`
-	LastFailure  time.Time            `json:"last_failure,omitzero"`
-	LastDuration float64              `json:"last_duration,omitempty"`
-	LastExit     *int                 `json:"last_exit,omitempty"`
-	Message      string               `json:"message,omitempty"`
-	Runs         map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
-	Pings        [len(kinds)]uint64   `json:"pings"`
+	Created time.Time `json:"created"`
+	Auto    bool      `json:"auto,omitempty"`
+	// Left is when the configuration stopped naming the heartbeat: the
+	// record is kept until Left + retention, and comes back whole when the
+	// name returns.
+	Left          time.Time `json:"left,omitzero"`
+	LastPing      time.Time `json:"last_ping,omitzero"`
+	LastPingKind  string    `json:"last_ping_kind,omitempty"`
+	LastSuccess   time.Time `json:"last_success,omitzero"`
+	LastStart     time.Time `json:"last_start,omitzero"`
+	LastFailure   time.Time `json:"last_failure,omitzero"`
+	FailureReason string    `json:"failure_reason,omitempty"`
+	// Failures counts the failed runs since the last success.
+	Failures     int     `json:"failures,omitempty"`
+	LastDuration float64 `json:"last_duration,omitempty"`
+	LastExit     *int    `json:"last_exit,omitempty"`
+	Message      string  `json:"message,omitempty"`
+	// MessageCut is how many bytes were cut from the head of the message.
+	MessageCut int                  `json:"message_cut,omitempty"`
+	Runs       map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
+	Pings      [len(kinds)]uint64   `json:"pings"`
+}
+
+// clone copies a record, so that a ping can be applied to the copy and
+// the copy kept only once it is on disk.
+func (r *record) clone() record {
+	c := *r
+	c.Runs = maps.Clone(r.Runs)
+	if r.LastExit != nil {
+		exit := *r.LastExit
+		c.LastExit = &exit
+	}
+	return c
+}
+
+// upgrade fills fields records written by older versions lack.
+func (r *record) upgrade() {
+	if r.Failures == 0 && r.LastFailure.After(r.LastSuccess) {
+		r.Failures = 1
+	}
 }
 
 // ping is one accepted ping.
@@ -77,17 +105,26 @@ type ping struct {
 	exit    *int // for /{exit_status}
 	rid     string
 	message string
+	cut     int // bytes cut from the head of the body
 	at      time.Time
+}
+
+// runLimits are what a heartbeat's configuration says about its runs.
+type runLimits struct {
+	// staleAfter: a run open this long is forgotten when a later one ends.
+	staleAfter time.Duration
+	minRuntime time.Duration
 }
 
 // apply records a ping. A start opens a run under its rid; success and
 // failure close the matching run and measure its duration, and forget
 // runs open for longer than staleAfter: a job that crashed without an
-// end ping must not keep its heartbeat down once later runs end.
-func (r *record) apply(p ping, staleAfter time.Duration) {
+// end ping must not keep its heartbeat down once later runs end. A
+// success that ends a run shorter than min_runtime is a failure.
+func (r *record) apply(p ping, lim runLimits) {
 	r.LastPing, r.LastPingKind = p.at, p.kind
 	r.Pings[kindIndex(p.kind)]++
-	r.Message = p.message
+	r.Message, r.MessageCut = p.message, p.cut
 	if p.exit != nil {
 		code := *p.exit
 		r.LastExit = &code
@@ -101,20 +138,36 @@ func (r *record) apply(p ping, staleAfter time.Duration) {
 		r.LastStart = p.at
 		r.trimRuns()
 	case KindSuccess, KindFail:
-		if started, ok := r.closeRun(p.rid); ok {
-			r.LastDuration = p.at.Sub(started).Seconds()
+		started, closed := r.closeRun(p.rid)
+		var took time.Duration
+		if closed {
+			took = p.at.Sub(started)
+			r.LastDuration = took.Seconds()
 		}
-		for rid, started := range r.Runs {
-			if staleAfter > 0 && p.at.Sub(started) > staleAfter {
+		for rid, s := range r.Runs {
+			if lim.staleAfter > 0 && p.at.Sub(s) > lim.staleAfter {
 				delete(r.Runs, rid)
 			}
 		}
-		if p.kind == KindSuccess {
-			r.LastSuccess = p.at
+		failed, why := p.kind == KindFail, p.failureReason()
+		if !failed && closed && took < lim.minRuntime {
+			failed, why = true, fmt.Sprintf("finished suspiciously fast: in %s, min_runtime %s", took.Round(time.Millisecond), lim.minRuntime)
+		}
+		if failed {
+			r.LastFailure, r.FailureReason = p.at, why
+			r.Failures++
 		} else {
-			r.LastFailure = p.at
+			r.LastSuccess, r.FailureReason, r.Failures = p.at, "", 0
 		}
 	}
+}
+
+// failureReason says what a failing ping reported.
+func (p ping) failureReason() string {
+	if p.exit != nil {
+		return fmt.Sprintf("exit status %d", *p.exit)
+	}
+	return "fail ping"
 }
 
 // closeRun ends the run a ping with this rid belongs to: the run with the
@@ -146,7 +199,7 @@ func (r *record) trimRuns() {
 	}
 }
 
-// heartbeat is a configured or auto-registered heartbeat and its record.
+// heartbeat is a configured or registered heartbeat and its record.
 type heartbeat struct {
 	mu     sync.Mutex
 	cfg    *config.Heartbeat
@@ -159,32 +212,46 @@ type heartbeat struct {
 	cacheInterval time.Duration
 }
 
-// staleAfter is how long a run may stay open before a later end forgets
-// it: its max_runtime, or at least one period plus grace. Callers hold h.mu.
-func (h *heartbeat) staleAfter(now time.Time) time.Duration {
-	base := h.rec.LastSuccess
-	if base.IsZero() {
-		base = h.rec.Created
+// limits are the run limits of the heartbeat's configuration: a run may
+// stay open for its max_runtime, or at least one period plus grace.
+// Callers hold h.mu.
+func (h *heartbeat) limits() runLimits {
+	_, interval := h.expected(h.base())
+	return runLimits{
+		staleAfter: max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration()),
+		minRuntime: time.Duration(h.cfg.MinRuntime),
 	}
-	_, interval := h.expected(base)
-	return max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration())
+}
+
+// base is what the next success is expected after: the last success, or
+// when the heartbeat was first configured.
+func (h *heartbeat) base() time.Time {
+	if h.rec.LastSuccess.IsZero() {
+		return h.rec.Created
+	}
+	return h.rec.LastSuccess
 }
 
 // status is a heartbeat evaluated at a moment.
 type status struct {
 	State    string
 	Expected time.Time // the next success is expected then...
-	Deadline time.Time // ...and due by then (grace, and runs within max_runtime)
+	Deadline time.Time // ...and due by then
 	Interval time.Duration
 	Up       bool
+	Failed   bool
 	Running  bool
 	Overrun  bool
 	// RunningSince is when the oldest run in progress started.
 	RunningSince time.Time
+	// Why says, in words, what the state is about.
+	Why string
 }
 
 // expected is when the next success is due after base, and the period
-// around it. Callers hold h.mu.
+// around it. A success up to early_margin before a scheduled time counts
+// for it, so the next time is looked for from base+early_margin. Callers
+// hold h.mu.
 func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
 	if base.Equal(h.cacheBase) && !h.cacheExpected.IsZero() {
 		return h.cacheExpected, h.cacheInterval
@@ -192,7 +259,7 @@ func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
 	var next time.Time
 	var interval time.Duration
 	if s := h.cfg.CronSchedule(); s != nil {
-		next = s.Next(base)
+		next = s.Next(base.Add(h.cfg.EarlyMarginDuration()))
 		if after := s.Next(next); !after.IsZero() {
 			interval = after.Sub(next)
 		}
@@ -204,45 +271,34 @@ func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
 	return next, interval
 }
 
-// evaluate computes the heartbeat's state at now. Callers hold h.mu.
+// evaluate computes the heartbeat's state at now. While a run is open,
+// the heartbeat is due by the earlier of its deadline and the end of the
+// run's max_runtime. Callers hold h.mu.
 func (h *heartbeat) evaluate(now time.Time) status {
 	r := &h.rec
-	base := r.LastSuccess
-	if base.IsZero() {
-		// Never succeeded: due one interval (or the next scheduled time)
-		// after it was configured.
-		base = r.Created
-	}
 	var st status
-	st.Expected, st.Interval = h.expected(base)
+	st.Expected, st.Interval = h.expected(h.base())
 	st.Deadline = st.Expected.Add(h.cfg.GraceDuration())
-
 	maxRuntime := time.Duration(h.cfg.MaxRuntime)
 	if len(r.Runs) > 0 {
 		st.Running = true
-		var oldest, latest time.Time
 		for _, t := range r.Runs {
-			if oldest.IsZero() || t.Before(oldest) {
-				oldest = t
-			}
-			if t.After(latest) {
-				latest = t
+			if st.RunningSince.IsZero() || t.Before(st.RunningSince) {
+				st.RunningSince = t
 			}
 		}
-		st.RunningSince = oldest
 		if maxRuntime > 0 {
-			st.Overrun = now.Sub(oldest) > maxRuntime
-			// A run within its max_runtime is not late: its end is due
-			// by the end of its allowed time.
-			if end := latest.Add(maxRuntime); end.After(st.Deadline) {
-				st.Deadline = end
+			runEnd := st.RunningSince.Add(maxRuntime)
+			st.Overrun = now.After(runEnd)
+			if runEnd.Before(st.Deadline) {
+				st.Deadline = runEnd
 			}
 		}
 	}
-	failed := !r.LastFailure.IsZero() && r.LastFailure.After(r.LastSuccess)
-	st.Up = !failed && !st.Overrun && !now.After(st.Deadline)
+	st.Failed = r.Failures >= max(h.cfg.FailureThreshold, 1)
+	st.Up = !st.Failed && !st.Overrun && !now.After(st.Deadline)
 	switch {
-	case failed:
+	case st.Failed:
 		st.State = StateFailed
 	case st.Overrun || now.After(st.Deadline):
 		st.State = StateDown
@@ -255,55 +311,72 @@ func (h *heartbeat) evaluate(now time.Time) status {
 	default:
 		st.State = StateUp
 	}
+	st.Why = h.why(st, now)
 	return st
 }
 
-// view renders the heartbeat for the API and the status page. Callers
-// hold h.mu.
-func (h *heartbeat) view(now time.Time) HeartbeatView {
-	st := h.evaluate(now)
+// why says what a state is about, for the status page and the API:
+// "running 8m, max_runtime 30s", "due 02:30 CET, nothing since".
+func (h *heartbeat) why(st status, now time.Time) string {
 	r := &h.rec
-	v := HeartbeatView{
-		Name:           h.cfg.Name,
-		Labels:         h.cfg.Labels,
-		State:          st.State,
-		StateClass:     stateClass(st.State),
-		LastPing:       r.LastPing,
-		LastPingKind:   r.LastPingKind,
-		LastSuccess:    r.LastSuccess,
-		LastStart:      r.LastStart,
-		LastFailure:    r.LastFailure,
-		LastDuration:   r.LastDuration,
-		LastExit:       r.LastExit,
-		Expected:       st.Expected,
-		Deadline:       st.Deadline,
-		Running:        len(r.Runs),
-		Interval:       st.Interval.Seconds(),
-		Grace:          h.cfg.GraceDuration().Seconds(),
-		MaxRuntime:     time.Duration(h.cfg.MaxRuntime).Seconds(),
-		LastMessage:    r.Message,
-		AutoRegistered: r.Auto,
-		Pings:          map[string]uint64{},
+	loc := h.cfg.Location()
+	switch st.State {
+	case StateFailed:
+		s := "last run failed: " + r.FailureReason
+		if r.Failures > 1 {
+			s += fmt.Sprintf(" (%d in a row, failure_threshold %d)", r.Failures, h.cfg.FailureThreshold)
+		}
+		return s
+	case StateDown:
+		if st.Overrun {
+			return fmt.Sprintf("running %s, max_runtime %s", roundDuration(now.Sub(st.RunningSince)), time.Duration(h.cfg.MaxRuntime))
+		}
+		if st.Running {
+			return fmt.Sprintf("running %s, past its deadline %s", roundDuration(now.Sub(st.RunningSince)), when(st.Deadline, loc, now))
+		}
+		if r.LastPing.IsZero() {
+			return fmt.Sprintf("due %s, never pinged", when(st.Expected, loc, now))
+		}
+		return fmt.Sprintf("due %s, nothing since", when(st.Expected, loc, now))
+	case StateLate:
+		return fmt.Sprintf("due %s, in grace until %s", when(st.Expected, loc, now), when(st.Deadline, loc, now))
+	case StateRunning:
+		return fmt.Sprintf("running %s", roundDuration(now.Sub(st.RunningSince)))
+	case StateNew:
+		return fmt.Sprintf("waiting for the first ping, due %s", when(st.Expected, loc, now))
 	}
-	if s := h.cfg.CronSchedule(); s != nil {
-		v.Schedule, v.Timezone = h.cfg.Schedule, h.cfg.Location().String()
+	if r.Failures > 0 {
+		return fmt.Sprintf("%d failed run(s) since the last success, failure_threshold %d", r.Failures, h.cfg.FailureThreshold)
 	}
-	for i, k := range kinds {
-		v.Pings[k] = r.Pings[i]
-	}
-	return v
+	return ""
 }
 
-func stateClass(state string) string {
-	switch state {
-	case StateUp, StateRunning:
-		return "ok"
-	case StateLate, StateNew:
-		return "warn"
+// when writes a moment the way a person reads it at now: the time of day
+// when it is today, the date too when not.
+func when(t time.Time, loc *time.Location, now time.Time) string {
+	t, now = t.In(loc), now.In(loc)
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04 MST")
 	}
-	return "bad"
+	return t.Format("2006-01-02 15:04 MST")
 }
 
-func sortViews(v []HeartbeatView) {
-	sort.Slice(v, func(i, j int) bool { return strings.Compare(v[i].Name, v[j].Name) < 0 })
+// roundDuration writes 8m, 2h5m, 3d4h: seconds only under a minute, days
+// past 48 hours.
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return d.Round(time.Minute).String()[:len(d.Round(time.Minute).String())-2]
+	case d < 48*time.Hour:
+		s := d.Round(time.Minute).String()
+		return s[:len(s)-2]
+	}
+	days := d / (24 * time.Hour)
+	hours := (d % (24 * time.Hour)) / time.Hour
+	if hours == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd%dh", days, hours)
 }

@@ -11,6 +11,9 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
+// Package collector keeps the heartbeats: the configured and registered
+// heartbeats and their records (in a bbolt store), the ping and API
+// handlers that change them, and their metrics.
 package collector
 
 import (
@@ -20,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +46,11 @@ const (
 // Heartbeats is every heartbeat the exporter knows: configured ones and,
 // with auto_register, the ones pings created. It applies pings, keeps
 // their records in the Store, computes what is due when, and exports it.
+//
+// Records of heartbeats the configuration no longer names are retained
+// (heartbeat_defaults.retention): a restart on another configuration or a
+// reload without the name must not turn a dead job's alert into a fresh
+// "new" heartbeat with a whole period of grace.
 type Heartbeats struct {
 	store  *Store
 	logger *slog.Logger
@@ -49,10 +59,11 @@ type Heartbeats struct {
 	mu     sync.RWMutex
 	cfg    *config.Config
 	byName map[string]*heartbeat
-	// Records read from disk for heartbeats no config has named yet.
-	loaded map[string]record
+	// retained are the records no configuration names now.
+	retained map[string]*record
 
 	rejected *prometheus.CounterVec
+	warnings *limiter
 }
 
 // NewHeartbeats reads the store's records and registers the heartbeat
@@ -63,26 +74,28 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 		return nil, fmt.Errorf("reading heartbeat records: %w", err)
 	}
 	h := &Heartbeats{
-		store:  store,
-		logger: logger,
-		now:    time.Now,
-		byName: map[string]*heartbeat{},
-		loaded: make(map[string]record, len(raw)),
+		store:    store,
+		logger:   logger,
+		now:      time.Now,
+		byName:   map[string]*heartbeat{},
+		retained: make(map[string]*record, len(raw)),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_rejected_pings_total",
 			Help: "Pings refused, by reason: unknown (no such heartbeat), unauthorized (bad or missing token), invalid (bad name, action, rid or method), too_large (body), limit (max_heartbeats reached).",
 		}, []string{"reason"}),
+		warnings: newLimiter(time.Minute, 1000),
 	}
 	for _, r := range []string{RejectUnknown, RejectUnauthorized, RejectInvalid, RejectTooLarge, RejectLimit} {
 		h.rejected.WithLabelValues(r)
 	}
 	for name, b := range raw {
-		var rec record
-		if err := json.Unmarshal(b, &rec); err != nil {
+		rec := &record{}
+		if err := json.Unmarshal(b, rec); err != nil {
 			logger.Warn("Ignoring an unreadable heartbeat record", "heartbeat", name, "err", err)
 			continue
 		}
-		h.loaded[name] = rec
+		rec.upgrade()
+		h.retained[name] = rec
 	}
 	if reg != nil {
 		reg.MustRegister(h.rejected, store)
@@ -91,86 +104,132 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 }
 
 // Apply takes a new configuration. Heartbeats that stay keep their
-// records, new ones start now, and removed ones leave the metrics and the
-// disk. Auto-registered heartbeats stay while auto_register is on.
+// records, new ones start now, returning ones come back whole, and the
+// ones that leave are retained (not exported) until their retention ends.
+// Auto-registered heartbeats stay while auto_register is on.
 func (h *Heartbeats) Apply(cfg *config.Config) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	next := make(map[string]*heartbeat, len(cfg.Heartbeats))
 	for _, hc := range cfg.Heartbeats {
-		hb, ok := h.byName[hc.Name]
-		switch {
-		case ok:
+		next[hc.Name] = h.take(hc, false, now)
+	}
+	if d := &cfg.HeartbeatDefaults; d.AutoRegister {
+		for _, name := range h.autoNames() {
+			if _, taken := next[name]; !taken && len(next) < d.MaxHeartbeats {
+				next[name] = h.take(cfg.NewAutoHeartbeat(name), true, now)
+			}
+		}
+	}
+	for name, hb := range h.byName {
+		if _, stays := next[name]; !stays {
 			hb.mu.Lock()
-			hb.cfg = hc
-			hb.rec.Auto = false
-			hb.cacheExpected = time.Time{}
+			h.retain(name, hb.rec.clone(), now)
 			hb.mu.Unlock()
-		default:
-			rec, known := h.loaded[hc.Name]
-			delete(h.loaded, hc.Name)
-			if !known {
-				rec = record{Created: now}
-			}
-			rec.Auto = false
-			hb = &heartbeat{cfg: hc, rec: rec}
-			if !known {
-				// The creation time must survive a restart, or a
-				// heartbeat that never pings would never be due.
-				hb.mu.Lock()
-				h.persist(hb)
-				hb.mu.Unlock()
-			}
-		}
-		next[hc.Name] = hb
-	}
-	limit := cfg.HeartbeatDefaults.MaxHeartbeats
-	if cfg.HeartbeatDefaults.AutoRegister {
-		for name, hb := range h.byName {
-			if _, ok := next[name]; !ok && hb.rec.Auto && len(next) < limit {
-				hb.mu.Lock()
-				hb.cfg = cfg.NewAutoHeartbeat(name)
-				hb.cacheExpected = time.Time{}
-				hb.mu.Unlock()
-				next[name] = hb
-			}
-		}
-		for name, rec := range h.loaded {
-			if rec.Auto && len(next) < limit {
-				next[name] = &heartbeat{cfg: cfg.NewAutoHeartbeat(name), rec: rec}
-				delete(h.loaded, name)
-			}
 		}
 	}
-	for name := range h.byName {
-		if _, ok := next[name]; !ok {
-			h.store.Delete(name)
+	for name, rec := range h.retained {
+		if rec.Left.IsZero() { // read from the store, named by no configuration
+			h.retain(name, *rec, now)
 		}
 	}
-	for name := range h.loaded {
-		h.store.Delete(name)
-	}
-	h.loaded = map[string]record{}
-	for _, hb := range next {
-		hb.mu.Lock()
-		hb.labels = labelPairs(hb.cfg)
-		hb.mu.Unlock()
-	}
-	h.byName = next
-	h.cfg = cfg
+	h.byName, h.cfg = next, cfg
+	h.prune(now)
 }
 
-// persist queues the heartbeat's record; callers hold hb.mu, so records
-// of one heartbeat reach the store in the order they were made.
-func (h *Heartbeats) persist(hb *heartbeat) <-chan error {
-	b, err := json.Marshal(&hb.rec)
-	if err != nil {
-		done := make(chan error, 1)
-		done <- err
-		return done
+// autoNames are the auto-registered heartbeats, live and retained,
+// oldest first. Callers hold h.mu.
+func (h *Heartbeats) autoNames() []string {
+	created := map[string]time.Time{}
+	for name, hb := range h.byName {
+		hb.mu.Lock()
+		if hb.rec.Auto {
+			created[name] = hb.rec.Created
+		}
+		hb.mu.Unlock()
 	}
-	return h.store.Put(hb.cfg.Name, b)
+	for name, rec := range h.retained {
+		if rec.Auto {
+			created[name] = rec.Created
+		}
+	}
+	names := make([]string, 0, len(created))
+	for n := range created {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return created[names[i]].Before(created[names[j]]) })
+	return names
+}
+
+// take makes the heartbeat of a configuration entry: the live one of that
+// name with the new configuration, or the retained record brought back,
+// or a new record. Callers hold h.mu.
+func (h *Heartbeats) take(hc *config.Heartbeat, auto bool, now time.Time) *heartbeat {
+	if hb, ok := h.byName[hc.Name]; ok {
+		hb.mu.Lock()
+		hb.cfg, hb.labels = hc, labelPairs(hc)
+		hb.rec.Auto = auto
+		hb.cacheExpected = time.Time{}
+		hb.mu.Unlock()
+		return hb
+	}
+	hb := &heartbeat{cfg: hc, labels: labelPairs(hc)}
+	if rec, ok := h.retained[hc.Name]; ok {
+		delete(h.retained, hc.Name)
+		hb.rec = *rec
+		if !rec.Left.IsZero() {
+			h.logger.Info("Heartbeat is back in the configuration, with its record", "heartbeat", hc.Name, "left", rec.Left)
+		}
+		hb.rec.Left, hb.rec.Auto = time.Time{}, auto
+		h.persistAsync(hc.Name, &hb.rec)
+		return hb
+	}
+	// The creation time must survive a restart, or a heartbeat that never
+	// pings would never be due.
+	hb.rec = record{Created: now, Auto: auto}
+	h.persistAsync(hc.Name, &hb.rec)
+	return hb
+}
+
+// retain keeps the record of a heartbeat that left the configuration,
+// saying so once. Callers hold h.mu.
+func (h *Heartbeats) retain(name string, rec record, now time.Time) {
+	if rec.Left.IsZero() {
+		rec.Left = now
+		h.persistAsync(name, &rec)
+		h.logger.Warn("Heartbeat is no longer in the configuration: its metrics are gone, its record is kept and comes back whole if the name returns",
+			"heartbeat", name, "kept_until", rec.Left.Add(h.retention()).UTC().Format(time.RFC3339))
+	}
+	h.retained[name] = &rec
+}
+
+// retention is how long retained records are kept. Callers hold h.mu.
+func (h *Heartbeats) retention() time.Duration {
+	if h.cfg == nil {
+		return time.Duration(config.DefaultHeartbeatDefaults.Retention)
+	}
+	return time.Duration(h.cfg.HeartbeatDefaults.Retention)
+}
+
+// prune drops the retained records past their retention. Callers hold h.mu.
+func (h *Heartbeats) prune(now time.Time) {
+	keep := h.retention()
+	for name, rec := range h.retained {
+		if !rec.Left.IsZero() && now.Sub(rec.Left) >= keep {
+			delete(h.retained, name)
+			h.store.Delete(name)
+			h.logger.Info("Dropped the record of a heartbeat gone from the configuration for longer than its retention", "heartbeat", name, "left", rec.Left)
+		}
+	}
+}
+
+// persistAsync queues a record without waiting for the disk: for records
+// whose loss only costs a creation time.
+func (h *Heartbeats) persistAsync(name string, rec *record) {
+	if b, err := json.Marshal(rec); err == nil {
+		h.store.Put(name, b)
+	}
 }
 
 // pingError is a refused ping: the HTTP status and the reason label.
@@ -197,7 +256,7 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 		want := hb.cfg.BearerToken()
 		hb.mu.Unlock()
 		if !tokenOK(want, token) {
-			return nil, &pingError{401, RejectUnauthorized, "missing or wrong bearer token"}
+			return nil, errUnauthorized
 		}
 		return hb, nil
 	}
@@ -206,7 +265,7 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 		return nil, &pingError{404, RejectUnknown, fmt.Sprintf("unknown heartbeat %q: add it to heartbeats in the config, or turn on heartbeat_defaults.auto_register", name)}
 	}
 	if !tokenOK(d.BearerToken(), token) {
-		return nil, &pingError{401, RejectUnauthorized, "missing or wrong bearer token"}
+		return nil, errUnauthorized
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -216,26 +275,50 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 	if len(h.byName) >= d.MaxHeartbeats {
 		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
 	}
-	hc := h.cfg.NewAutoHeartbeat(name)
-	hb = &heartbeat{cfg: hc, labels: labelPairs(hc), rec: record{Created: h.now(), Auto: true}}
+	hb = h.take(h.cfg.NewAutoHeartbeat(name), true, h.now())
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
 	return hb, nil
 }
 
-// accept applies a ping and returns once its record is on disk.
-func (h *Heartbeats) accept(hb *heartbeat, p ping) error {
+var errUnauthorized = &pingError{401, RejectUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN"}
+
+// accept applies a ping and returns once its record is on disk. The ping
+// is applied to a copy of the record, and the copy kept only when the
+// write succeeded: a ping answered 503 (a full disk) changes nothing, so
+// the client's retry does not count twice.
+func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 	hb.mu.Lock()
+	defer hb.mu.Unlock()
 	if p.at.IsZero() {
 		p.at = h.now()
 	}
-	hb.rec.apply(p, hb.staleAfter(p.at))
-	done := h.persist(hb)
-	hb.mu.Unlock()
-	return <-done
+	next := hb.rec.clone()
+	next.apply(p, hb.limits())
+	b, err := json.Marshal(&next)
+	if err == nil {
+		err = <-h.store.Put(name, b)
+	}
+	if err != nil {
+		return err
+	}
+	hb.rec = next
+	return nil
 }
 
-func (h *Heartbeats) reject(reason string) { h.rejected.WithLabelValues(reason).Inc() }
+// reject counts a refused ping and says so in the log, at most once a
+// minute for each heartbeat and reason: a job whose token is wrong is
+// otherwise invisible until its heartbeat is late.
+func (h *Heartbeats) reject(name, reason, detail, remote string) {
+	h.rejected.WithLabelValues(reason).Inc()
+	if len(name) > 128 {
+		name = strings.ToValidUTF8(name[:128], "") + "…"
+	}
+	if ok, suppressed := h.warnings.allow(name+"\x00"+reason, h.now()); ok {
+		h.logger.Warn("Heartbeat ping refused", "heartbeat", name, "reason", reason, "detail", detail,
+			"remote", remote, "refused_since_last_warning", suppressed)
+	}
+}
 
 // tokenOK compares tokens in constant time (and length); no token
 // configured means none is needed.
@@ -270,4 +353,59 @@ func (h *Heartbeats) Views() []HeartbeatView {
 	}
 	sortViews(views)
 	return views
+}
+
+// Retained lists the records kept for heartbeats the configuration no
+// longer names, sorted by name.
+func (h *Heartbeats) Retained() []RetainedView {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	keep := h.retention()
+	out := make([]RetainedView, 0, len(h.retained))
+	for name, rec := range h.retained {
+		out = append(out, RetainedView{Name: name, Left: rec.Left, Expires: rec.Left.Add(keep), LastSuccess: rec.LastSuccess})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// limiter lets one event a key through per period, and counts the rest.
+// It holds at most size keys: beyond that, new keys are not let through
+// (a flood of made-up names cannot grow it).
+type limiter struct {
+	mu     sync.Mutex
+	every  time.Duration
+	size   int
+	last   map[string]time.Time
+	missed map[string]int
+}
+
+func newLimiter(every time.Duration, size int) *limiter {
+	return &limiter{every: every, size: size, last: map[string]time.Time{}, missed: map[string]int{}}
+}
+
+// allow reports whether an event for key may be logged now, and how many
+// were held back since the last one that was.
+func (l *limiter) allow(key string, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		l.missed[key]++
+		return false, 0
+	}
+	if _, ok := l.last[key]; !ok && len(l.last) >= l.size {
+		for k, t := range l.last {
+			if now.Sub(t) >= l.every {
+				delete(l.last, k)
+				delete(l.missed, k)
+			}
+		}
+		if len(l.last) >= l.size {
+			return false, 0
+		}
+	}
+	l.last[key] = now
+	n := l.missed[key]
+	delete(l.missed, key)
+	return true, n
 }

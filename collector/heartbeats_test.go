@@ -61,13 +61,32 @@ type env struct {
 	reg   *prometheus.Registry
 	clock *clock
 	h     http.Handler
+	logs  *syncBuffer
+}
+
+// syncBuffer is the exporter's log in a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 var start = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t testing.TB, yml string) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: start}}
+	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: start}, logs: &syncBuffer{}}
 	e.open()
 	e.apply(yml)
 	return e
@@ -80,7 +99,7 @@ func (e *env) open() {
 	}
 	e.store = store
 	e.reg = prometheus.NewRegistry()
-	hbs, err := NewHeartbeats(store, e.reg, slog.New(slog.DiscardHandler))
+	hbs, err := NewHeartbeats(store, e.reg, slog.New(slog.NewTextHandler(e.logs, nil)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -425,10 +444,11 @@ func TestOverlappingRuns(t *testing.T) {
 	e.want(map[string]float64{"heartbeat_running" + lbl: maxOpenRuns})
 }
 
-// max_runtime is separate from grace: a run may take up to max_runtime
-// without being late, and is down beyond it.
+// While a run is open the heartbeat is due by the earlier of its deadline
+// (schedule plus grace) and the end of the run's max_runtime, and says
+// why it is down.
 func TestMaxRuntimeAndCronDeadline(t *testing.T) {
-	e := newEnv(t, basicConfig)
+	e := newEnv(t, basicConfig+"  - {name: quick, interval: 1h, max_runtime: 30s}\n")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	lbl := "{heartbeat=nightly}"
 	// Configured at 12:00 UTC on November 21st: next run 02:30 Berlin
@@ -440,24 +460,42 @@ func TestMaxRuntimeAndCronDeadline(t *testing.T) {
 		"heartbeat_interval_seconds" + lbl:           86400,
 		"heartbeat_max_runtime_seconds" + lbl:        3600,
 	})
-	// The job starts on time and runs long: not late while within 1h.
+	// The job starts on time: running, due by the end of its grace
+	// (03:00), which is earlier than the end of its max_runtime (03:30).
 	e.clock.t = time.Date(2026, 11, 22, 2, 30, 0, 0, berlin)
 	e.ok("POST", "/heartbeat/nightly/start?rid=n1")
-	e.clock.advance(45 * time.Minute) // past grace, within max_runtime
-	if v := e.view("nightly"); v.State != StateRunning {
-		t.Errorf("45 minutes into a 1h max_runtime: %s", v.State)
+	e.clock.advance(15 * time.Minute)
+	if v := e.view("nightly"); v.State != StateRunning || v.Why != "running 15m" {
+		t.Errorf("15 minutes into the run: %s %q", v.State, v.Why)
 	}
-	e.want(map[string]float64{"heartbeat_up" + lbl: 1})
-	e.clock.advance(20 * time.Minute) // 65 minutes
-	if v := e.view("nightly"); v.State != StateDown {
-		t.Errorf("65 minutes into a 1h max_runtime: %s", v.State)
+	e.want(map[string]float64{"heartbeat_up" + lbl: 1, "heartbeat_deadline_timestamp_seconds" + lbl: unix(due.Add(30 * time.Minute))})
+	e.clock.advance(20 * time.Minute) // 03:05, past the grace, within max_runtime
+	if v := e.view("nightly"); v.State != StateDown || v.Why != "running 35m, past its deadline 03:00 CET" {
+		t.Errorf("35 minutes into the run: %s %q", v.State, v.Why)
 	}
 	e.want(map[string]float64{"heartbeat_up" + lbl: 0, "heartbeat_running" + lbl: 1})
+	e.clock.advance(30 * time.Minute) // 03:35, past max_runtime too
+	if v := e.view("nightly"); v.State != StateDown || v.Why != "running 1h5m, max_runtime 1h0m0s" {
+		t.Errorf("65 minutes into the run: %s %q", v.State, v.Why)
+	}
 	e.ok("POST", "/heartbeat/nightly/0?rid=n1")
 	e.want(map[string]float64{"heartbeat_up" + lbl: 1, "heartbeat_last_duration_seconds" + lbl: 3900})
 	// The next run is the next night, read in Berlin time.
 	next := time.Date(2026, 11, 23, 2, 30, 0, 0, berlin)
 	e.want(map[string]float64{"heartbeat_expected_timestamp_seconds" + lbl: unix(next)})
+
+	// A run past a max_runtime shorter than the period: down, and the
+	// deadline says so instead of "in 56m".
+	e.ok("POST", "/heartbeat/quick")
+	e.clock.advance(4 * time.Minute)
+	started := e.clock.now()
+	e.ok("POST", "/heartbeat/quick/start")
+	e.clock.advance(8 * time.Minute)
+	v := e.view("quick")
+	if v.State != StateDown || v.Why != "running 8m, max_runtime 30s" || !v.Deadline.Equal(started.Add(30*time.Second)) {
+		t.Errorf("a run 8m into a 30s max_runtime: %s %q, deadline %v", v.State, v.Why, v.Deadline)
+	}
+	e.want(map[string]float64{"heartbeat_deadline_timestamp_seconds{heartbeat=quick}": unix(started.Add(30 * time.Second))})
 }
 
 // Across the autumn change the nightly job is expected once, at the
@@ -479,26 +517,28 @@ func TestCronHeartbeatAcrossDST(t *testing.T) {
 	}
 }
 
-func TestBodyLimitAndSanitising(t *testing.T) {
+// A message longer than body_limit keeps its end, where a log says why a
+// job failed, and says how much was cut.
+func TestBodyLimitKeepsTheTail(t *testing.T) {
 	e := newEnv(t, "heartbeats:\n  - {name: small, interval: 1m, body_limit: 8}\n")
 	if code, _ := e.do("POST", "/heartbeat/small", "0123456789abcdef"); code != 200 {
 		t.Fatal(code)
 	}
-	if v := e.view("small"); v.LastMessage != "01234567" {
-		t.Errorf("message = %q", v.LastMessage)
+	if v := e.view("small"); v.LastMessage != "[… first 8 bytes cut …]\n89abcdef" || v.MessageCutBytes != 8 {
+		t.Errorf("message = %q, cut %d", v.LastMessage, v.MessageCutBytes)
 	}
-	// Cut on a rune boundary (é is two bytes, the 8th and 9th), invalid
+	// Cut on a rune boundary (é is two bytes, the 1st and 2nd), invalid
 	// UTF-8 replaced.
-	if code, _ := e.do("POST", "/heartbeat/small", "abcdefgé"); code != 200 {
+	if code, _ := e.do("POST", "/heartbeat/small", "éabcdefgh"); code != 200 {
 		t.Fatal(code)
 	}
-	if v := e.view("small"); v.LastMessage != "abcdefg" {
+	if v := e.view("small"); v.LastMessage != "[… first 2 bytes cut …]\nabcdefgh" {
 		t.Errorf("message = %q", v.LastMessage)
 	}
 	if code, _ := e.do("POST", "/heartbeat/small", "a\xffb"); code != 200 {
 		t.Fatal(code)
 	}
-	if v := e.view("small"); v.LastMessage != "a\uFFFDb" {
+	if v := e.view("small"); v.LastMessage != "a\uFFFDb" || v.MessageCutBytes != 0 {
 		t.Errorf("message = %q", v.LastMessage)
 	}
 }
@@ -549,8 +589,8 @@ heartbeats:
 	}
 }
 
-// Reload keeps the state of heartbeats that stay, adds new ones and drops
-// removed ones from the metrics and the disk.
+// Reload keeps the state of heartbeats that stay, adds new ones and takes
+// removed ones out of the metrics (their records are retained).
 func TestReloadKeepsState(t *testing.T) {
 	e := newEnv(t, basicConfig)
 	e.ok("POST", "/heartbeat/celery-beat")
@@ -584,9 +624,10 @@ heartbeats:
 	if v := e.view("celery-beat"); !v.LastSuccess.Equal(start) {
 		t.Errorf("celery-beat lost its success: %+v", v)
 	}
-	// nightly was removed in between: it starts afresh.
-	if v := e.view("nightly"); !v.LastPing.IsZero() {
-		t.Errorf("a removed heartbeat's record must go: %+v", v)
+	// nightly was removed in between: its record was retained, so it is
+	// due from when it was first configured, not from the restart.
+	if v := e.view("nightly"); !v.Deadline.Equal(time.Date(2026, 11, 22, 0, 1, 0, 0, time.UTC)) {
+		t.Errorf("a returning heartbeat keeps its creation time: deadline %v", v.Deadline)
 	}
 }
 

@@ -29,12 +29,13 @@ import (
 
 // snapshot is a heartbeat's values at one moment, read under its lock.
 type snapshot struct {
-	labels []string // heartbeat and configured labels, as name, value pairs
-	name   string
-	st     status
-	rec    recordValues
-	grace  time.Duration
-	maxRun time.Duration
+	labels    []string // heartbeat and configured labels, as name, value pairs
+	name      string
+	st        status
+	rec       recordValues
+	grace     time.Duration
+	maxRun    time.Duration
+	threshold int
 }
 
 // recordValues are the parts of a record the metrics show.
@@ -43,18 +44,25 @@ type recordValues struct {
 	lastDuration                                  float64
 	lastExit                                      float64 // -1: none
 	running                                       int
+	failures                                      int
 	pings                                         [len(kinds)]uint64
 }
 
 type hbFamily = exposition.Family[*snapshot]
 
 var heartbeatFamilies = exposition.Prepare([]hbFamily{
+	{Name: "heartbeat_consecutive_failures", Type: exposition.Gauge,
+		Help:  "Failed runs since the last success; the heartbeat is failed from failure_threshold on.",
+		Value: func(s *snapshot) float64 { return float64(s.rec.failures) }},
 	{Name: "heartbeat_deadline_timestamp_seconds", Type: exposition.Gauge,
-		Help:  "The next success is due by then: the interval or the cron schedule after the last success, plus grace (or the end of max_runtime for a run in progress).",
+		Help:  "The next success is due by then: the interval or the cron schedule after the last success, plus grace; while a run is open, the end of its max_runtime if that is earlier.",
 		Value: func(s *snapshot) float64 { return ts(s.st.Deadline) }},
 	{Name: "heartbeat_expected_timestamp_seconds", Type: exposition.Gauge,
 		Help:  "When the next success is expected, before grace.",
 		Value: func(s *snapshot) float64 { return ts(s.st.Expected) }},
+	{Name: "heartbeat_failure_threshold", Type: exposition.Gauge,
+		Help:  "How many failed runs in a row make the heartbeat failed.",
+		Value: func(s *snapshot) float64 { return float64(s.threshold) }},
 	{Name: "heartbeat_grace_seconds", Type: exposition.Gauge,
 		Help:  "How late a success may be before the heartbeat is down.",
 		Value: func(s *snapshot) float64 { return s.grace.Seconds() }},
@@ -96,7 +104,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:  "When the oldest run in progress started (0: none).",
 		Value: func(s *snapshot) float64 { return ts(s.st.RunningSince) }},
 	{Name: "heartbeat_up", Type: exposition.Gauge,
-		Help:  "1 while the heartbeat is on time, its last run did not fail and no run is over max_runtime.",
+		Help:  "1 while the heartbeat is on time, fewer than failure_threshold runs in a row failed, and no run is over max_runtime.",
 		Value: func(s *snapshot) float64 { return boolValue(s.st.Up) }},
 })
 
@@ -108,14 +116,15 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		exit = float64(*r.LastExit)
 	}
 	return snapshot{
-		labels: h.labels,
-		name:   h.cfg.Name,
-		st:     h.evaluate(now),
-		grace:  h.cfg.GraceDuration(),
-		maxRun: time.Duration(h.cfg.MaxRuntime),
+		labels:    h.labels,
+		name:      h.cfg.Name,
+		st:        h.evaluate(now),
+		grace:     h.cfg.GraceDuration(),
+		maxRun:    time.Duration(h.cfg.MaxRuntime),
+		threshold: h.cfg.FailureThreshold,
 		rec: recordValues{
 			lastPing: r.LastPing, lastSuccess: r.LastSuccess, lastStart: r.LastStart, lastFailure: r.LastFailure,
-			lastDuration: r.LastDuration, lastExit: exit, running: len(r.Runs), pings: r.Pings,
+			lastDuration: r.LastDuration, lastExit: exit, running: len(r.Runs), failures: r.Failures, pings: r.Pings,
 		},
 	}
 }

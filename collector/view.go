@@ -13,31 +13,113 @@
 
 package collector
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // HeartbeatView is one heartbeat as /api/v1/heartbeats and the status page
 // show it. Times are zero when the event never happened.
 type HeartbeatView struct {
-	Name           string            `json:"name"`
-	Labels         map[string]string `json:"labels,omitempty"`
-	State          string            `json:"state"`
-	StateClass     string            `json:"-"`
-	Schedule       string            `json:"schedule,omitempty"`
-	Timezone       string            `json:"timezone,omitempty"`
-	Interval       float64           `json:"interval_seconds"`
-	Grace          float64           `json:"grace_seconds"`
-	MaxRuntime     float64           `json:"max_runtime_seconds,omitempty"`
-	LastPing       time.Time         `json:"last_ping,omitzero"`
-	LastPingKind   string            `json:"last_ping_kind,omitempty"`
-	LastSuccess    time.Time         `json:"last_success,omitzero"`
-	LastStart      time.Time         `json:"last_start,omitzero"`
-	LastFailure    time.Time         `json:"last_failure,omitzero"`
-	LastDuration   float64           `json:"last_duration_seconds"`
-	LastExit       *int              `json:"last_exit_status,omitempty"`
-	Expected       time.Time         `json:"expected"`
-	Deadline       time.Time         `json:"deadline"`
-	Running        int               `json:"running"`
-	LastMessage    string            `json:"last_message"`
-	AutoRegistered bool              `json:"auto_registered,omitempty"`
-	Pings          map[string]uint64 `json:"pings"`
+	Name       string            `json:"name"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	State      string            `json:"state"`
+	StateClass string            `json:"-"`
+	// Why says what the state is about: "running 8m, max_runtime 30s".
+	Why              string    `json:"why,omitempty"`
+	Schedule         string    `json:"schedule,omitempty"`
+	Timezone         string    `json:"timezone,omitempty"`
+	Interval         float64   `json:"interval_seconds"`
+	Grace            float64   `json:"grace_seconds"`
+	EarlyMargin      float64   `json:"early_margin_seconds"`
+	MaxRuntime       float64   `json:"max_runtime_seconds,omitempty"`
+	MinRuntime       float64   `json:"min_runtime_seconds,omitempty"`
+	FailureThreshold int       `json:"failure_threshold"`
+	LastPing         time.Time `json:"last_ping,omitzero"`
+	LastPingKind     string    `json:"last_ping_kind,omitempty"`
+	LastSuccess      time.Time `json:"last_success,omitzero"`
+	LastStart        time.Time `json:"last_start,omitzero"`
+	LastFailure      time.Time `json:"last_failure,omitzero"`
+	FailureReason    string    `json:"failure_reason,omitempty"`
+	// ConsecutiveFailures counts the failed runs since the last success.
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	LastDuration        float64   `json:"last_duration_seconds"`
+	LastExit            *int      `json:"last_exit_status,omitempty"`
+	Expected            time.Time `json:"expected"`
+	Deadline            time.Time `json:"deadline"`
+	Running             int       `json:"running"`
+	RunningSince        time.Time `json:"running_since,omitzero"`
+	LastMessage         string    `json:"last_message"`
+	// MessageCutBytes is how much of the head of the last message was
+	// cut: the end of a log is what matters.
+	MessageCutBytes int               `json:"message_cut_bytes,omitempty"`
+	AutoRegistered  bool              `json:"auto_registered,omitempty"`
+	Pings           map[string]uint64 `json:"pings"`
+}
+
+// RetainedView is the record of a heartbeat the configuration no longer
+// names, kept until Expires in case the name returns.
+type RetainedView struct {
+	Name        string    `json:"name"`
+	Left        time.Time `json:"left"`
+	Expires     time.Time `json:"expires"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+}
+
+// view renders the heartbeat for the API and the status page. Callers
+// hold h.mu.
+func (h *heartbeat) view(now time.Time) HeartbeatView {
+	st := h.evaluate(now)
+	r := &h.rec
+	v := HeartbeatView{
+		Name:                h.cfg.Name,
+		Labels:              h.cfg.Labels,
+		State:               st.State,
+		StateClass:          stateClass(st.State),
+		Why:                 st.Why,
+		LastPing:            r.LastPing,
+		LastPingKind:        r.LastPingKind,
+		LastSuccess:         r.LastSuccess,
+		LastStart:           r.LastStart,
+		LastFailure:         r.LastFailure,
+		FailureReason:       r.FailureReason,
+		ConsecutiveFailures: r.Failures,
+		LastDuration:        r.LastDuration,
+		LastExit:            r.LastExit,
+		Expected:            st.Expected,
+		Deadline:            st.Deadline,
+		Running:             len(r.Runs),
+		RunningSince:        st.RunningSince,
+		Interval:            st.Interval.Seconds(),
+		Grace:               h.cfg.GraceDuration().Seconds(),
+		EarlyMargin:         h.cfg.EarlyMarginDuration().Seconds(),
+		MaxRuntime:          time.Duration(h.cfg.MaxRuntime).Seconds(),
+		MinRuntime:          time.Duration(h.cfg.MinRuntime).Seconds(),
+		FailureThreshold:    h.cfg.FailureThreshold,
+		LastMessage:         r.Message,
+		MessageCutBytes:     r.MessageCut,
+		AutoRegistered:      r.Auto,
+		Pings:               map[string]uint64{},
+	}
+	if s := h.cfg.CronSchedule(); s != nil {
+		v.Schedule, v.Timezone = h.cfg.Schedule, h.cfg.Location().String()
+	}
+	for i, k := range kinds {
+		v.Pings[k] = r.Pings[i]
+	}
+	return v
+}
+
+func stateClass(state string) string {
+	switch state {
+	case StateUp, StateRunning:
+		return "ok"
+	case StateLate, StateNew:
+		return "warn"
+	}
+	return "bad"
+}
+
+func sortViews(v []HeartbeatView) {
+	sort.Slice(v, func(i, j int) bool { return v[i].Name < v[j].Name })
 }

@@ -105,6 +105,10 @@ func (h *Heartbeat) compile(v *validator, p []any, d *HeartbeatDefaults) {
 			v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule)
 		} else {
 			h.schedule = sched
+			h.shortestGap = sched.ShortestGap(time.Now(), 64)
+			if h.EarlyMargin != nil && time.Duration(*h.EarlyMargin) >= h.shortestGap {
+				v.errorf(at(p, "early_margin"), "must be shorter than the %s between two runs of %q", h.shortestGap, h.Schedule)
+			}
 		}
 	}
 	h.token = readToken(v, p, string(h.Token), h.TokenFile)

@@ -160,6 +160,15 @@ type HeartbeatDefaults struct {
 	AutoRegister  bool           `yaml:"auto_register"`
 	MaxHeartbeats int            `yaml:"max_heartbeats,omitempty"`
 	Interval      model.Duration `yaml:"interval,omitempty"`
+	// EarlyMargin: a success this far before a scheduled time counts for
+	// it. Unset: the smaller of the heartbeat's grace and a minute.
+	EarlyMargin *model.Duration `yaml:"early_margin,omitempty"`
+	// FailureThreshold is how many failed runs in a row make a heartbeat
+	// failed: more than 1 for flaky jobs that succeed on retry.
+	FailureThreshold int `yaml:"failure_threshold,omitempty"`
+	// Retention is how long the record of a heartbeat the configuration
+	// no longer names is kept, to come back whole if the name returns.
+	Retention model.Duration `yaml:"retention,omitempty"`
 
 	token string
 }
@@ -179,10 +188,17 @@ type Heartbeat struct {
 	TokenFile  string            `yaml:"token_file,omitempty"`
 	BodyLimit  *Size             `yaml:"body_limit,omitempty"`
 	Labels     map[string]string `yaml:"labels,omitempty"`
+	// EarlyMargin, FailureThreshold: as in HeartbeatDefaults.
+	EarlyMargin      *model.Duration `yaml:"early_margin,omitempty"`
+	FailureThreshold int             `yaml:"failure_threshold,omitempty"`
+	// MinRuntime: a run that ends sooner than this is a failure (a backup
+	// that finished in two seconds did nothing).
+	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`
 
-	token    string
-	location *time.Location
-	schedule *Schedule
+	token       string
+	location    *time.Location
+	schedule    *Schedule
+	shortestGap time.Duration // between two runs of the schedule
 }
 
 // CronSchedule is the parsed schedule, nil for an interval heartbeat.
@@ -205,6 +221,20 @@ func (h *Heartbeat) GraceDuration() time.Duration {
 		return 0
 	}
 	return time.Duration(*h.Grace)
+}
+
+// EarlyMarginDuration is how long before a scheduled time a success
+// counts for it: early_margin, else the smallest of the grace, a minute
+// and half the shortest time between two runs of the schedule.
+func (h *Heartbeat) EarlyMarginDuration() time.Duration {
+	if h.EarlyMargin != nil {
+		return time.Duration(*h.EarlyMargin)
+	}
+	m := min(h.GraceDuration(), defaultEarlyMarginCap)
+	if h.shortestGap > 0 {
+		m = min(m, h.shortestGap/2)
+	}
+	return m
 }
 
 // BodyLimitBytes is how much of a ping's body is kept.

@@ -59,11 +59,17 @@ var (
 
 	// DefaultHeartbeatDefaults are the heartbeat_defaults when the file has none.
 	DefaultHeartbeatDefaults = HeartbeatDefaults{
-		Grace:         model.Duration(time.Minute),
-		BodyLimit:     10 * Size(units.KiB),
-		MaxHeartbeats: 1000,
-		Interval:      model.Duration(5 * time.Minute),
+		Grace:            model.Duration(time.Minute),
+		BodyLimit:        10 * Size(units.KiB),
+		MaxHeartbeats:    1000,
+		Interval:         model.Duration(5 * time.Minute),
+		FailureThreshold: 1,
+		Retention:        model.Duration(30 * 24 * time.Hour),
 	}
+
+	// defaultEarlyMarginCap is the early margin of a heartbeat whose grace
+	// is longer: a success a minute before its time counts for it.
+	defaultEarlyMarginCap = time.Minute
 )
 
 // UnmarshalYAML applies the defaults before the file's keys.
@@ -122,5 +128,12 @@ func (h *Heartbeat) inherit(d *HeartbeatDefaults) {
 	if h.BodyLimit == nil {
 		l := d.BodyLimit
 		h.BodyLimit = &l
+	}
+	if h.EarlyMargin == nil && d.EarlyMargin != nil {
+		m := *d.EarlyMargin
+		h.EarlyMargin = &m
+	}
+	if h.FailureThreshold == 0 {
+		h.FailureThreshold = d.FailureThreshold
 	}
 }

@@ -187,3 +187,19 @@ func gapEnd(loc *time.Location, u time.Time) time.Time {
 	}
 	return hi.Truncate(time.Second)
 }
+
+// ShortestGap is the shortest time between two of the next n runs after
+// from (a week when the schedule fires fewer than twice).
+func (s *Schedule) ShortestGap(from time.Time, n int) time.Duration {
+	shortest := 7 * 24 * time.Hour
+	prev := s.Next(from)
+	for i := 0; i < n && !prev.IsZero(); i++ {
+		next := s.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		shortest = min(shortest, next.Sub(prev))
+		prev = next
+	}
+	return shortest
+}

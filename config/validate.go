@@ -209,6 +209,15 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.Interval <= 0 {
 		v.errorf(at(path, "interval"), "must be greater than 0")
 	}
+	if h.EarlyMargin != nil && *h.EarlyMargin < 0 {
+		v.errorf(at(path, "early_margin"), "must not be negative")
+	}
+	if h.FailureThreshold < 1 {
+		v.errorf(at(path, "failure_threshold"), "must be at least 1")
+	}
+	if h.Retention < 0 {
+		v.errorf(at(path, "retention"), "must not be negative (0 drops the record as soon as the name leaves the configuration)")
+	}
 	validateTokenSource(v, path, string(h.Token), h.TokenFile)
 }
 
@@ -249,6 +258,17 @@ func (c *Config) validateHeartbeats(v *validator) {
 		}
 		if h.MaxRuntime < 0 {
 			v.errorf(at(p, "max_runtime"), "must not be negative")
+		}
+		if h.MinRuntime < 0 {
+			v.errorf(at(p, "min_runtime"), "must not be negative")
+		} else if h.MaxRuntime > 0 && h.MinRuntime >= h.MaxRuntime {
+			v.errorf(at(p, "min_runtime"), "must be shorter than max_runtime (%s)", h.MaxRuntime)
+		}
+		if h.EarlyMargin != nil && *h.EarlyMargin < 0 {
+			v.errorf(at(p, "early_margin"), "must not be negative")
+		}
+		if h.FailureThreshold < 0 {
+			v.errorf(at(p, "failure_threshold"), "must be at least 1")
 		}
 		if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
 			v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))

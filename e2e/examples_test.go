@@ -56,7 +56,7 @@ func TestExamples(t *testing.T) {
 
 	// Kubernetes: well-formed objects, the ConfigMap's config loads, and
 	// the container arguments are flags the binary has.
-	help, _ := runCmd(bin, "--help")
+	help, _ := runCmd(bin, "serve", "--help")
 	for _, f := range []string{"kubernetes/exporter.yaml", "kubernetes/cronjob.yaml"} {
 		raw, err := os.ReadFile(ex(f))
 		if err != nil {

@@ -13,7 +13,9 @@
 
 // Package client sends heartbeat pings to a django_health_exporter: the
 // ping and run commands, for cron jobs, manage.py commands and deploy
-// scripts.
+// scripts. Monitoring never stops, fails or holds up the job it watches:
+// a ping has a time budget, retries included, and a problem with it is a
+// warning.
 package client
 
 import (
@@ -43,20 +45,29 @@ const (
 	ActionLog   = "log"
 )
 
-// Client sends pings to an exporter: the ping and run commands.
+// tokenHeader is collector.TokenHeader: the token's header when the URL
+// carries basic-auth credentials for the exporter's web configuration.
+const tokenHeader = "X-Heartbeat-Token"
+
+// DefaultTimeout is the most a ping adds to a job, retries included.
+const DefaultTimeout = 10 * time.Second
+
+// Client sends pings to an exporter.
 type Client struct {
-	// URL is the exporter, e.g. http://localhost:9716.
+	// URL is the exporter, e.g. http://localhost:9716; user:password@ in
+	// it is sent as basic auth, and the token then in X-Heartbeat-Token.
 	URL   string
 	Token string
-	// Attempts per ping (network errors and 5xx are retried; 4xx are not:
-	// a wrong token stays wrong).
-	Attempts int
-	Timeout  time.Duration
-	HTTP     *http.Client
+	// Timeout is the most one Ping takes, every attempt and wait included.
+	// Network errors and 5xx answers are retried within it; 4xx are not
+	// (a wrong token stays wrong).
+	Timeout time.Duration
+	HTTP    *http.Client
 }
 
 // Ping sends one ping. action is "" (success), start, fail, log or an exit
-// status; rid pairs a start with its end.
+// status; rid pairs a start with its end. It gives up after the client's
+// Timeout or when ctx is done, whichever comes first.
 func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte) error {
 	u, err := url.Parse(strings.TrimRight(c.URL, "/") + "/heartbeat/" + url.PathEscape(name))
 	if err != nil {
@@ -68,50 +79,55 @@ func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte
 	if rid != "" {
 		u.RawQuery = url.Values{"rid": {rid}}.Encode()
 	}
-	client := c.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	attempts := max(c.Attempts, 1)
 	timeout := c.Timeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = DefaultTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var last error
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(i) * time.Second):
-			}
-		}
-		retry, err := c.send(ctx, client, u.String(), body, timeout)
+	for attempt := 0; ; attempt++ {
+		retry, err := c.send(ctx, u, body)
 		if err == nil {
 			return nil
 		}
 		last = err
 		if !retry {
-			break
+			return last
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up after %d attempt(s) in %s: %w", attempt+1, timeout, last)
+		case <-time.After(backoff(attempt)):
 		}
 	}
-	return last
 }
 
-func (c *Client) send(ctx context.Context, client *http.Client, target string, body []byte, timeout time.Duration) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+// backoff waits 0.5 s, 1 s, 2 s, then 2 s between attempts.
+func backoff(attempt int) time.Duration {
+	return min(500*time.Millisecond<<attempt, 2*time.Second)
+}
+
+func (c *Client) send(ctx context.Context, u *url.URL, body []byte) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
+		if u.User != nil {
+			req.Header.Set(tokenHeader, c.Token)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+		}
+	}
+	client := c.HTTP
+	if client == nil {
+		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return true, err
+		return ctx.Err() == nil, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
@@ -161,10 +177,15 @@ type RunOptions struct {
 	Warn func(format string, args ...any)
 }
 
-// Run sends a start ping, runs the command with its output passing through,
-// and sends its exit status with the tail of the output. It returns the
-// command's exit status (128+N when a signal N ended it, 127 when it
-// could not start).
+// Run runs the command with its output passing through, between a start
+// ping and a ping with its exit status and the tail of its output, and
+// returns the command's exit status (128+N when a signal N ended it, 127
+// when it could not start).
+//
+// The command starts at once: the start ping is sent beside it. After the
+// command ends, Run waits for the start ping at most half the client's
+// Timeout and gives the end ping the rest, so the pings add at most
+// Timeout to the job, however the exporter behaves.
 func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptions) int {
 	if o.Warn == nil {
 		o.Warn = func(string, ...any) {}
@@ -172,48 +193,71 @@ func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptio
 	if o.TailBytes <= 0 {
 		o.TailBytes = 10 << 10
 	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
 	var ridBytes [8]byte
 	_, _ = rand.Read(ridBytes[:])
 	rid := hex.EncodeToString(ridBytes[:])
-	if err := c.Ping(ctx, name, ActionStart, rid, nil); err != nil {
-		o.Warn("could not send the start ping of %s: %v", name, err)
-	}
+
+	startCtx, cancelStart := context.WithCancel(ctx)
+	defer cancelStart()
+	started := make(chan error, 1)
+	go func() { started <- c.Ping(startCtx, name, ActionStart, rid, nil) }()
 
 	out := &tail{n: o.TailBytes}
+	status := c.runCommand(argv, o, out)
+
+	ended := time.Now()
+	select {
+	case err := <-started:
+		if err != nil {
+			o.Warn("could not send the start ping of %s: %v", name, err)
+		}
+	case <-time.After(timeout / 2):
+		cancelStart()
+		o.Warn("gave up on the start ping of %s after %s", name, timeout/2)
+	}
+	endCtx, cancelEnd := context.WithDeadline(ctx, ended.Add(timeout))
+	defer cancelEnd()
+	if err := c.Ping(endCtx, name, fmt.Sprint(status), rid, out.Bytes()); err != nil {
+		o.Warn("could not send the end ping of %s (exit status %d): %v", name, status, err)
+	}
+	return status
+}
+
+// runCommand runs argv, copying its output to o's writers and out, passing
+// on the signals a supervisor sends, and returns its exit status.
+func (c *Client) runCommand(argv []string, o RunOptions, out *tail) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = o.Stdin
 	cmd.Stdout = io.MultiWriter(o.Stdout, out)
 	cmd.Stderr = io.MultiWriter(o.Stderr, out)
-	status := 0
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(out, "django_health_exporter run: %v\n", err)
 		fmt.Fprintf(o.Stderr, "django_health_exporter run: %v\n", err)
-		status = 127
-	} else {
-		// Pass the signals a supervisor sends on to the command, and let
-		// it decide when to stop.
-		sigs := make(chan os.Signal, 4)
-		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-		done := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case s := <-sigs:
-					_ = cmd.Process.Signal(s)
-				case <-done:
-					return
-				}
+		return 127
+	}
+	// Pass the signals a supervisor sends on to the command, and let it
+	// decide when to stop.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
 			}
-		}()
-		err := cmd.Wait()
-		signal.Stop(sigs)
-		close(done)
-		status = exitStatus(err)
-	}
-	if err := c.Ping(ctx, name, fmt.Sprint(status), rid, out.Bytes()); err != nil {
-		o.Warn("could not send the end ping of %s (exit status %d): %v", name, status, err)
-	}
-	return status
+		}
+	}()
+	err := cmd.Wait()
+	signal.Stop(sigs)
+	close(done)
+	return exitStatus(err)
 }
 
 func exitStatus(err error) int {

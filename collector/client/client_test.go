@@ -23,10 +23,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/alecthomas/kingpin/v2"
 )
 
 type recorded struct {
-	path, rid, auth, body string
+	path, rid, auth, token, body string
 }
 
 func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded) {
@@ -36,7 +38,7 @@ func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		got = append(got, recorded{r.URL.Path, r.URL.Query().Get("rid"), r.Header.Get("Authorization"), string(b)})
+		got = append(got, recorded{r.URL.Path, r.URL.Query().Get("rid"), r.Header.Get("Authorization"), r.Header.Get(tokenHeader), string(b)})
 		code := 200
 		if len(codes) > 0 {
 			code, codes = codes[0], codes[1:]
@@ -64,9 +66,22 @@ func TestClientPing(t *testing.T) {
 	}
 }
 
+// Basic-auth credentials in the URL are the exporter's web configuration:
+// the token then goes in X-Heartbeat-Token.
+func TestClientTokenBesideBasicAuth(t *testing.T) {
+	srv, got := pingServer(t)
+	c := &Client{URL: strings.Replace(srv.URL, "http://", "http://prom:pw@", 1), Token: "tok"}
+	if err := c.Ping(context.Background(), "a", "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := got(); len(g) != 1 || g[0].auth != "Basic cHJvbTpwdw==" || g[0].token != "tok" {
+		t.Errorf("sent %+v", g)
+	}
+}
+
 func TestClientRetriesServerErrorsOnly(t *testing.T) {
 	srv, got := pingServer(t, 503, 503, 200)
-	c := &Client{URL: srv.URL, Attempts: 3}
+	c := &Client{URL: srv.URL, Timeout: 10 * time.Second}
 	if err := c.Ping(context.Background(), "a", "", "", nil); err != nil {
 		t.Fatalf("third attempt succeeds: %v", err)
 	}
@@ -74,16 +89,54 @@ func TestClientRetriesServerErrorsOnly(t *testing.T) {
 		t.Errorf("%d attempts", n)
 	}
 	srv, got = pingServer(t, 401, 200)
-	c = &Client{URL: srv.URL, Attempts: 3}
+	c = &Client{URL: srv.URL}
 	if err := c.Ping(context.Background(), "a", "", "", nil); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("401: %v", err)
 	}
 	if n := len(got()); n != 1 {
 		t.Errorf("a 401 is not retried: %d attempts", n)
 	}
-	c = &Client{URL: "http://127.0.0.1:1", Attempts: 1, Timeout: time.Second}
-	if err := c.Ping(context.Background(), "a", "", "", nil); err == nil {
-		t.Error("no exporter: error")
+	// Retries stop at the timeout.
+	start := time.Now()
+	c = &Client{URL: "http://127.0.0.1:1", Timeout: 1500 * time.Millisecond}
+	if err := c.Ping(context.Background(), "a", "", "", nil); err == nil || !strings.Contains(err.Error(), "gave up after") {
+		t.Errorf("no exporter: %v", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("a 1.5s timeout took %v", took)
+	}
+}
+
+// hungServer accepts connections and never answers.
+func hungServer(t *testing.T) string {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL
+}
+
+// Against an exporter that never answers, the job starts at once and the
+// pings add at most the timeout.
+func TestRunWithAHungExporter(t *testing.T) {
+	c := &Client{URL: hungServer(t), Timeout: 2 * time.Second}
+	var warnings []string
+	var stdout bytes.Buffer
+	start := time.Now()
+	status := c.Run(context.Background(), "job", []string{"sh", "-c", "echo started; sleep 0.3; exit 4"},
+		RunOptions{Stdout: &stdout, Stderr: io.Discard, Warn: func(f string, a ...any) { warnings = append(warnings, f) }})
+	took := time.Since(start)
+	if status != 4 || stdout.String() != "started\n" {
+		t.Errorf("the job's outcome: %d %q", status, stdout.String())
+	}
+	if took < 2*time.Second || took > 3500*time.Millisecond {
+		t.Errorf("a 0.3s job took %v with a 2s timeout: the pings must add at most the timeout", took)
+	}
+	if len(warnings) != 2 {
+		t.Errorf("warnings %v", warnings)
 	}
 }
 
@@ -143,5 +196,35 @@ func TestClientRunStatuses(t *testing.T) {
 	}
 	if len(warnings) != 2 {
 		t.Errorf("warnings %v", warnings)
+	}
+}
+
+// A token file that cannot be read is a warning: the job runs, and the
+// pings go without a token.
+func TestCommandsRunWithAMissingTokenFile(t *testing.T) {
+	srv, got := pingServer(t)
+	app := kingpin.New("django_health_exporter", "")
+	cmds := AddCommands(app)
+	command, err := app.Parse([]string{"run", "job", "--url", srv.URL, "--token-file", "/nonexistent/token", "--", "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, ok := cmds.Run(command)
+	if !ok || status != 0 {
+		t.Errorf("run: %d %v", status, ok)
+	}
+	if g := got(); len(g) != 2 || g[0].auth != "" {
+		t.Errorf("pings %+v", g)
+	}
+}
+
+func TestParseHint(t *testing.T) {
+	if h := ParseHint([]string{"run", "job", "ls", "-la"}); !strings.Contains(h, "put -- before the command") {
+		t.Errorf("hint = %q", h)
+	}
+	for _, args := range [][]string{{"run", "job", "--", "ls", "-la"}, {"ping", "-x"}, nil} {
+		if h := ParseHint(args); h != "" {
+			t.Errorf("%v: hint %q", args, h)
+		}
 	}
 }

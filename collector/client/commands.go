@@ -36,11 +36,13 @@ type Commands struct {
 	tokenFile string
 
 	start, fail, log bool
+	strict           bool
 	exit             int
 	rid, message     string
 
 	argv      []string
 	tailBytes int
+	timeout   time.Duration
 }
 
 // AddCommands adds ping and run to app.
@@ -55,6 +57,7 @@ func AddCommands(app *kingpin.Application) *Commands {
 	c.ping.Flag("exit-status", "Report a run's exit status (0: success).").Default("-1").IntVar(&c.exit)
 	c.ping.Flag("rid", "Run id pairing a start with its end.").StringVar(&c.rid)
 	c.ping.Flag("message", "Message to keep with the ping ('-' reads standard input).").StringVar(&c.message)
+	c.ping.Flag("strict", "Exit with status 1 when the ping was not stored (by default a warning, status 0: monitoring must not fail the script that pings).").BoolVar(&c.strict)
 
 	c.run = app.Command("run", "Run a command between a start ping and a ping with its exit status and the tail of its output; exit with its status.")
 	c.run.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
@@ -68,6 +71,7 @@ func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("url", "The exporter's address.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
 	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
 	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
+	cmd.Flag("timeout", "The most the pings add to the job, every retry included.").Default(DefaultTimeout.String()).Envar("DJANGO_HEALTH_EXPORTER_TIMEOUT").DurationVar(&c.timeout)
 }
 
 // Run runs the parsed command if it is ping or run, and returns its exit
@@ -86,16 +90,23 @@ func (c *Commands) warn(cmd, format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s: "+format+"\n", append([]any{c.prog, cmd}, args...)...)
 }
 
-func (c *Commands) client() (*Client, error) {
+// client is the configured client. A token file that cannot be read is
+// a warning, not a reason to skip the job: the pings go without a token
+// (and the exporter says 401, and logs it).
+func (c *Commands) client(cmd string) *Client {
 	token := c.token
 	if c.tokenFile != "" {
 		b, err := os.ReadFile(c.tokenFile)
-		if err != nil {
-			return nil, err
+		switch {
+		case err != nil:
+			c.warn(cmd, "warning: cannot read the token file, pinging without a token: %v", err)
+		case strings.TrimSpace(string(b)) == "":
+			c.warn(cmd, "warning: the token file %s is empty, pinging without a token", c.tokenFile)
+		default:
+			token = strings.TrimSpace(string(b))
 		}
-		token = strings.TrimSpace(string(b))
 	}
-	return &Client{URL: c.url, Token: token, Attempts: 3, Timeout: 10 * time.Second}, nil
+	return &Client{URL: c.url, Token: token, Timeout: c.timeout}
 }
 
 func (c *Commands) doPing() int {
@@ -104,36 +115,44 @@ func (c *Commands) doPing() int {
 		c.warn("ping", "%v", err)
 		return 2
 	}
-	client, err := c.client()
-	if err != nil {
-		c.warn("ping", "%v", err)
-		return 1
-	}
+	client := c.client("ping")
 	body := []byte(c.message)
 	if c.message == "-" {
 		if body, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20)); err != nil {
-			c.warn("ping", "reading standard input: %v", err)
-			return 1
+			c.warn("ping", "warning: reading standard input: %v", err)
+			body = nil
 		}
 	}
 	if err := client.Ping(context.Background(), c.name, action, c.rid, body); err != nil {
-		c.warn("ping", "%s: %v", c.name, err)
-		return 1
+		if c.strict {
+			c.warn("ping", "%s: %v", c.name, err)
+			return 1
+		}
+		c.warn("ping", "warning: %s: the ping was not stored: %v", c.name, err)
 	}
 	return 0
 }
 
 func (c *Commands) doRun() int {
-	client, err := c.client()
-	if err != nil {
-		c.warn("run", "%v", err)
-		return 1
-	}
-	return client.Run(context.Background(), c.name, c.argv, RunOptions{
+	return c.client("run").Run(context.Background(), c.name, c.argv, RunOptions{
 		TailBytes: c.tailBytes,
 		Stdin:     os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Warn: func(format string, args ...any) { c.warn("run", format, args...) },
 	})
+}
+
+// ParseHint is a hint for a command line that did not parse: the command
+// of run given without -- (its flags were read as run's).
+func ParseHint(args []string) string {
+	if len(args) == 0 || args[0] != "run" {
+		return ""
+	}
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+	}
+	return "hint: put -- before the command, so that its flags stay its own: run NAME [flags] -- COMMAND ARGS..."
 }
 
 // PingAction is the action the ping command's flags ask for: "" for a
