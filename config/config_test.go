@@ -550,3 +550,40 @@ func heartbeatByName(c *Config, name string) (*Heartbeat, bool) {
 	}
 	return nil, false
 }
+
+// What common leaves plain but is a secret all the same is hidden when the
+// configuration is shown: sensitive module headers, OAuth2 endpoint
+// parameters, passwords in URLs. The result still loads.
+func TestMarshalRedacted(t *testing.T) {
+	c, err := Load([]byte(`
+modules:
+  m:
+    http:
+      headers: {Authorization: "Bearer hunter2", Cookie: "sessionid=hunter2", X-Api-Key: hunter2, X-Trace-Id: visible}
+      oauth2: {client_id: id, client_secret: hunter2, token_url: "https://auth.example.com/token", endpoint_params: {audience: hunter2}}
+      proxy_url: "http://proxyuser:hunter2@proxy.example.com:3128"
+targets:
+  - {name: shop, url: "https://admin:hunter2@shop.example.com/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := MarshalRedacted(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "hunter2") {
+		t.Errorf("a secret is shown:\n%s", out)
+	}
+	for _, want := range []string{"X-Trace-Id: visible", "Authorization: <secret>", "X-Api-Key: <secret>", "audience: <secret>", "https://admin:xxxxx@shop.example.com/"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%q missing from:\n%s", want, out)
+		}
+	}
+	if _, err := Load(out); err != nil {
+		t.Errorf("the redacted configuration does not load: %v", err)
+	}
+	if !SensitiveHeader("X-Auth-Token") || !SensitiveHeader("proxy-authorization") || SensitiveHeader("Accept") || SensitiveHeader("Host") {
+		t.Error("SensitiveHeader")
+	}
+}

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/django-health/django_health_exporter/config"
 )
 
 // DebugOutput is the plain-text account of a probe that &debug=true and
@@ -46,10 +46,7 @@ func DebugOutput(r *Result) string {
 		}
 		b.WriteByte('\n')
 		if t := r.TLS; t != nil {
-			subject, issuer := "", ""
-			if t.Leaf != nil {
-				subject, issuer = t.Leaf.Subject.String(), t.Leaf.Issuer.String()
-			}
+			subject, issuer := t.names()
 			fmt.Fprintf(&b, "TLS: %s, certificate %q issued by %q, first expiry in the chain %s (in %s)\n",
 				t.Version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
 		}
@@ -95,7 +92,7 @@ func DebugOutput(r *Result) string {
 	b.WriteString(metricsText(r))
 
 	if r.ModuleConfig != nil {
-		if y, err := yaml.Marshal(r.ModuleConfig); err == nil {
+		if y, err := config.MarshalRedacted(r.ModuleConfig); err == nil {
 			b.WriteString("\nModule configuration:\n")
 			b.Write(y)
 		}

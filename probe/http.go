@@ -100,7 +100,7 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 		Transport: tracingTransport{next: m.rt, t: tr},
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			r.Redirects = len(via)
-			log.Info("Received redirect", "location", next.URL.String())
+			log.Info("Received redirect", "location", next.URL.Redacted())
 			if !hc.HTTPClientConfig.FollowRedirects {
 				log.Info("Not following redirect: follow_redirects is false")
 				return http.ErrUseLastResponse
@@ -108,10 +108,19 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 			if len(via) > maxRedirects {
 				return errTooManyRedirects
 			}
+			if crossHostRedirect(next) {
+				// Go drops Authorization and Cookie itself; the module's
+				// other secret headers (API keys, tokens) stay home too.
+				for name := range next.Header {
+					if config.SensitiveHeader(name) {
+						next.Header.Del(name)
+					}
+				}
+			}
 			return checkRedirectAllowed(policy, next.URL)
 		},
 	}
-	log.Info("Making HTTP request", "url", httpReq.URL.String(), "host", httpReq.Host, "method", httpReq.Method)
+	log.Info("Making HTTP request", "url", httpReq.URL.Redacted(), "host", httpReq.Host, "method", httpReq.Method)
 	resp, err := client.Do(httpReq)
 	if err != nil {
 		var ue *url.Error

@@ -84,7 +84,7 @@ func TestCredentialsNotSentAcrossHosts(t *testing.T) {
 	var mu sync.Mutex
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		got = append(got, r.Header.Get("Authorization")+r.Header.Get("Cookie"))
+		got = append(got, r.Header.Get("Authorization")+r.Header.Get("Cookie")+r.Header.Get("X-Api-Key"))
 		mu.Unlock()
 		_, _ = io.WriteString(w, "elsewhere")
 	}))
@@ -103,8 +103,11 @@ modules:
     http:
       http_headers:
         Cookie: {secrets: ["sessionid=s3cret"]}
+  module_headers:
+    http:
+      headers: {X-Api-Key: s3cret, Authorization: Bearer s3cret, X-Trace: kept}
 `))
-	for _, m := range []string{"basic", "headers"} {
+	for _, m := range []string{"basic", "headers", "module_headers"} {
 		h.probeURL(t, first.URL, m).want(t, map[string]float64{"probe_success": 1, "probe_http_redirects": 1})
 	}
 	for i, a := range got {

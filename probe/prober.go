@@ -88,7 +88,7 @@ func (p *Prober) HasModule(name string) bool {
 func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *Result {
 	r := &Result{
 		ID:            probeIDs.Add(1),
-		Target:        req.Target,
+		Target:        config.RedactURL(req.Target),
 		Module:        req.Module,
 		Start:         time.Now(),
 		Success:       true,
@@ -103,7 +103,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 	}
 	r.ModuleConfig = m.cfg
 	if deadline, ok := ctx.Deadline(); ok {
-		log.Info("Beginning probe", "target", req.URL.String(), "module", req.Module, "timeout_seconds", time.Until(deadline).Seconds())
+		log.Info("Beginning probe", "target", req.URL.Redacted(), "module", req.Module, "timeout_seconds", time.Until(deadline).Seconds())
 	}
 	if m.cfg.HTTP.HTTPClientConfig.ProxyURL.URL != nil {
 		// The connection goes to the proxy, which decides where it leads;

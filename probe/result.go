@@ -131,8 +131,18 @@ type TLSInfo struct {
 	EarliestExpiry  time.Time
 	LastChainExpiry time.Time
 	// Leaf is the server's certificate; its names are only formatted
-	// when somebody reads the debug page.
-	Leaf *x509.Certificate
+	// when somebody reads the debug page, or the result is kept (then
+	// Subject and Issuer hold them and Leaf is dropped).
+	Leaf            *x509.Certificate
+	Subject, Issuer string
+}
+
+// names are the subject and issuer of the server's certificate.
+func (t *TLSInfo) names() (subject, issuer string) {
+	if t.Leaf != nil {
+		return t.Leaf.Subject.String(), t.Leaf.Issuer.String()
+	}
+	return t.Subject, t.Issuer
 }
 
 // fail records a reason the probe failed.

@@ -20,59 +20,103 @@ import (
 	"github.com/django-health/django_health_exporter/probe"
 )
 
-// History keeps the last probes for the status page and /logs. Failures
-// have a ring of their own, so that a burst of successes does not push the
-// failure somebody is looking for out of sight.
+// DefaultHistoryBytes bounds what the history holds, whatever the targets
+// answer.
+const DefaultHistoryBytes = 16 << 20
+
+// History keeps the last probes for the status page and /logs, as bounded
+// copies (probe.Result.Compact) within a byte budget. Failures have a list
+// of their own, so that a burst of successes does not push the failure
+// somebody is looking for out of sight; when the budget is spent the
+// oldest successes go first.
 type History struct {
 	mu     sync.Mutex
-	recent ring
-	failed ring
+	limit  int // results in each list
+	budget int // bytes in all
+	bytes  int
+	recent []uint64 // oldest first
+	failed []uint64
+	byID   map[uint64]*kept
 }
 
-type ring struct {
-	items []*probe.Result
-	next  int
+type kept struct {
+	res  *probe.Result
+	size int
+	refs int
 }
 
-func (r *ring) add(res *probe.Result) {
-	if len(r.items) < cap(r.items) {
-		r.items = append(r.items, res)
-		return
-	}
-	r.items[r.next] = res
-	r.next = (r.next + 1) % len(r.items)
-}
-
-// NewHistory keeps the last n probes and the last n failed probes.
-func NewHistory(n int) *History {
+// NewHistory keeps the last n probes and the last n failed probes, in at
+// most budget bytes (DefaultHistoryBytes when 0).
+func NewHistory(n, budget int) *History {
 	if n < 1 {
 		n = 1
 	}
-	return &History{recent: ring{items: make([]*probe.Result, 0, n)}, failed: ring{items: make([]*probe.Result, 0, n)}}
+	if budget <= 0 {
+		budget = DefaultHistoryBytes
+	}
+	return &History{limit: n, budget: budget, byID: map[uint64]*kept{}}
 }
 
-// Add records a finished probe.
+// Add keeps a bounded copy of a finished probe.
 func (h *History) Add(r *probe.Result) {
+	c := r.Compact()
+	k := &kept{res: c, size: c.Size()}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.recent.add(r)
-	if !r.Success {
-		h.failed.add(r)
+	h.byID[c.ID] = k
+	h.bytes += k.size
+	h.recent = h.push(h.recent, k, c.ID)
+	if !c.Success {
+		h.failed = h.push(h.failed, k, c.ID)
 	}
+	for h.bytes > h.budget && len(h.byID) > 1 {
+		if len(h.recent) > 1 {
+			h.recent = h.drop(h.recent)
+		} else {
+			h.failed = h.drop(h.failed)
+		}
+	}
+}
+
+// push appends an id to a list, dropping the oldest past the limit.
+func (h *History) push(list []uint64, k *kept, id uint64) []uint64 {
+	k.refs++
+	list = append(list, id)
+	if len(list) > h.limit {
+		list = h.drop(list)
+	}
+	return list
+}
+
+// drop removes the oldest id of a list, and the result when no list
+// holds it any more.
+func (h *History) drop(list []uint64) []uint64 {
+	if len(list) == 0 {
+		return list
+	}
+	id := list[0]
+	if k := h.byID[id]; k != nil {
+		if k.refs--; k.refs <= 0 {
+			delete(h.byID, id)
+			h.bytes -= k.size
+		}
+	}
+	return append(list[:0:0], list[1:]...)
+}
+
+// Bytes is what the kept results hold, by the history's estimate.
+func (h *History) Bytes() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bytes
 }
 
 // List returns the kept probes, newest first.
 func (h *History) List() []*probe.Result {
 	h.mu.Lock()
-	seen := make(map[uint64]bool, len(h.recent.items)+len(h.failed.items))
-	out := make([]*probe.Result, 0, len(h.recent.items)+len(h.failed.items))
-	for _, rg := range []*ring{&h.recent, &h.failed} {
-		for _, r := range rg.items {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				out = append(out, r)
-			}
-		}
+	out := make([]*probe.Result, 0, len(h.byID))
+	for _, k := range h.byID {
+		out = append(out, k.res)
 	}
 	h.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
@@ -83,12 +127,8 @@ func (h *History) List() []*probe.Result {
 func (h *History) Get(id uint64) *probe.Result {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, rg := range []*ring{&h.recent, &h.failed} {
-		for _, r := range rg.items {
-			if r.ID == id {
-				return r
-			}
-		}
+	if k := h.byID[id]; k != nil {
+		return k.res
 	}
 	return nil
 }

@@ -18,17 +18,16 @@ import (
 	"net/http"
 	"strconv"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
 // ConfigHandler serves /config: the configuration in force as YAML, with
-// every secret (passwords, tokens) shown as <secret>.
+// every secret (passwords, tokens, sensitive headers, credentials in URLs)
+// hidden.
 func ConfigHandler(cfg func() *config.Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out, err := yaml.Marshal(cfg())
+		out, err := config.MarshalRedacted(cfg())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -56,7 +55,7 @@ func SDHandler(cfg func() *config.Config) http.Handler {
 		for _, t := range c.Targets {
 			labels := map[string]string{
 				"__param_module":       t.ModuleName(),
-				"__meta_django_url":    t.URL,
+				"__meta_django_url":    config.RedactURL(t.URL),
 				"__meta_django_target": t.Name,
 				"module":               t.ModuleName(),
 			}

@@ -40,8 +40,10 @@ type Options struct {
 	// TimeoutOffset is taken off Prometheus's scrape timeout for a probe.
 	TimeoutOffset time.Duration
 	// HistoryLimit is how many recent probes, and recent failures, the
-	// status page keeps.
+	// status page keeps, in at most HistoryBytes (DefaultHistoryBytes
+	// when 0).
 	HistoryLimit int
+	HistoryBytes int
 	// EnablePprof serves /debug/pprof/.
 	EnablePprof bool
 	Logger      *slog.Logger
@@ -49,7 +51,7 @@ type Options struct {
 
 // New returns the exporter's routes.
 func New(o Options) http.Handler {
-	history := NewHistory(o.HistoryLimit)
+	history := NewHistory(o.HistoryLimit, o.HistoryBytes)
 	mux := http.NewServeMux()
 	mux.Handle("/probe", &probe.Handler{
 		Prober:        o.Reloader.Prober,

@@ -16,10 +16,13 @@ package web
 import (
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -292,9 +295,8 @@ func TestStatusPageConfigAndLogs(t *testing.T) {
 }
 
 func TestHistoryKeepsFailuresLonger(t *testing.T) {
-	h := NewHistory(3)
-	failed := &probe.Result{ID: 1}
-	h.Add(failed)
+	h := NewHistory(3, 0)
+	h.Add(&probe.Result{ID: 1, Failures: []probe.Failure{{Reason: probe.ReasonStatus, Message: "status code 500"}}})
 	for i := 2; i <= 6; i++ {
 		h.Add(&probe.Result{ID: uint64(i), Success: true})
 	}
@@ -302,11 +304,38 @@ func TestHistoryKeepsFailuresLonger(t *testing.T) {
 	if len(list) != 4 {
 		t.Fatalf("3 recent + 1 older failure, got %d", len(list))
 	}
-	if list[len(list)-1] != failed || list[0].ID != 6 {
+	if list[len(list)-1].ID != 1 || list[0].ID != 6 {
 		t.Errorf("failure kept last, newest first: %+v", list)
 	}
-	if h.Get(1) != failed || h.Get(2) != nil {
+	if h.Get(1) == nil || h.Get(1).Failure() != "status code 500" || h.Get(2) != nil {
 		t.Error("Get finds the kept probes only")
+	}
+}
+
+// Whatever a target answers, what the history keeps is bounded: a huge
+// redirect target, failure and health-check answer are cut in the kept
+// copy, and the whole history stays within its byte budget.
+func TestHistoryIsBoundedInBytes(t *testing.T) {
+	huge := strings.Repeat("x", 8<<20)
+	backends := make([]probe.Backend, 200, 300000) // a slice of a huge answer
+	for i := range backends {
+		backends[i] = probe.Backend{Name: fmt.Sprintf("b%d", i), Message: "working"}
+	}
+	h := NewHistory(100, 4<<20)
+	for i := 1; i <= 150; i++ {
+		r := &probe.Result{ID: uint64(i), Target: huge, HealthChecks: backends,
+			Failures: []probe.Failure{{Reason: probe.ReasonRedirect, Message: "redirect to " + huge}}}
+		h.Add(r)
+	}
+	if b := h.Bytes(); b > 4<<20 {
+		t.Errorf("the history holds %d bytes, over its 4 MiB budget", b)
+	}
+	got := h.List()
+	if len(got) == 0 || len(got[0].Target) > 2000 || len(got[0].Failures[0].Message) > 2000 || cap(got[0].HealthChecks) > 1000 {
+		t.Errorf("a kept result is not bounded: target %d, failure %d, backends cap %d", len(got[0].Target), len(got[0].Failures[0].Message), cap(got[0].HealthChecks))
+	}
+	if got[0].ID != 150 {
+		t.Errorf("the newest result goes first: %d", got[0].ID)
 	}
 }
 
@@ -335,4 +364,113 @@ func TestPprofIsOptIn(t *testing.T) {
 	if rec := s.get("/debug/pprof/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "goroutine") {
 		t.Errorf("/debug/pprof/ with --web.enable-pprof: %d", rec.Code)
 	}
+}
+
+// The same through real probes: probing a target whose health-check
+// answer lists 100,000 backends (4 MB) 30 times keeps the heap flat. The
+// first 200 backends of each answer used to pin the whole answer's array.
+func TestProbesOfHugeAnswersKeepMemoryFlat(t *testing.T) {
+	var body strings.Builder
+	body.WriteString("{")
+	for i := 0; i < 100000; i++ {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `"Backend%06dHealthCheck": "working"`, i)
+	}
+	body.WriteString("}")
+	answer := body.String()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", strings.Repeat("/x", 1<<20)) // 2 MB header, kept in no log
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer target.Close()
+	s := newServer(t, loaded("modules:\n  big:\n    timeout: 20s\n    http: {body_size_limit: 64MiB}\n    django: {health_check: django-health-check}\n"))
+	s.h = New(Options{Reloader: s.reloader, Heartbeats: s.hbs, Metrics: s.metrics, Gatherer: s.reg, HistoryLimit: 100, Logger: discard})
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	for i := 0; i < 30; i++ {
+		if rec := s.get("/probe?module=big&target=" + target.URL); rec.Code != 200 || !strings.Contains(rec.Body.String(), "probe_django_health_check_backends 200") {
+			t.Fatalf("probe %d: %d %s", i, rec.Code, rec.Body.String())
+		}
+	}
+	grown := int64(heap()) - int64(before)
+	runtime.KeepAlive(s) // the history is live, as in a running exporter
+	t.Logf("the heap grew %d MiB", grown>>20)
+	if grown > 16<<20 {
+		t.Errorf("30 probes of a 4 MB answer grew the heap by %d MiB", grown>>20)
+	}
+}
+
+// Secrets of modules and targets show nowhere: not in /config, /sd, the
+// debug account, /logs, the status page or the exporter's log.
+func TestSecretsAreRedactedEverywhere(t *testing.T) {
+	var hits []string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits = append(hits, r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer target.Close()
+	withCreds := strings.Replace(target.URL, "http://", "http://admin:hunter2@", 1) + "/"
+	var logs syncBuffer
+	s := newServer(t, loaded(`
+modules:
+  secret:
+    http:
+      headers: {Authorization: "Bearer hunter2", X-Api-Key: hunter2}
+      oauth2: {client_id: id, client_secret: x, token_url: "http://127.0.0.1:1/", endpoint_params: {audience: hunter2}}
+  plain: {}
+targets:
+  - {name: creds, url: "`+withCreds+`", module: plain}
+`))
+	s.h = New(Options{Reloader: s.reloader, Heartbeats: s.hbs, Metrics: s.metrics, Gatherer: s.reg, HistoryLimit: 10,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	var pages []string
+	for _, path := range []string{"/config", "/sd", "/probe?target=creds&debug=true", "/probe?target=" + withCreds + "&module=secret&debug=true"} {
+		rec := s.get(path)
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		pages = append(pages, rec.Body.String())
+	}
+	status := s.get("/").Body.String()
+	pages = append(pages, status, logs.String())
+	ids := regexp.MustCompile(`logs\?id=(\d+)`).FindAllStringSubmatch(status, -1)
+	if len(ids) != 2 {
+		t.Fatalf("the status page links %d probes, want 2", len(ids))
+	}
+	for _, id := range ids {
+		pages = append(pages, s.get("/logs?id="+id[1]).Body.String())
+	}
+	for i, p := range pages {
+		if strings.Contains(p, "hunter2") {
+			t.Errorf("page %d shows a secret:\n%s", i, p)
+		}
+	}
+	if hits[0] != "Basic YWRtaW46aHVudGVyMg==" {
+		t.Errorf("the target's own credentials must still be sent: %q", hits[0])
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
