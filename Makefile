@@ -21,7 +21,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS_BIN := $(CURDIR)/.build/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all build run test deps fmt-check vet unit lint bench mixin clean
+.PHONY: all build run test deps fmt-check vet unit lint bench soak reliability mixin clean
 
 all: build
 
@@ -57,6 +57,18 @@ lint: $(GOLANGCI_LINT)
 
 bench: deps build
 	./bench/run.sh
+
+# A bounded soak on loopback (3 minutes; SOAK_DURATION=10m for longer):
+# RSS, goroutines and open files at the start and the end.
+SOAK_DURATION ?= 3m
+soak: build
+	$(GO) run ./bench/soak -exporter ./$(BIN) -duration $(SOAK_DURATION)
+
+# docs/RELIABILITY.md, from the tests that try faults and hostile input.
+reliability: deps
+	@rm -f .build/reliability.jsonl; mkdir -p .build
+	RELIABILITY_OUT=$(CURDIR)/.build/reliability.jsonl $(GO) test -count=1 ./...
+	$(GO) run ./internal/reliability/report .build/reliability.jsonl > docs/RELIABILITY.md
 
 # Regenerate the mixin's alerts, rules and dashboards (the tests fail when
 # the committed files differ from what the jsonnet makes).

@@ -14,6 +14,7 @@
 package collector
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +63,11 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="django_health_exporter"`)
 		case http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", "GET, HEAD, POST")
+			allow := "GET, HEAD, POST"
+			if e == errPostOnly {
+				allow = http.MethodPost
+			}
+			w.Header().Set("Allow", allow)
 		}
 		http.Error(w, e.msg, e.code)
 	}
@@ -71,7 +76,7 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 		refuse(perr)
 		return
 	}
-	hb, err := h.find(name, requestToken(r))
+	hb, err := h.find(name, requestToken(r), r.Method)
 	if err != nil {
 		var pe *pingError
 		if errors.As(err, &pe) {
@@ -171,15 +176,31 @@ func requestToken(r *http.Request) string {
 
 // APIHandler serves /api/v1/heartbeats: every heartbeat, its state and
 // why, and its last message, as JSON; and the records retained for
-// heartbeats the configuration no longer names.
+// heartbeats the configuration no longer names. The answer is written a
+// heartbeat at a time: 10,000 heartbeats with 10 KiB messages each are
+// 100 MB of JSON, which is never held in memory at once.
 func (h *Heartbeats) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		views := h.Views()
 		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
-			Heartbeats []HeartbeatView `json:"heartbeats"`
-			Retained   []RetainedView  `json:"retained"`
-		}{h.Views(), h.Retained()})
+		bw := bufio.NewWriterSize(w, 32<<10)
+		defer bw.Flush()
+		_, _ = bw.WriteString("{\"heartbeats\": [")
+		const chunk = 256
+		for start := 0; start < len(views); start += chunk {
+			part := h.WithMessages(views[start:min(start+chunk, len(views))])
+			for i := range part {
+				if start+i > 0 {
+					_ = bw.WriteByte(',')
+				}
+				b, _ := json.Marshal(&part[i])
+				_, _ = bw.Write(b)
+				part[i].LastMessage = "" // done with it
+			}
+		}
+		retained, _ := json.Marshal(h.Retained())
+		_, _ = bw.WriteString("],\n\"retained\": ")
+		_, _ = bw.Write(retained)
+		_, _ = bw.WriteString("}\n")
 	})
 }

@@ -16,8 +16,10 @@ package collector
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -73,11 +75,18 @@ type record struct {
 	Failures     int     `json:"failures,omitempty"`
 	LastDuration float64 `json:"last_duration,omitempty"`
 	LastExit     *int    `json:"last_exit,omitempty"`
-	Message      string  `json:"message,omitempty"`
-	// MessageCut is how many bytes were cut from the head of the message.
-	MessageCut int                  `json:"message_cut,omitempty"`
-	Runs       map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
-	Pings      [len(kinds)]uint64   `json:"pings"`
+	// The last message is in the store's messages bucket, not in memory:
+	// the record keeps its last line, when it came, with which kind of
+	// ping, and how many bytes were cut from its head.
+	Excerpt     string    `json:"excerpt,omitempty"`
+	MessageAt   time.Time `json:"message_at,omitzero"`
+	MessageKind string    `json:"message_kind,omitempty"`
+	MessageCut  int       `json:"message_cut,omitempty"`
+	// LegacyMessage is where versions before the messages bucket kept the
+	// message; NewHeartbeats moves it.
+	LegacyMessage string               `json:"message,omitempty"`
+	Runs          map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
+	Pings         [len(kinds)]uint64   `json:"pings"`
 }
 
 // clone copies a record, so that a ping can be applied to the copy and
@@ -104,9 +113,29 @@ type ping struct {
 	kind    string
 	exit    *int // for /{exit_status}
 	rid     string
-	message string
-	cut     int // bytes cut from the head of the body
+	message string // "" for a ping without a body: the last message stays
+	cut     int    // bytes cut from the head of the body
 	at      time.Time
+}
+
+// maxExcerpt bounds the last line of a message kept in memory.
+const maxExcerpt = 160
+
+// excerpt is the last non-empty line of a message, cut to maxExcerpt:
+// what a failed job's output usually says last is why.
+func excerpt(msg string) string {
+	msg = strings.TrimRight(msg, " \t\r\n")
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:]
+	}
+	if len(msg) > maxExcerpt {
+		n := len(msg) - maxExcerpt
+		for n < len(msg) && !utf8.RuneStart(msg[n]) {
+			n++
+		}
+		msg = "…" + msg[n:]
+	}
+	return strings.Clone(msg) // not a slice that keeps the whole message
 }
 
 // runLimits are what a heartbeat's configuration says about its runs.
@@ -124,7 +153,9 @@ type runLimits struct {
 func (r *record) apply(p ping, lim runLimits) {
 	r.LastPing, r.LastPingKind = p.at, p.kind
 	r.Pings[kindIndex(p.kind)]++
-	r.Message, r.MessageCut = p.message, p.cut
+	if p.message != "" {
+		r.Excerpt, r.MessageAt, r.MessageKind, r.MessageCut = excerpt(p.message), p.at, p.kind, p.cut
+	}
 	if p.exit != nil {
 		code := *p.exit
 		r.LastExit = &code

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -95,6 +96,14 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 			continue
 		}
 		rec.upgrade()
+		if rec.LegacyMessage != "" {
+			// Written by a version that kept messages in the record.
+			msg := rec.LegacyMessage
+			rec.LegacyMessage, rec.Excerpt = "", excerpt(msg)
+			if b, err := json.Marshal(rec); err == nil {
+				store.Put(name, b, []byte(msg))
+			}
+		}
 		h.retained[name] = rec
 	}
 	if reg != nil {
@@ -228,7 +237,7 @@ func (h *Heartbeats) prune(now time.Time) {
 // whose loss only costs a creation time.
 func (h *Heartbeats) persistAsync(name string, rec *record) {
 	if b, err := json.Marshal(rec); err == nil {
-		h.store.Put(name, b)
+		h.store.Put(name, b, nil)
 	}
 }
 
@@ -242,8 +251,8 @@ type pingError struct {
 func (e *pingError) Error() string { return e.msg }
 
 // find returns the heartbeat a ping names, creating it when
-// auto_register allows, and checks the ping's token.
-func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
+// auto_register allows, and checks the ping's token and method.
+func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
 	cfg := h.cfg
@@ -253,10 +262,13 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 	}
 	if ok {
 		hb.mu.Lock()
-		want := hb.cfg.BearerToken()
+		want, postOnly := hb.cfg.BearerToken(), hb.cfg.PostOnlyPings()
 		hb.mu.Unlock()
 		if !tokenOK(want, token) {
 			return nil, errUnauthorized
+		}
+		if postOnly && method != http.MethodPost {
+			return nil, errPostOnly
 		}
 		return hb, nil
 	}
@@ -266,6 +278,9 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 	}
 	if !tokenOK(d.BearerToken(), token) {
 		return nil, errUnauthorized
+	}
+	if d.PostOnly && method != http.MethodPost {
+		return nil, errPostOnly
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -281,7 +296,10 @@ func (h *Heartbeats) find(name, token string) (*heartbeat, error) {
 	return hb, nil
 }
 
-var errUnauthorized = &pingError{401, RejectUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN"}
+var (
+	errUnauthorized = &pingError{401, RejectUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN"}
+	errPostOnly     = &pingError{405, RejectInvalid, "this heartbeat takes POST pings only (post_only)"}
+)
 
 // accept applies a ping and returns once its record is on disk. The ping
 // is applied to a copy of the record, and the copy kept only when the
@@ -297,7 +315,11 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 	next.apply(p, hb.limits())
 	b, err := json.Marshal(&next)
 	if err == nil {
-		err = <-h.store.Put(name, b)
+		var msg []byte
+		if p.message != "" {
+			msg = []byte(p.message)
+		}
+		err = <-h.store.Put(name, b, msg)
 	}
 	if err != nil {
 		return err
@@ -341,7 +363,8 @@ func (h *Heartbeats) list() []*heartbeat {
 	return list
 }
 
-// Views returns every heartbeat as the API shows it, sorted by name.
+// Views returns every heartbeat as the status page shows it, sorted by
+// name: the last line of its last message, not the message.
 func (h *Heartbeats) Views() []HeartbeatView {
 	now := h.now()
 	list := h.list()
@@ -352,6 +375,20 @@ func (h *Heartbeats) Views() []HeartbeatView {
 		hb.mu.Unlock()
 	}
 	sortViews(views)
+	return views
+}
+
+// WithMessages fills in the last message of each view, from the store.
+func (h *Heartbeats) WithMessages(views []HeartbeatView) []HeartbeatView {
+	index := make(map[string]int, len(views))
+	names := make([]string, len(views))
+	for i, v := range views {
+		index[v.Name], names[i] = i, v.Name
+	}
+	err := h.store.Messages(names, func(name, msg string) { views[index[name]].LastMessage = msg })
+	if err != nil {
+		h.logger.Error("Could not read the last messages", "err", err)
+	}
 	return views
 }
 

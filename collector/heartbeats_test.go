@@ -93,7 +93,7 @@ func newEnv(t testing.TB, yml string) *env {
 }
 
 func (e *env) open() {
-	store, err := OpenStore(e.dir)
+	store, err := OpenStore(e.dir, slog.New(slog.NewTextHandler(e.logs, nil)), StoreOptions{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func (e *env) want(expect map[string]float64) {
 
 func (e *env) view(name string) HeartbeatView {
 	e.t.Helper()
-	for _, v := range e.hbs.Views() {
+	for _, v := range e.hbs.WithMessages(e.hbs.Views()) {
 		if v.Name == name {
 			return v
 		}
@@ -681,17 +681,17 @@ func TestAPI(t *testing.T) {
 }
 
 func TestStoreClosed(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), slog.New(slog.DiscardHandler), StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-s.Put("a", []byte("1")); err != nil {
+	if err := <-s.Put("a", []byte("1"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-s.Put("b", []byte("2")); !errors.Is(err, ErrStoreClosed) {
+	if err := <-s.Put("b", []byte("2"), nil); !errors.Is(err, ErrStoreClosed) {
 		t.Errorf("put after close: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -701,7 +701,7 @@ func TestStoreClosed(t *testing.T) {
 
 func FuzzPingRoutes(f *testing.F) {
 	dir := f.TempDir()
-	store, err := OpenStore(dir)
+	store, err := OpenStore(dir, slog.New(slog.DiscardHandler), StoreOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}

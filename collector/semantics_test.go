@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // A configuration without a heartbeat (a restart on the built-in one, a
@@ -54,7 +55,7 @@ func TestRecordsOutliveTheConfiguration(t *testing.T) {
 		t.Errorf("%d warnings for 3 heartbeats leaving:\n%s", n, e.logs)
 	}
 	code, body := e.do("GET", "/api/v1/heartbeats", "")
-	if code != 200 || !strings.Contains(body, `"retained": [`) || !strings.Contains(body, `"name": "nightly"`) {
+	if code != 200 || !strings.Contains(body, `"retained": [`) || !strings.Contains(body, `"name":"nightly"`) {
 		t.Errorf("the API lists the retained records: %s", body)
 	}
 
@@ -246,6 +247,7 @@ func TestRefusedPingsAreLogged(t *testing.T) {
 	if n := len(e.hbs.warnings.last); n > 1000 {
 		t.Errorf("the limiter holds %d keys", n)
 	}
+	reliability.Record(t, "heartbeats", "bad tokens, and 3,000 pings to made-up names", "one WARN a minute per heartbeat and reason; the limiter holds at most 1,000 names")
 }
 
 // The token may come in X-Heartbeat-Token, beside the web configuration's
@@ -258,4 +260,78 @@ func TestTokenHeader(t *testing.T) {
 	if code, _ := e.do("POST", "/heartbeat/secret", "", TokenHeader, "wrong", "Authorization", "Bearer s3cret"); code != 401 {
 		t.Errorf("a wrong X-Heartbeat-Token wins over Authorization: %d", code)
 	}
+}
+
+// post_only: a heartbeat that takes POST pings only refuses a GET (any
+// web page a browser opens can send one), and registers nothing with it.
+func TestPostOnly(t *testing.T) {
+	e := newEnv(t, `
+heartbeat_defaults: {auto_register: true, post_only: true}
+heartbeats:
+  - {name: strict}
+  - {name: lax, post_only: false}
+`)
+	for _, tc := range []struct {
+		method, path string
+		code         int
+	}{
+		{"GET", "/heartbeat/strict", 405},
+		{"HEAD", "/heartbeat/strict/start", 405},
+		{"POST", "/heartbeat/strict", 200},
+		{"GET", "/heartbeat/lax", 200},
+		{"GET", "/heartbeat/new-one", 405},
+	} {
+		if code, _ := e.do(tc.method, tc.path, ""); code != tc.code {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, code, tc.code)
+		}
+	}
+	for _, v := range e.hbs.Views() {
+		if v.Name == "new-one" {
+			t.Error("a refused GET registered a heartbeat")
+		}
+	}
+	e.want(map[string]float64{"heartbeat_rejected_pings_total{reason=invalid}": 3})
+}
+
+// A ping refused for any reason (too large, invalid) registers nothing,
+// and cannot fill max_heartbeats.
+func TestRefusedPingsRegisterNothing(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true, max_heartbeats: 2}\n")
+	big := strings.Repeat("x", hardBodyCap+1)
+	for i := 0; i < 5; i++ {
+		if code, _ := e.do("POST", fmt.Sprintf("/heartbeat/too-big-%d", i), big); code != 413 {
+			t.Errorf("too large: %d", code)
+		}
+		if code, _ := e.do("POST", fmt.Sprintf("/heartbeat/bad-action-%d/restart", i), ""); code != 400 {
+			t.Errorf("bad action: %d", code)
+		}
+		if code, _ := e.do("POST", fmt.Sprintf("/heartbeat/bad-rid-%d?rid=%%ff", i), ""); code != 400 {
+			t.Errorf("rid with invalid UTF-8: %d", code)
+		}
+	}
+	if n := len(e.hbs.Views()); n != 0 {
+		t.Errorf("%d heartbeats registered by refused pings", n)
+	}
+	reliability.Record(t, "heartbeats", "pings refused as too large, with a bad action or a rid of invalid UTF-8, with auto_register on", "refused (413, 400); no name registered, max_heartbeats not filled")
+	e.ok("POST", "/heartbeat/real-1")
+	e.ok("POST", "/heartbeat/real-2")
+}
+
+// A ping whose write fails (a full disk, a closed store) is answered 503
+// and changes nothing: the client's retry does not count twice.
+func TestFailedWriteChangesNothing(t *testing.T) {
+	e := newEnv(t, basicConfig)
+	e.ok("POST", "/heartbeat/celery-beat/start")
+	before := e.view("celery-beat")
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := e.do("POST", "/heartbeat/celery-beat", "done"); code != 503 || !strings.Contains(body, "was not counted") {
+		t.Errorf("a ping the store refused: %d %s", code, body)
+	}
+	after := e.view("celery-beat")
+	if after.Pings[KindSuccess] != before.Pings[KindSuccess] || after.Running != 1 || after.State != before.State || !after.LastSuccess.IsZero() {
+		t.Errorf("a refused write changed the heartbeat: before %+v\nafter %+v", before, after)
+	}
+	reliability.Record(t, "store", "a ping whose write fails (store closed)", "answered 503; the heartbeat unchanged in memory")
 }

@@ -49,7 +49,13 @@ type HeartbeatView struct {
 	Deadline            time.Time `json:"deadline"`
 	Running             int       `json:"running"`
 	RunningSince        time.Time `json:"running_since,omitzero"`
-	LastMessage         string    `json:"last_message"`
+	// LastMessage is the body of the last ping that had one (read from
+	// the store by WithMessages), from a ping of MessageKind at MessageAt;
+	// Excerpt is its last line.
+	LastMessage string    `json:"last_message"`
+	Excerpt     string    `json:"last_message_excerpt,omitempty"`
+	MessageAt   time.Time `json:"last_message_at,omitzero"`
+	MessageKind string    `json:"last_message_kind,omitempty"`
 	// MessageCutBytes is how much of the head of the last message was
 	// cut: the end of a log is what matters.
 	MessageCutBytes int               `json:"message_cut_bytes,omitempty"`
@@ -96,7 +102,9 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		MaxRuntime:          time.Duration(h.cfg.MaxRuntime).Seconds(),
 		MinRuntime:          time.Duration(h.cfg.MinRuntime).Seconds(),
 		FailureThreshold:    h.cfg.FailureThreshold,
-		LastMessage:         r.Message,
+		Excerpt:             r.Excerpt,
+		MessageAt:           r.MessageAt,
+		MessageKind:         r.MessageKind,
 		MessageCutBytes:     r.MessageCut,
 		AutoRegistered:      r.Auto,
 		Pings:               map[string]uint64{},

@@ -169,6 +169,9 @@ type HeartbeatDefaults struct {
 	// Retention is how long the record of a heartbeat the configuration
 	// no longer names is kept, to come back whole if the name returns.
 	Retention model.Duration `yaml:"retention,omitempty"`
+	// PostOnly refuses GET and HEAD pings: any web page a browser opens
+	// can send a GET.
+	PostOnly bool `yaml:"post_only,omitempty"`
 
 	token string
 }
@@ -194,6 +197,8 @@ type Heartbeat struct {
 	// MinRuntime: a run that ends sooner than this is a failure (a backup
 	// that finished in two seconds did nothing).
 	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`
+	// PostOnly: as in HeartbeatDefaults.
+	PostOnly *bool `yaml:"post_only,omitempty"`
 
 	token       string
 	location    *time.Location
@@ -236,6 +241,9 @@ func (h *Heartbeat) EarlyMarginDuration() time.Duration {
 	}
 	return m
 }
+
+// PostOnlyPings reports whether the heartbeat refuses GET and HEAD pings.
+func (h *Heartbeat) PostOnlyPings() bool { return h.PostOnly != nil && *h.PostOnly }
 
 // BodyLimitBytes is how much of a ping's body is kept.
 func (h *Heartbeat) BodyLimitBytes() int64 {

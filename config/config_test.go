@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/django-health/django_health_exporter/internal/reliability"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -165,6 +166,7 @@ func TestEmptyFile(t *testing.T) {
 			t.Errorf("%q: err = %v, want the file is empty", empty, err)
 		}
 	}
+	reliability.Record(t, "configuration", "an empty file: nothing, blank lines, only comments, ---, ~, null", "refused: the file is empty")
 	c, err := Load([]byte("modules: {}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +200,7 @@ func TestManyProblemsAreCapped(t *testing.T) {
 	if !strings.HasSuffix(err.Error(), fmt.Sprintf("... and %d more problems", 2*n+1-maxProblems)) {
 		t.Errorf("the count is missing: %s", err.Error()[len(err.Error())-80:])
 	}
+	reliability.Record(t, "configuration", "a file with 20,000 heartbeats, each wrong twice, and one with 20,000 unknown keys", "the first 100 problems with line and key, and a count of the rest")
 
 	// Unknown keys go through yaml.v3's own errors, also capped.
 	b.Reset()

@@ -136,4 +136,8 @@ func (h *Heartbeat) inherit(d *HeartbeatDefaults) {
 	if h.FailureThreshold == 0 {
 		h.FailureThreshold = d.FailureThreshold
 	}
+	if h.PostOnly == nil {
+		p := d.PostOnly
+		h.PostOnly = &p
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 	"net"
 	"os"
 	"os/exec"
@@ -226,6 +227,7 @@ func TestRunNeverHoldsUpTheJob(t *testing.T) {
 	if took < 3*time.Second || took > 5*time.Second {
 		t.Errorf("a 0.5s job took %v against a hung exporter with --timeout 3s", took)
 	}
+	reliability.Record(t, "heartbeats", "run against an exporter that accepts connections and never answers, --timeout 3s", fmt.Sprintf("the job ran at once and exited 0; the pings added %.1f s", took.Seconds()-0.5))
 	_, code, took = run("ping", "job", "--url", "http://"+l.Addr().String(), "--timeout", "2s")
 	if code != 0 || took > 4*time.Second {
 		t.Errorf("ping against a hung exporter: exit %d after %v", code, took)

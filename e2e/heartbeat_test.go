@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +116,7 @@ func TestHeartbeatsSurviveKill9(t *testing.T) {
 	if total != uint64(acked.Load()) || total != names*perName {
 		t.Errorf("%d success pings after kill -9, %d were acknowledged", total, acked.Load())
 	}
+	reliability.Record(t, "store", fmt.Sprintf("kill -9 right after %d pings from %d clients", names*perName+names, workers), "every acknowledged ping found after the restart")
 }
 
 // The ping and run commands, against the real server.

@@ -16,6 +16,7 @@ package probe
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -218,6 +219,7 @@ modules:
 	if took > 4*time.Second {
 		t.Errorf("the probe took %v with a 1s timeout", took)
 	}
+	reliability.Record(t, "probes", "a pathological regex (2.5 s of matching) over a 1 MiB body, module timeout 1s", "the check stops at the deadline; the probe fails with reason timeout")
 	res := h.obs.results[len(h.obs.results)-1]
 	if !res.FailedDueTo(ReasonTimeout) || res.FailedDueTo(ReasonCheck) {
 		t.Errorf("failures = %+v, want reason timeout only", res.Failures)

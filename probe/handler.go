@@ -155,6 +155,9 @@ func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Du
 			return 0, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q", v)
 		}
 		scrape := time.Duration(secs * float64(time.Second))
+		if scrape <= 0 {
+			return 0, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q: below a nanosecond", v)
+		}
 		if scrape-offset > 0 {
 			scrape -= offset
 		}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 func TestRefusals(t *testing.T) {
@@ -298,6 +299,15 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("header %q: %v %v, want %v", tc.header, got, err, tc.want)
 		}
 	}
+	// A timeout below a nanosecond used to become a 10s probe, above the
+	// module's cap: it is refused.
+	for _, tiny := range []string{"1e-10", "0.0000000001", "4.9e-324"} {
+		r := httptest.NewRequest(http.MethodGet, "/probe", nil)
+		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tiny)
+		if got, err := probeTimeout(r, 2*time.Second, 500*time.Millisecond); err == nil {
+			t.Errorf("header %q: %v, want an error", tiny, got)
+		}
+	}
 }
 
 // Hostile targets fail the probe and nothing else: no panic, no unbounded
@@ -351,6 +361,13 @@ modules:
 `))
 	for _, path := range []string{"/garbage", "/reset", "/huge-header", "/endless", "/bad-status"} {
 		start := time.Now()
+		reliability.Record(t, "probes", map[string]string{
+			"/garbage":     "a target that answers SSH, not HTTP",
+			"/reset":       "a target that cuts the connection mid-body",
+			"/huge-header": "a target that answers a 2 MB header",
+			"/endless":     "a target whose JSON body never ends",
+			"/bad-status":  "a target that answers status 999999999999",
+		}[path], "probe_success 0 within the timeout, nothing else")
 		s := h.probeURL(t, base+path, "m")
 		if s.code != 200 {
 			t.Errorf("%s: code %d", path, s.code)

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // The HTTP client settings of prometheus/common (inline under http:) all
@@ -108,6 +109,7 @@ modules:
       headers: {X-Api-Key: s3cret, Authorization: Bearer s3cret, X-Trace: kept}
 `))
 	for _, m := range []string{"basic", "headers", "module_headers"} {
+		reliability.Record(t, "probes", "redirect to another host with credentials in basic_auth, http_headers ("+m+")", "no credentials or secret header sent to the other host")
 		h.probeURL(t, first.URL, m).want(t, map[string]float64{"probe_success": 1, "probe_http_redirects": 1})
 	}
 	for i, a := range got {

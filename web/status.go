@@ -85,7 +85,7 @@ pre { margin: 0; white-space: pre-wrap; max-width: 60em; }
 <td>{{if .LastPing.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastPing}}">{{ago .LastPing}}</span> ({{.LastPingKind}}){{end}}</td>
 <td>{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{ago .LastSuccess}}</span>{{end}}</td>
 <td><span title="{{ts .Deadline}}">{{ago .Deadline}}</span></td>
-<td><pre>{{.LastMessage}}</pre></td>
+<td><pre>{{.Excerpt}}</pre></td>
 </tr>
 {{end}}
 </table>

@@ -34,6 +34,7 @@ import (
 
 	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/reliability"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -56,7 +57,7 @@ type server struct {
 
 func newServer(t *testing.T, load func() (*config.Config, error)) *server {
 	t.Helper()
-	store, err := collector.OpenStore(t.TempDir())
+	store, err := collector.OpenStore(t.TempDir(), discard, collector.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +169,7 @@ func TestReloadsCoalesce(t *testing.T) {
 	if n := loads.Load(); n != 3 {
 		t.Errorf("%d loads for 22 reloads, 20 of them during a slow one; want 3", n)
 	}
+	reliability.Record(t, "configuration", "20 reloads requested during a slow one", "coalesced into one more reload, no queue")
 }
 
 func TestExporterMetrics(t *testing.T) {
@@ -402,6 +404,7 @@ func TestProbesOfHugeAnswersKeepMemoryFlat(t *testing.T) {
 	}
 	grown := int64(heap()) - int64(before)
 	runtime.KeepAlive(s) // the history is live, as in a running exporter
+	reliability.Record(t, "probes", "30 probes of a 4 MB health-check answer listing 100,000 backends", fmt.Sprintf("the kept history grew the heap by %d MiB", grown>>20))
 	t.Logf("the heap grew %d MiB", grown>>20)
 	if grown > 16<<20 {
 		t.Errorf("30 probes of a 4 MB answer grew the heap by %d MiB", grown>>20)
@@ -456,6 +459,7 @@ targets:
 	if hits[0] != "Basic YWRtaW46aHVudGVyMg==" {
 		t.Errorf("the target's own credentials must still be sent: %q", hits[0])
 	}
+	reliability.Record(t, "web", "secrets in module headers, oauth2 endpoint_params and target URLs", "hidden in /config, /sd, the debug account, /logs, the status page and the log")
 }
 
 type syncBuffer struct {

@@ -216,47 +216,22 @@ func run() error {
 	ours.Stop()
 	pgw.Stop()
 
-	scrape, err := scrapeWithHeartbeats(dir, *heartbeats)
+	scrape, memOK, err := scrapeWithHeartbeats(dir, *heartbeats)
 	if err != nil {
 		return err
 	}
 	fmt.Println(scrape)
-	if o/p < *goalRatio {
+	fmt.Printf("RSS with %d heartbeats under 100 MiB: %s\n", *heartbeats, map[bool]string{true: "PASS", false: "FAIL"}[memOK])
+	if o/p < *goalRatio || !memOK {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
 }
 
-// scrapeWithHeartbeats times /metrics of an exporter holding n pinged
-// heartbeats.
-func scrapeWithHeartbeats(dir string, n int) (string, error) {
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "heartbeat_defaults: {max_heartbeats: %d}\nheartbeats:\n", n)
-	for i := 0; i < n; i++ {
-		if i%2 == 0 {
-			fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 5m, labels: {team: web}}\n", i)
-		} else {
-			fmt.Fprintf(&cfg, "  - {name: job-%d, schedule: \"%d %d * * *\", timezone: Europe/Berlin, max_runtime: 1h}\n", i, i%60, i%24)
-		}
-	}
-	cfgPath := filepath.Join(dir, "many.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		return "", err
-	}
-	port := proc.FreePort()
-	p, err := proc.Start(dir, "many", nil, *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "many-data"),
-		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
-	if err != nil {
-		return "", err
-	}
-	defer p.Stop()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := proc.WaitHTTP(base + "/-/ready"); err != nil {
-		return "", err
-	}
-	// Ping each once (a start and an end for a quarter), so every series
-	// has values.
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+// pingAll pings heartbeats job-0 to job-(n-1) from 32 connections, with
+// body as the message: a start and an end for every fourth, a success
+// for the others.
+func pingAll(client *http.Client, base string, n int, body string) error {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var pingErr error
@@ -271,7 +246,7 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 					paths = []string{fmt.Sprintf("/heartbeat/job-%d/start?rid=r", i), fmt.Sprintf("/heartbeat/job-%d/0?rid=r", i)}
 				}
 				for _, path := range paths {
-					resp, err := client.Post(base+path, "text/plain", strings.NewReader("done"))
+					resp, err := client.Post(base+path, "text/plain", strings.NewReader(body))
 					if err == nil {
 						_, _ = io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
@@ -293,8 +268,42 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 	}
 	close(jobs)
 	wg.Wait()
-	if pingErr != nil {
-		return "", pingErr
+	return pingErr
+}
+
+// scrapeWithHeartbeats times /metrics of an exporter holding n pinged
+// heartbeats, and reports its memory; ok is false when its RSS is 100 MiB
+// or more.
+func scrapeWithHeartbeats(dir string, n int) (string, bool, error) {
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "heartbeat_defaults: {max_heartbeats: %d}\nheartbeats:\n", n)
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 5m, labels: {team: web}}\n", i)
+		} else {
+			fmt.Fprintf(&cfg, "  - {name: job-%d, schedule: \"%d %d * * *\", timezone: Europe/Berlin, max_runtime: 1h}\n", i, i%60, i%24)
+		}
+	}
+	cfgPath := filepath.Join(dir, "many.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		return "", false, err
+	}
+	port := proc.FreePort()
+	p, err := proc.Start(dir, "many", nil, *exporterBin, "--config.file", cfgPath, "--storage.path", filepath.Join(dir, "many-data"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")
+	if err != nil {
+		return "", false, err
+	}
+	defer p.Stop()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := proc.WaitHTTP(base + "/-/ready"); err != nil {
+		return "", false, err
+	}
+	// Ping each once (a start and an end for a quarter), so every series
+	// has values.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	if err := pingAll(client, base, n, "done"); err != nil {
+		return "", false, err
 	}
 	var times []float64
 	var size, series int
@@ -302,12 +311,12 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 		start := time.Now()
 		resp, err := client.Get(base + "/metrics")
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		times = append(times, time.Since(start).Seconds())
 		size = len(b)
@@ -318,16 +327,60 @@ func scrapeWithHeartbeats(dir string, n int) (string, error) {
 			}
 		}
 	}
-	rss := ""
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid())); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(line, "VmRSS:") {
-				rss = strings.Join(strings.Fields(line)[1:], " ")
-			}
+	report := fmt.Sprintf("/metrics with %d heartbeats: %d heartbeat series, %.1f MiB uncompressed, %.0f ms per scrape (median of 7, min %.0f, max %.0f)\n",
+		n, series, float64(size)/(1<<20), median(times)*1000, minOf(times)*1000, maxOf(times)*1000)
+	mem := memory(p.Pid())
+	report += fmt.Sprintf("memory with %d heartbeats, each pinged, /metrics scraped 7 times: %s\n", n, mem)
+	ok := mem.rss < 100<<10
+
+	// The same heartbeats then report 2 KiB of output each (a quarter as a
+	// start and an end), and the status page and /api/v1/heartbeats (all
+	// the messages) are read once.
+	output := strings.Repeat(strings.Repeat("x", 63)+"\n", 32)
+	if err := pingAll(client, base, n, output); err != nil {
+		return "", false, err
+	}
+	for _, path := range []string{"/", "/api/v1/heartbeats", "/metrics"} {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			return "", false, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	report += fmt.Sprintf("memory after 2 KiB of output each, the status page and the API read once: %s", memory(p.Pid()))
+	return report, ok, nil
+}
+
+// memStatus is what /proc/PID/status says of a process's memory, in kB.
+type memStatus struct{ rss, hwm, anon, file int64 }
+
+func memory(pid int) memStatus {
+	var m memStatus
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			m.rss = v
+		case "VmHWM:":
+			m.hwm = v
+		case "RssAnon:":
+			m.anon = v
+		case "RssFile:":
+			m.file = v
 		}
 	}
-	return fmt.Sprintf("/metrics with %d heartbeats: %d heartbeat series, %.1f MiB uncompressed, %.0f ms per scrape (median of 7, min %.0f, max %.0f), exporter RSS %s",
-		n, series, float64(size)/(1<<20), median(times)*1000, minOf(times)*1000, maxOf(times)*1000, rss), nil
+	return m
+}
+
+func (m memStatus) String() string {
+	return fmt.Sprintf("RSS %.0f MiB (peak %.0f; anonymous %.0f, file-backed %.0f: the binary and the store's mapped pages)",
+		float64(m.rss)/1024, float64(m.hwm)/1024, float64(m.anon)/1024, float64(m.file)/1024)
 }
 
 func minOf(v []float64) float64 {
