@@ -16,13 +16,14 @@ package collector
 import (
 	"bytes"
 	"fmt"
-	"github.com/django-health/django_health_exporter/internal/reliability"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // TestMain lets the test binary be the child process that checks a store

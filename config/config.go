@@ -99,12 +99,28 @@ type DjangoProbe struct {
 	DetectDebug          bool   `yaml:"detect_debug"`
 	DetectDisallowedHost bool   `yaml:"detect_disallowed_host"`
 	HealthCheck          string `yaml:"health_check,omitempty"`
+	// DebugCanary also asks for a random path that cannot exist and reads
+	// DEBUG from Django's 404 page: a page answering 200 never shows it.
+	DebugCanary bool `yaml:"debug_canary,omitempty"`
+	// CheckAllowedHosts also sends a forged Host header and expects it to
+	// be refused: ALLOWED_HOSTS = ['*'] answers it.
+	CheckAllowedHosts bool `yaml:"check_allowed_hosts,omitempty"`
 }
+
+// Severities of a check.
+const (
+	SeverityCritical = "critical"
+	SeverityWarning  = "warning"
+)
 
 // Check is one named assertion about a probe's answer. Exactly one of the
 // kind fields is set.
 type Check struct {
-	Name            string          `yaml:"name,omitempty"`
+	Name string `yaml:"name,omitempty"`
+	// Severity is critical (the default: a failing check fails the probe)
+	// or warning (it is reported in probe_check_success, and the probe
+	// stays a success, so nothing pages for it).
+	Severity        string          `yaml:"severity,omitempty"`
 	Keyword         string          `yaml:"keyword,omitempty"`
 	ForbidKeyword   string          `yaml:"forbid_keyword,omitempty"`
 	Regex           *Regexp         `yaml:"regex,omitempty"`
@@ -142,10 +158,14 @@ type HeaderCheck struct {
 
 // Target is a site to probe by name.
 type Target struct {
-	Name   string            `yaml:"name"`
-	URL    string            `yaml:"url"`
-	Module string            `yaml:"module,omitempty"`
-	Labels map[string]string `yaml:"labels,omitempty"`
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	// Hostname is sent as the Host header and, over TLS, as the server
+	// name (SNI), for a site reached by address or through a load
+	// balancer.
+	Hostname string            `yaml:"hostname,omitempty"`
+	Module   string            `yaml:"module,omitempty"`
+	Labels   map[string]string `yaml:"labels,omitempty"`
 
 	url *url.URL
 }

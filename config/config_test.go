@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/django-health/django_health_exporter/internal/reliability"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 func loadContract(t *testing.T) *Config {

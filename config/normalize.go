@@ -79,6 +79,9 @@ func (m *Module) normalize(dir string) {
 // name, a readable one: "keyword:Acme Shop".
 func (c *Check) normalize() {
 	c.SHA256 = strings.ToLower(strings.TrimSpace(c.SHA256))
+	if c.Severity == "" {
+		c.Severity = SeverityCritical
+	}
 	kinds := c.kinds()
 	if len(kinds) != 1 {
 		return

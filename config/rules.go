@@ -95,3 +95,11 @@ func labelNameProblem(name string, reserved map[string]bool) string {
 	}
 	return ""
 }
+
+// hostnameRE is a DNS name (letters, digits, hyphens, dots; a trailing
+// dot allowed), optionally with a port.
+var hostnameRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?(:[0-9]{1,5})?$`)
+
+// ValidHostname reports whether s may be sent as a Host header and a TLS
+// server name: a target's hostname, or &hostname= on /probe.
+func ValidHostname(s string) bool { return len(s) <= 253 && hostnameRE.MatchString(s) }

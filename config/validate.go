@@ -131,6 +131,9 @@ func (c *Check) validate(v *validator, path []any) {
 		v.errorf(path, "check has several kinds (%s): write one check per kind", strings.Join(names, ", "))
 		return
 	}
+	if c.Severity != SeverityCritical && c.Severity != SeverityWarning {
+		v.errorf(at(path, "severity"), "unknown severity %q: want critical or warning", c.Severity)
+	}
 	kp := at(path, kinds[0].kind)
 	switch kinds[0].kind {
 	case CheckJSON:
@@ -176,6 +179,9 @@ func (c *Config) validateTargets(v *validator) {
 			v.errorf(at(p, "name"), "target name %q is used twice", t.Name)
 		}
 		seen[t.Name] = true
+		if t.Hostname != "" && !ValidHostname(t.Hostname) {
+			v.errorf(at(p, "hostname"), "invalid host name %q: want a DNS name, optionally with a port", t.Hostname)
+		}
 		if t.URL == "" {
 			v.errorf(at(p, "url"), "a target needs a url")
 		} else if _, err := ParseTargetURL(t.URL, false); err != nil {
@@ -242,43 +248,50 @@ func (c *Config) validateHeartbeats(v *validator) {
 			v.errorf(at(p, "name"), "heartbeat %q is already defined at heartbeats[%d]", h.Name, j)
 		}
 		seen[h.Name] = i
-		if h.Timezone != "" && h.Schedule == "" {
-			v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
-		}
-		switch {
-		case h.Schedule != "" && h.Interval != 0:
-			v.errorf(at(p, "schedule"), "give interval or schedule, not both")
-		case h.Schedule != "" && (strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=")):
-			v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
-		case h.Schedule == "" && h.Interval < 0: // 0 takes heartbeat_defaults.interval
-			v.errorf(at(p, "interval"), "must be greater than 0")
-		}
-		if h.Grace != nil && *h.Grace < 0 {
-			v.errorf(at(p, "grace"), "must not be negative")
-		}
-		if h.MaxRuntime < 0 {
-			v.errorf(at(p, "max_runtime"), "must not be negative")
-		}
-		if h.MinRuntime < 0 {
-			v.errorf(at(p, "min_runtime"), "must not be negative")
-		} else if h.MaxRuntime > 0 && h.MinRuntime >= h.MaxRuntime {
-			v.errorf(at(p, "min_runtime"), "must be shorter than max_runtime (%s)", h.MaxRuntime)
-		}
-		if h.EarlyMargin != nil && *h.EarlyMargin < 0 {
-			v.errorf(at(p, "early_margin"), "must not be negative")
-		}
-		if h.FailureThreshold < 0 {
-			v.errorf(at(p, "failure_threshold"), "must be at least 1")
-		}
-		if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
-			v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
-		}
-		validateTokenSource(v, p, string(h.Token), h.TokenFile)
-		validateLabels(v, at(p, "labels"), h.Labels, reservedHeartbeatLabels)
+		h.validate(v, p)
 	}
 	if len(c.Heartbeats) > d.MaxHeartbeats && d.MaxHeartbeats > 0 {
 		v.errorf([]any{"heartbeat_defaults", "max_heartbeats"}, "%d heartbeats are configured but max_heartbeats is %d", len(c.Heartbeats), d.MaxHeartbeats)
 	}
+}
+
+// validate checks one heartbeat's keys but its name.
+func (h *Heartbeat) validate(v *validator, p []any) {
+	if h.Timezone != "" && h.Schedule == "" {
+		v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
+	}
+	switch {
+	case h.Schedule != "" && h.Interval != 0:
+		v.errorf(at(p, "schedule"), "give interval or schedule, not both")
+	case h.Schedule != "" && (strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=")):
+		v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
+	case h.Schedule == "" && h.Interval < 0: // 0 takes heartbeat_defaults.interval
+		v.errorf(at(p, "interval"), "must be greater than 0")
+	}
+	for _, d := range []struct {
+		key string
+		bad bool
+	}{
+		{"grace", h.Grace != nil && *h.Grace < 0},
+		{"max_runtime", h.MaxRuntime < 0},
+		{"min_runtime", h.MinRuntime < 0},
+		{"early_margin", h.EarlyMargin != nil && *h.EarlyMargin < 0},
+	} {
+		if d.bad {
+			v.errorf(at(p, d.key), "must not be negative")
+		}
+	}
+	if h.MaxRuntime > 0 && h.MinRuntime >= h.MaxRuntime {
+		v.errorf(at(p, "min_runtime"), "must be shorter than max_runtime (%s)", h.MaxRuntime)
+	}
+	if h.FailureThreshold < 0 {
+		v.errorf(at(p, "failure_threshold"), "must be at least 1")
+	}
+	if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
+		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
+	}
+	validateTokenSource(v, p, string(h.Token), h.TokenFile)
+	validateLabels(v, at(p, "labels"), h.Labels, reservedHeartbeatLabels)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/django-health/django_health_exporter/internal/reliability"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 type apiHeartbeat struct {

@@ -73,15 +73,15 @@ func TestProbeRealDjango(t *testing.T) {
 		want   map[string]float64
 	}{
 		{"shop-home", map[string]float64{
-			"probe_success": 1, `probe_check_success{check="brand",type="keyword"}`: 1,
-			`probe_check_success{check="footer",type="regex"}`: 1, "probe_django_debug_enabled": 0,
+			"probe_success": 1, `probe_check_success{check="brand",severity="critical",type="keyword"}`: 1,
+			`probe_check_success{check="footer",severity="critical",type="regex"}`: 1, "probe_django_debug_enabled": 0,
 		}},
-		{"shop-api", map[string]float64{"probe_success": 1, `probe_check_success{check="api-db",type="json"}`: 1}},
+		{"shop-api", map[string]float64{"probe_success": 1, `probe_check_success{check="api-db",severity="critical",type="json"}`: 1}},
 		{"shop-health", map[string]float64{
 			"probe_success": 1, `probe_django_health_check_up{check="DatabaseBackend"}`: 1,
 			`probe_django_health_check_up{check="MigrationsHealthCheck"}`: 1,
 		}},
-		{"shop-admin", map[string]float64{"probe_success": 1, "probe_http_redirects": 1, `probe_check_success{check="login-form",type="keyword"}`: 1}},
+		{"shop-admin", map[string]float64{"probe_success": 1, "probe_http_redirects": 1, `probe_check_success{check="login-form",severity="critical",type="keyword"}`: 1}},
 		{"shop-wrong-host", map[string]float64{"probe_success": 0, "probe_http_status_code": 400, "probe_django_disallowed_host": 1, "probe_django_debug_enabled": 0}},
 		{"shop-debug", map[string]float64{"probe_success": 0, "probe_http_status_code": 500, "probe_django_debug_enabled": 1}},
 		{"shop-debug-404", map[string]float64{"probe_success": 0, "probe_http_status_code": 404, "probe_django_debug_enabled": 1}},

@@ -34,7 +34,7 @@ type checker interface {
 // compileCheck builds the checker of a configured check; m is the module
 // being built, whose body scan the check may need.
 func compileCheck(m *module, c *config.Check) checker {
-	base := CheckResult{Name: c.Name, Type: c.Type()}
+	base := CheckResult{Name: c.Name, Type: c.Type(), Severity: c.Severity}
 	switch c.Type() {
 	case config.CheckKeyword:
 		return keywordCheck{base: base, word: c.Keyword, lit: m.literal(c.Keyword)}

@@ -14,15 +14,18 @@
 package probe
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/django-health/django_health_exporter/internal/reliability"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 const shopPage = `<!DOCTYPE html><html><head><title>Acme Shop</title></head>
@@ -34,7 +37,7 @@ func sum(s string) string {
 }
 
 func checkName(name, typ string) string {
-	return "probe_check_success{check=" + name + ",type=" + typ + "}"
+	return "probe_check_success{check=" + name + ",severity=critical,type=" + typ + "}"
 }
 
 // Every check kind of the contract, passing and failing, each its own
@@ -179,8 +182,8 @@ modules:
 `))
 	s := h.probe(t, url.Values{"target": {srv.URL}, "module": {"page"}, "debug": {"1"}}, nil)
 	for _, want := range []string{
-		`FAIL  espresso (keyword): body does not contain "Espresso"`,
-		`FAIL  coffee (forbid_regex): body matches forbidden regex "Fresh\\s+\\w+" at byte`,
+		`FAIL  espresso (keyword, critical): body does not contain "Espresso"`,
+		`FAIL  coffee (forbid_regex, critical): body matches forbidden regex "Fresh\\s+\\w+" at byte`,
 		`"Fresh coffee"`,
 	} {
 		if !strings.Contains(s.body, want) {
@@ -237,5 +240,83 @@ modules:
 	s.want(t, map[string]float64{"probe_success": 0, checkName("field", "json"): 0})
 	if res := h.obs.results[len(h.obs.results)-1]; !res.FailedDueTo(ReasonTimeout) {
 		t.Errorf("json failures = %+v", res.Failures)
+	}
+}
+
+// A warning-level check is reported and never fails the probe: nothing
+// pages for it.
+func TestWarningChecksDoNotFailTheProbe(t *testing.T) {
+	srv := staticServer(t, 200, "text/html", shopPage)
+	h := newHarness(t, mustConfig(t, `
+modules:
+  soft:
+    checks:
+      - {name: brand, keyword: "Acme Shop"}
+      - {name: banner, keyword: "Summer sale", severity: warning}
+`))
+	h.probeURL(t, srv.URL, "soft").want(t, map[string]float64{
+		"probe_success":                     1,
+		"probe_failed_due_to_regex":         0,
+		"probe_failed_due_to{reason=check}": 0,
+		"probe_check_success{check=banner,severity=warning,type=keyword}": 0,
+		checkName("brand", "keyword"):                                     1,
+	})
+	res := h.obs.results[len(h.obs.results)-1]
+	if len(res.Warnings) != 1 || !strings.Contains(DebugOutput(res), "Warnings:\n  - check banner failed") {
+		t.Errorf("the warning is not reported:\n%s", DebugOutput(res))
+	}
+}
+
+// Every failure says its reason, from the fixed set of probe_failed_due_to.
+func TestFailureReasons(t *testing.T) {
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
+	}))
+	defer loop.Close()
+	away := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://192.0.2.1/", http.StatusFound)
+	}))
+	defer away.Close()
+	big := staticServer(t, 200, "text/plain", strings.Repeat("x", 2<<10))
+	down := staticServer(t, 503, "text/plain", "down")
+	h := newHarness(t, mustConfig(t, `
+modules:
+  quick: {timeout: 1s}
+  small: {http: {body_size_limit: 1KiB}}
+allow_targets: ["127.0.0.0/8"]
+`))
+	for _, tc := range []struct {
+		target, module, reason string
+	}{
+		{"http://127.0.0.1:1/", "", ReasonConnect},
+		{"http://" + silent.Addr().String() + "/", "quick", ReasonTimeout},
+		{loop.URL, "", ReasonRedirect},
+		{away.URL, "", ReasonRefused},
+		{big.URL, "small", ReasonBodyLimit},
+		{down.URL, "", ReasonStatus},
+	} {
+		s := h.probeURL(t, tc.target, tc.module)
+		for _, reason := range Reasons {
+			want := 0.0
+			if reason == tc.reason {
+				want = 1
+			}
+			s.want(t, map[string]float64{"probe_failed_due_to{reason=" + reason + "}": want})
+		}
+	}
+	dnsErr := &net.DNSError{Err: "no such host", Name: "shop.invalid", IsNotFound: true}
+	if got := classify(context.Background(), dnsErr, &tracer{}); got != ReasonDNS {
+		t.Errorf("a DNS error: %s", got)
 	}
 }

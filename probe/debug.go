@@ -28,69 +28,13 @@ import (
 // redacted).
 func DebugOutput(r *Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Probe %d of %s with module %s at %s\n", r.ID, r.Target, r.Module, r.Start.UTC().Format(time.RFC3339))
-	if r.Success {
-		fmt.Fprintf(&b, "Result: SUCCESS in %.3fs\n", r.Duration.Seconds())
-	} else {
-		fmt.Fprintf(&b, "Result: FAILED in %.3fs:\n", r.Duration.Seconds())
-		for _, f := range r.Failures {
-			fmt.Fprintf(&b, "  - [%s] %s\n", f.Reason, f.Message)
-		}
+	for _, section := range []func(*strings.Builder, *Result){
+		debugVerdict, debugAnswer, debugChecks, debugDjango, debugHealth, debugLog,
+	} {
+		section(&b, r)
 	}
-
-	if r.Response {
-		fmt.Fprintf(&b, "\nAnswer: HTTP %d, %d bytes of body, %d redirects, SHA-256 %s\n", r.StatusCode, r.BodyLength, r.Redirects, r.ContentHash)
-		fmt.Fprintf(&b, "Phases:")
-		for i, name := range phaseNames {
-			fmt.Fprintf(&b, " %s=%.4fs", name, r.Phases[i])
-		}
-		b.WriteByte('\n')
-		if t := r.TLS; t != nil {
-			subject, issuer := t.names()
-			fmt.Fprintf(&b, "TLS: %s, certificate %q issued by %q, first expiry in the chain %s (in %s)\n",
-				t.Version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
-		}
-	}
-
-	if len(r.Checks) > 0 {
-		b.WriteString("\nChecks:\n")
-		for _, c := range r.Checks {
-			fmt.Fprintf(&b, "  %s  %s (%s): %s\n", passWord(c.OK), c.Name, c.Type, c.Reason)
-		}
-	}
-	if r.DetectDebug || r.DetectHost {
-		b.WriteString("\nDjango:\n")
-		if r.DetectDebug {
-			fmt.Fprintf(&b, "  DEBUG page exposed: %s\n", yesNo(r.DebugPage))
-		}
-		if r.DetectHost {
-			fmt.Fprintf(&b, "  Host refused by ALLOWED_HOSTS: %s\n", yesNo(r.DisallowedHost))
-		}
-	}
-	if r.HealthFormat != "" {
-		fmt.Fprintf(&b, "\nHealth-check backends (%s):\n", r.HealthFormat)
-		for _, hb := range r.HealthChecks {
-			state := "UP  "
-			if !hb.Up {
-				state = "DOWN"
-			}
-			fmt.Fprintf(&b, "  %s  %s: %s\n", state, hb.Name, hb.Message)
-		}
-	}
-
-	b.WriteString("\nLogs for the probe:\n")
-	for _, rec := range r.Log {
-		fmt.Fprintf(&b, "  +%.4fs %-5s %s", rec.Time.Sub(r.Start).Seconds(), strings.ToLower(rec.Level.String()), rec.Message)
-		rec.Attrs(func(a slog.Attr) bool {
-			fmt.Fprintf(&b, " %s=%q", a.Key, a.Value.String())
-			return true
-		})
-		b.WriteByte('\n')
-	}
-
 	b.WriteString("\nMetrics that would have been returned:\n")
 	b.WriteString(metricsText(r))
-
 	if r.ModuleConfig != nil {
 		if y, err := config.MarshalRedacted(r.ModuleConfig); err == nil {
 			b.WriteString("\nModule configuration:\n")
@@ -98,6 +42,104 @@ func DebugOutput(r *Result) string {
 		}
 	}
 	return b.String()
+}
+
+// debugVerdict says what was probed and whether it passed, and why not.
+func debugVerdict(b *strings.Builder, r *Result) {
+	fmt.Fprintf(b, "Probe %d of %s with module %s at %s\n", r.ID, r.Target, r.Module, r.Start.UTC().Format(time.RFC3339))
+	if r.Success {
+		fmt.Fprintf(b, "Result: SUCCESS in %.3fs\n", r.Duration.Seconds())
+	} else {
+		fmt.Fprintf(b, "Result: FAILED in %.3fs:\n", r.Duration.Seconds())
+		for _, f := range r.Failures {
+			fmt.Fprintf(b, "  - [%s] %s\n", f.Reason, f.Message)
+		}
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("Warnings:\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(b, "  - %s\n", w)
+		}
+	}
+	if r.Hostname != "" {
+		fmt.Fprintf(b, "Host header and TLS server name: %s\n", r.Hostname)
+	}
+}
+
+// debugAnswer describes the answer: status, size, timings, TLS.
+func debugAnswer(b *strings.Builder, r *Result) {
+	if r.Response {
+		fmt.Fprintf(b, "\nAnswer: HTTP %d, %d bytes of body, %d redirects, SHA-256 %s\n", r.StatusCode, r.BodyLength, r.Redirects, r.ContentHash)
+		fmt.Fprintf(b, "Phases:")
+		for i, name := range phaseNames {
+			fmt.Fprintf(b, " %s=%.4fs", name, r.Phases[i])
+		}
+		b.WriteByte('\n')
+	}
+	if t := r.TLS; t != nil {
+		subject, issuer := t.names()
+		version := t.Version
+		if version == "" {
+			version = "handshake failed"
+		}
+		fmt.Fprintf(b, "TLS: %s, certificate %q issued by %q, first expiry in the chain %s (in %s)\n",
+			version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
+	}
+}
+
+func debugChecks(b *strings.Builder, r *Result) {
+	if len(r.Checks) == 0 {
+		return
+	}
+	b.WriteString("\nChecks:\n")
+	for _, c := range r.Checks {
+		fmt.Fprintf(b, "  %s  %s (%s, %s): %s\n", passWord(c.OK), c.Name, c.Type, c.Severity, c.Reason)
+	}
+}
+
+func debugDjango(b *strings.Builder, r *Result) {
+	if !r.DetectDebug && !r.DetectHost && r.AllowedHosts == nil {
+		return
+	}
+	b.WriteString("\nDjango:\n")
+	if r.DetectDebug {
+		fmt.Fprintf(b, "  DEBUG page exposed: %s\n", yesNo(r.DebugPage))
+	}
+	if r.DetectHost {
+		fmt.Fprintf(b, "  Host refused by ALLOWED_HOSTS: %s\n", yesNo(r.DisallowedHost))
+	}
+	if c := r.Canary; c != nil {
+		fmt.Fprintf(b, "  Debug canary %s: %s\n", c.URL, c.Detail)
+	}
+	if a := r.AllowedHosts; a != nil {
+		fmt.Fprintf(b, "  Forged Host %s: %s\n", a.Host, a.Detail)
+	}
+}
+
+func debugHealth(b *strings.Builder, r *Result) {
+	if r.HealthFormat == "" {
+		return
+	}
+	fmt.Fprintf(b, "\nHealth-check backends (%s):\n", r.HealthFormat)
+	for _, hb := range r.HealthChecks {
+		state := "UP  "
+		if !hb.Up {
+			state = "DOWN"
+		}
+		fmt.Fprintf(b, "  %s  %s: %s\n", state, hb.Name, hb.Message)
+	}
+}
+
+func debugLog(b *strings.Builder, r *Result) {
+	b.WriteString("\nLogs for the probe:\n")
+	for _, rec := range r.Log {
+		fmt.Fprintf(b, "  +%.4fs %-5s %s", rec.Time.Sub(r.Start).Seconds(), strings.ToLower(rec.Level.String()), rec.Message)
+		rec.Attrs(func(a slog.Attr) bool {
+			fmt.Fprintf(b, " %s=%q", a.Key, a.Value.String())
+			return true
+		})
+		b.WriteByte('\n')
+	}
 }
 
 func metricsText(r *Result) string { return string(r.AppendText(nil)) }

@@ -132,7 +132,7 @@ func detectDjango(found []bool, status int) djangoVerdict {
 	if status == 400 && found[mInvalidHost] {
 		v.disallowedHost, v.hostWhy = true, "Django rejected the Host header: Invalid HTTP_HOST header (ALLOWED_HOSTS)"
 	} else if status == 400 && found[mBadRequest] {
-		v.disallowedHost, v.hostWhy = true, "Django answered 400 Bad Request, its answer to a Host header outside ALLOWED_HOSTS"
+		v.disallowedHost, v.hostWhy = true, "Django's generic 400 page (Bad Request (400)), most often a Host header outside ALLOWED_HOSTS; any SuspiciousOperation gives it"
 	}
 	return v
 }

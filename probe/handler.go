@@ -62,37 +62,9 @@ type Handler struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.Prober()
-	cfg := p.Config()
-	q := r.URL.Query()
-
-	target := q.Get("target")
-	if target == "" {
-		h.refuse(w, http.StatusBadRequest, RefusedInvalidTarget, "target parameter is missing")
-		return
-	}
-	moduleName := q.Get("module")
-	var u *url.URL
-	var policy *config.AllowList
-	if t, ok := cfg.Target(target); ok {
-		// A configured target is trusted: the config file named it.
-		u = t.ParsedURL()
-		if moduleName == "" {
-			moduleName = t.ModuleName()
-		}
-	} else {
-		var err error
-		if u, err = ParseTarget(target); err != nil {
-			h.refuse(w, http.StatusBadRequest, RefusedInvalidTarget, err.Error())
-			return
-		}
-		policy = cfg.AllowList()
-	}
-	if moduleName == "" {
-		moduleName = config.DefaultModuleName
-	}
-	m, ok := cfg.Module(moduleName)
-	if !ok {
-		h.refuse(w, http.StatusBadRequest, RefusedUnknownModule, fmt.Sprintf("unknown module %q", moduleName))
+	req, m, refusal := resolve(p.Config(), r.URL.Query())
+	if refusal != nil {
+		h.refuse(w, refusal.code, refusal.reason, refusal.msg)
 		return
 	}
 	timeout, err := probeTimeout(r, time.Duration(m.Timeout), h.TimeoutOffset)
@@ -102,12 +74,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	if err := CheckTarget(ctx, policy, u); err != nil {
+	if err := CheckTarget(ctx, req.Policy, req.URL); err != nil {
 		h.refuse(w, http.StatusForbidden, RefusedNotAllowed, err.Error())
 		return
 	}
 
-	res := p.Probe(ctx, Request{Target: target, URL: u, Module: moduleName, Policy: policy}, h.Logger)
+	res := p.Probe(ctx, req, h.Logger)
+	q := r.URL.Query()
 	if h.Observer != nil {
 		h.Observer.ProbeDone(res)
 	}
@@ -123,6 +96,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
 	_, _ = w.Write(*buf)
 	answerPool.Put(buf)
+}
+
+// refusal is why a /probe request is not probed.
+type refusal struct {
+	code        int
+	reason, msg string
+}
+
+// resolve reads what a /probe request asks for: the target (a configured
+// one, trusted, with its module and hostname; or a URL, under
+// allow_targets), the module, and the hostname to send.
+func resolve(cfg *config.Config, q url.Values) (Request, *config.Module, *refusal) {
+	req := Request{Target: q.Get("target"), Module: q.Get("module")}
+	if req.Target == "" {
+		return req, nil, &refusal{http.StatusBadRequest, RefusedInvalidTarget, "target parameter is missing"}
+	}
+	if t, ok := cfg.Target(req.Target); ok {
+		req.URL, req.Hostname = t.ParsedURL(), t.Hostname
+		if req.Module == "" {
+			req.Module = t.ModuleName()
+		}
+	} else {
+		u, err := ParseTarget(req.Target)
+		if err != nil {
+			return req, nil, &refusal{http.StatusBadRequest, RefusedInvalidTarget, err.Error()}
+		}
+		req.URL, req.Policy = u, cfg.AllowList()
+	}
+	if hn := q.Get("hostname"); hn != "" {
+		if !config.ValidHostname(hn) {
+			return req, nil, &refusal{http.StatusBadRequest, RefusedInvalidTarget, fmt.Sprintf("invalid hostname %q", hn)}
+		}
+		req.Hostname = hn
+	}
+	if req.Module == "" {
+		req.Module = config.DefaultModuleName
+	}
+	m, ok := cfg.Module(req.Module)
+	if !ok {
+		return req, nil, &refusal{http.StatusBadRequest, RefusedUnknownModule, fmt.Sprintf("unknown module %q", req.Module)}
+	}
+	return req, m, nil
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, code int, reason, msg string) {

@@ -48,6 +48,11 @@ func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog)
 		r.fail(ReasonConnect, "invalid request: "+err.Error())
 		return
 	}
+	if req.Hostname != "" {
+		r.Hostname = req.Hostname
+		ctx = withServerName(ctx, req.Hostname)
+		httpReq = httpReq.WithContext(ctx)
+	}
 	resp, tr, err := m.fetch(ctx, httpReq, req.Policy, r, log)
 	if err != nil {
 		return
@@ -56,6 +61,7 @@ func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog)
 	a := m.readBody(ctx, resp, tr, r, log)
 	defer a.release()
 	m.judge(a, r, log)
+	m.sideRequests(ctx, req, r, log)
 }
 
 // buildRequest makes the module's request for a URL: method, body,
@@ -77,6 +83,9 @@ func (m *module) buildRequest(ctx context.Context, req Request) (*http.Request, 
 			continue
 		}
 		httpReq.Header.Set(k, v)
+	}
+	if req.Hostname != "" {
+		httpReq.Host = req.Hostname // the target's own wins over the module's
 	}
 	setDefault := func(name, value string) {
 		if value != "" && httpReq.Header.Get(name) == "" {
@@ -130,6 +139,14 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 		log.Error("Error for HTTP request", "err", err)
 		r.fail(classify(ctx, err, tr), "request failed: "+err.Error())
 		r.Phases, r.DNSLookup = tr.phases(time.Now())
+		// A certificate that failed verification (expired, self-signed,
+		// another host's) was still received: its expiry is what the
+		// certificate alerts need most.
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) && len(cve.UnverifiedCertificates) > 0 {
+			r.TLS = tlsInfo(&tls.ConnectionState{PeerCertificates: cve.UnverifiedCertificates})
+			r.TLS.Version = ""
+		}
 		return nil, nil, err
 	}
 	r.Response = true
@@ -255,6 +272,12 @@ func (m *module) judge(a *answer, r *Result, log *probeLog) {
 		r.Checks = append(r.Checks, cr)
 		if cr.OK {
 			continue // the checks are listed with their reasons anyway
+		}
+		if cr.Severity == config.SeverityWarning {
+			// Reported, and the probe stays a success: nothing pages.
+			log.Warn("Warning-level check failed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
+			r.Warnings = append(r.Warnings, fmt.Sprintf("check %s failed: %s", cr.Name, cr.Reason))
+			continue
 		}
 		log.Error("Check failed", "check", cr.Name, "type", cr.Type, "detail", cr.Reason)
 		reason := ReasonCheck

@@ -36,9 +36,12 @@ var resultFamilies = exposition.Prepare([]family{
 		Present: func(r *Result) bool { return len(r.Checks) > 0 },
 		Samples: func(r *Result, s *exposition.Sampler) {
 			for _, c := range r.Checks {
-				s.Sample(boolFloat(c.OK), "check", c.Name, "type", c.Type)
+				s.Sample(boolFloat(c.OK), "check", c.Name, "severity", c.Severity, "type", c.Type)
 			}
 		}},
+	{Name: "probe_django_allowed_hosts_enforced", Type: gauge, Help: "1 when a forged Host header was refused (check_allowed_hosts), 0 when Django answered it",
+		Present: func(r *Result) bool { return r.AllowedHosts != nil },
+		Value:   func(r *Result) float64 { return boolFloat(r.AllowedHosts.Passed) }},
 	{Name: "probe_django_debug_enabled", Type: gauge, Help: "1 when the answer is a Django DEBUG=True page",
 		Present: func(r *Result) bool { return r.DetectDebug },
 		Value:   func(r *Result) float64 { return boolFloat(r.DebugPage) }},
@@ -60,6 +63,12 @@ var resultFamilies = exposition.Prepare([]family{
 		Value:   func(r *Result) float64 { return r.DNSLookup }},
 	{Name: "probe_duration_seconds", Type: gauge, Help: "Returns how long the probe took to complete in seconds",
 		Value: func(r *Result) float64 { return r.Duration.Seconds() }},
+	{Name: "probe_failed_due_to", Type: gauge, Help: "1 for each reason the probe failed, of a fixed set: dns, connect, tls, timeout, status, check, debug_page, disallowed_host, allowed_hosts_not_enforced, health_check, body_limit, redirect, refused",
+		Samples: func(r *Result, s *exposition.Sampler) {
+			for _, reason := range Reasons {
+				s.Sample(boolFloat(r.FailedDueTo(reason)), "reason", reason)
+			}
+		}},
 	{Name: "probe_failed_due_to_regex", Type: gauge, Help: "Indicates if probe failed due to a keyword or regex check",
 		Value: func(r *Result) float64 { return boolFloat(r.RegexFailed) }},
 	{Name: "probe_http_content_hash", Type: gauge, Help: "First 48 bits of the SHA-256 of the body, as a number: changes() over it shows drift",
@@ -76,7 +85,7 @@ var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_http_redirects", Type: gauge, Help: "The number of redirects",
 		Value: func(r *Result) float64 { return float64(r.Redirects) }},
 	{Name: "probe_http_ssl", Type: gauge, Help: "Indicates if SSL was used for the final redirect",
-		Value: func(r *Result) float64 { return boolFloat(r.TLS != nil) }},
+		Value: func(r *Result) float64 { return boolFloat(r.Response && r.TLS != nil) }},
 	{Name: "probe_http_status_code", Type: gauge, Help: "Response HTTP status code",
 		Value: func(r *Result) float64 { return float64(r.StatusCode) }},
 	{Name: "probe_http_uncompressed_body_length", Type: gauge, Help: "Length of uncompressed response body",
@@ -95,7 +104,7 @@ var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_success", Type: gauge, Help: "Displays whether or not the probe was a success",
 		Value: func(r *Result) float64 { return boolFloat(r.Success) }},
 	{Name: "probe_tls_version_info", Type: gauge, Help: "Contains the TLS version used",
-		Present: func(r *Result) bool { return r.TLS != nil },
+		Present: func(r *Result) bool { return r.TLS != nil && r.TLS.Version != "" },
 		Samples: func(r *Result, s *exposition.Sampler) { s.Sample(1, "version", r.TLS.Version) }},
 })
 

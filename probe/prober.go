@@ -40,6 +40,9 @@ type Request struct {
 	Target string
 	URL    *url.URL
 	Module string
+	// Hostname is sent as the Host header and the TLS server name; ""
+	// for the URL's host.
+	Hostname string
 	// Policy restricts where the probe may connect and be redirected;
 	// nil for none (no allow_targets, or a configured target).
 	Policy *config.AllowList

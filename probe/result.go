@@ -61,10 +61,11 @@ var Reasons = [...]string{
 
 // CheckResult is the outcome of one configured check.
 type CheckResult struct {
-	Name   string
-	Type   string
-	OK     bool
-	Reason string // why it failed, or what it saw
+	Name     string
+	Type     string
+	Severity string // critical or warning
+	OK       bool
+	Reason   string // why it failed, or what it saw
 	// TimedOut is set when the check ran out of the probe's time.
 	TimedOut bool
 }
@@ -96,8 +97,10 @@ type Result struct {
 	Duration     time.Duration
 	Success      bool
 	// Failures are the reasons the probe failed, in the order they were
-	// found.
+	// found; Warnings the warning-level checks that failed, which do not
+	// fail it.
 	Failures []Failure
+	Warnings []string
 
 	// Response holds false when no HTTP answer arrived at all.
 	Response      bool
@@ -121,11 +124,33 @@ type Result struct {
 	DisallowedHost bool
 	HealthFormat   string // the health-check format that was read, "" for none
 	HealthChecks   []Backend
+	// Hostname is the Host header and TLS server name sent, when the
+	// target or the request named one.
+	Hostname string
+	// Canary is what the debug canary (a path that cannot exist) got
+	// back, nil when the module does not send it.
+	Canary *SideAnswer
+	// AllowedHosts is what the forged Host header got back, nil when the
+	// module does not send it.
+	AllowedHosts *SideAnswer
 
 	Log []slog.Record
 }
 
-// TLSInfo describes the TLS connection of the final response.
+// SideAnswer is what one of a probe's extra requests (the debug canary,
+// the forged Host header) got back.
+type SideAnswer struct {
+	URL    string // redacted
+	Host   string
+	Status int
+	// Passed: the canary showed no DEBUG page; the forged Host was refused.
+	Passed bool
+	Detail string
+}
+
+// TLSInfo describes the TLS connection of the final response, or the
+// certificates a server sent before their verification failed (Version
+// is then "").
 type TLSInfo struct {
 	Version         string
 	EarliestExpiry  time.Time

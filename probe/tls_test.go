@@ -21,14 +21,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // testPKI is a CA and a server certificate for 127.0.0.1 with chosen expiry dates.
@@ -205,4 +210,92 @@ func TestCAFileRotation(t *testing.T) {
 
 func pemBlock(kind string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
+}
+
+// A certificate that fails verification (an unknown CA, expired, issued
+// for another host) still gives its expiry, and the probe fails with
+// reason tls: the certificate alerts do not go quiet when they matter.
+func TestCertificateFactsWhenVerificationFails(t *testing.T) {
+	good := newTestPKI(t, 365*24*time.Hour, 20*24*time.Hour)
+	expired := newTestPKI(t, 365*24*time.Hour, -time.Hour)
+	goodSrv := good.server(t, 0, "ok")
+	expiredSrv := expired.server(t, 0, "ok")
+	cfg := mustConfig(t, `
+modules:
+  trusted:
+    http: {tls_config: {ca_file: `+good.caFile+`}}
+  trusted_expired:
+    http: {tls_config: {ca_file: `+expired.caFile+`}}
+  untrusted: {}
+targets:
+  - {name: other-host, url: "`+goodSrv.URL+`/", hostname: other.test, module: trusted}
+`)
+	h := newHarness(t, cfg)
+	for _, tc := range []struct {
+		name   string
+		query  url.Values
+		expiry time.Time
+	}{
+		{"unknown CA", url.Values{"target": {goodSrv.URL}, "module": {"untrusted"}}, good.leafExpiry},
+		{"expired", url.Values{"target": {expiredSrv.URL}, "module": {"trusted_expired"}}, expired.leafExpiry},
+		{"another host's", url.Values{"target": {"other-host"}}, good.leafExpiry},
+	} {
+		s := h.probe(t, tc.query, nil)
+		s.want(t, map[string]float64{
+			"probe_success":                       0,
+			"probe_failed_due_to{reason=tls}":     1,
+			"probe_failed_due_to{reason=connect}": 0,
+			"probe_http_ssl":                      0,
+			"probe_ssl_earliest_cert_expiry":      float64(tc.expiry.Unix()),
+		})
+		s.absent(t, "probe_tls_version_info")
+		if t.Failed() {
+			t.Fatalf("%s certificate", tc.name)
+		}
+	}
+	reliability.Record(t, "probes", "a certificate from an unknown CA, an expired one, one for another host",
+		"the probe fails with reason tls and still exports the certificate's expiry")
+}
+
+// A target's hostname (and &hostname= on /probe) is the Host header and
+// the TLS server name: one module serves every host name.
+func TestHostnameSetsHostAndSNI(t *testing.T) {
+	pki := newTestPKI(t, 365*24*time.Hour, 90*24*time.Hour)
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Host+" "+r.TLS.ServerName)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.leaf}}
+	srv.StartTLS()
+	defer srv.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Host)
+		mu.Unlock()
+	}))
+	defer plain.Close()
+	h := newHarness(t, mustConfig(t, `
+modules:
+  tls:
+    http: {tls_config: {ca_file: `+pki.caFile+`}, headers: {Host: module.test}}
+targets:
+  - {name: shop, url: "`+srv.URL+`/", hostname: shop.test, module: tls}
+  - {name: plain, url: "`+plain.URL+`/", hostname: "www.shop.test:8080"}
+`))
+	h.probeURL(t, "shop", "").want(t, map[string]float64{"probe_success": 1, "probe_http_ssl": 1})
+	h.probe(t, url.Values{"target": {srv.URL}, "module": {"tls"}, "hostname": {"localhost"}}, nil).want(t, map[string]float64{"probe_success": 1})
+	h.probeURL(t, "plain", "").want(t, map[string]float64{"probe_success": 1})
+	want := []string{"shop.test shop.test", "localhost localhost", "www.shop.test:8080"}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 || seen[0] != want[0] || seen[1] != want[1] || seen[2] != want[2] {
+		t.Errorf("Host and SNI seen: %q, want %q", seen, want)
+	}
+	if s := h.probe(t, url.Values{"target": {srv.URL}, "hostname": {"bad host/x"}}, nil); s.code != 400 {
+		t.Errorf("an invalid hostname: %d", s.code)
+	}
 }

@@ -14,9 +14,12 @@
 package probe
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strings"
 	"sync"
@@ -48,7 +51,7 @@ type moduleTransport struct {
 	cfg   pconfig.HTTPClientConfig
 	files []string
 
-	rt      atomic.Pointer[http.RoundTripper]
+	rt      atomic.Pointer[roundTrippers]
 	checked atomic.Int64 // unix nanoseconds of the last look at the files
 	mu      sync.Mutex   // serialises rebuilds
 	stamp   string
@@ -105,21 +108,44 @@ func (t *moduleTransport) build() error {
 	if err != nil {
 		return err
 	}
-	t.rt.Store(&rt)
+	t.rt.Store(rt)
 	t.stamp = stamp
 	return nil
+}
+
+// roundTrippers are a module's two ways of sending: the usual one, and one
+// whose TLS server name (SNI) a probe may set, for a target's hostname.
+// The second does the TLS handshake itself (Go's transport takes the
+// server name from the URL), so probes without a hostname keep Go's own.
+type roundTrippers struct {
+	plain, sni http.RoundTripper
 }
 
 // newRoundTripper builds what common's NewRoundTripperFromConfig builds,
 // in the same order, minus connection tracing and the User-Agent wrapper
 // (the prober sets the header on its request). TestTransportFollowsCommon
 // reads common's source and fails when its settings or its order change.
-func newRoundTripper(cfg pconfig.HTTPClientConfig) (http.RoundTripper, error) {
+func newRoundTripper(cfg pconfig.HTTPClientConfig) (*roundTrippers, error) {
 	tlsConfig, err := pconfig.NewTLSConfig(&cfg.TLSConfig)
 	if err != nil {
 		return nil, err
 	}
-	transport := newTransport(cfg, tlsConfig)
+	plain, err := wrap(cfg, newTransport(cfg, tlsConfig))
+	if err != nil {
+		return nil, err
+	}
+	sniTransport := newTransport(cfg, tlsConfig)
+	sniTransport.DialTLSContext = dialTLS(tlsConfig, cfg.EnableHTTP2)
+	sni, err := wrap(cfg, sniTransport)
+	if err != nil {
+		return nil, err
+	}
+	return &roundTrippers{plain: plain, sni: sni}, nil
+}
+
+// wrap puts common's authentication and header round trippers around a
+// transport, in common's order.
+func wrap(cfg pconfig.HTTPClientConfig, transport *http.Transport) (http.RoundTripper, error) {
 	var rt http.RoundTripper = transport
 	if a := cfg.Authorization; a != nil {
 		cred, err := secretReader(a.Credentials, a.CredentialsFile, a.CredentialsRef)
@@ -157,6 +183,57 @@ func newRoundTripper(cfg pconfig.HTTPClientConfig) (http.RoundTripper, error) {
 		rt = pconfig.NewHeadersRoundTripper(cfg.HTTPHeaders, rt)
 	}
 	return rt, nil
+}
+
+// serverNameKey carries a probe's TLS server name to dialTLS.
+type serverNameKey struct{}
+
+func withServerName(ctx context.Context, name string) context.Context {
+	if name == "" {
+		return ctx
+	}
+	if host, _, err := net.SplitHostPort(name); err == nil {
+		name = host
+	}
+	return context.WithValue(ctx, serverNameKey{}, strings.TrimSuffix(name, "."))
+}
+
+// dialTLS connects (through guardedDial) and does the TLS handshake with
+// the server name the probe asked for, reporting the handshake to the
+// probe's trace as Go's transport does.
+func dialTLS(base *tls.Config, http2 bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := guardedDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg := base.Clone()
+		if name, ok := ctx.Value(serverNameKey{}).(string); ok {
+			cfg.ServerName = name
+		} else if cfg.ServerName == "" {
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		if http2 {
+			cfg.NextProtos = []string{"h2", "http/1.1"}
+		}
+		tc := tls.Client(conn, cfg)
+		trace := httptrace.ContextClientTrace(ctx)
+		if trace != nil && trace.TLSHandshakeStart != nil {
+			trace.TLSHandshakeStart()
+		}
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second) // common's TLSHandshakeTimeout
+		err = tc.HandshakeContext(hctx)
+		cancel()
+		if trace != nil && trace.TLSHandshakeDone != nil {
+			trace.TLSHandshakeDone(tc.ConnectionState(), err)
+		}
+		if err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }
 
 // newTransport is common's http.Transport with keep-alives off (every
@@ -228,7 +305,11 @@ func crossHostRedirect(req *http.Request) bool {
 // RoundTrip sends a request on a new connection.
 func (t *moduleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.maybeRebuild()
-	return (*t.rt.Load()).RoundTrip(req)
+	rts := t.rt.Load()
+	if _, ok := req.Context().Value(serverNameKey{}).(string); ok {
+		return rts.sni.RoundTrip(req)
+	}
+	return rts.plain.RoundTrip(req)
 }
 
 // maybeRebuild rebuilds the round tripper when a TLS file changed. A file

@@ -157,10 +157,18 @@ func run() error {
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *workers}}
 	requests := []func(i int) (*http.Request, error){
-		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+healthy, nil) },
-		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/probe?module=health&target="+failing, nil) },
-		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+hugeHeader, nil) },
-		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+silent, nil) },
+		func(int) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+healthy, nil)
+		},
+		func(int) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+"/probe?module=health&target="+failing, nil)
+		},
+		func(int) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+hugeHeader, nil)
+		},
+		func(int) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+"/probe?module=quick&target="+silent, nil)
+		},
 		func(i int) (*http.Request, error) {
 			return http.NewRequest(http.MethodPost, fmt.Sprintf("%s/heartbeat/job-%d", base, i%500), strings.NewReader(strings.Repeat("output line\n", 100)))
 		},
@@ -172,7 +180,9 @@ func run() error {
 		},
 		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/metrics", nil) },
 		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/", nil) },
-		func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/api/v1/heartbeats", nil) },
+		func(int) (*http.Request, error) {
+			return http.NewRequest(http.MethodGet, base+"/api/v1/heartbeats", nil)
+		},
 	}
 
 	fmt.Printf("soak: %s of load from %d clients on loopback: probes (healthy, failing health check, 2 MB header, silent target), pings with 1.2 KB bodies, starts, refused pings, /metrics, /, /api/v1/heartbeats\n\n", *duration, *workers)

@@ -1,0 +1,153 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package probe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+)
+
+// A probe may send two more requests after its own, with the module's
+// settings but no redirects, each read only for Django's markers:
+//
+//   - the debug canary (django.debug_canary) asks for a path that cannot
+//     exist: a DEBUG=True site answers with its technical 404 page, which
+//     a page answering 200 never shows;
+//   - the forged Host (django.check_allowed_hosts) asks for the target
+//     with a Host header no site has: a site with ALLOWED_HOSTS = ['*']
+//     answers it as if it were its own.
+
+// forgedHost is the Host header no site has (.invalid is reserved, RFC 2606).
+const forgedHost = "django-health-exporter-forged-host.invalid"
+
+// sideBodyLimit bounds what a side request reads.
+const sideBodyLimit = 1 << 20
+
+var sideScanners = sync.Pool{New: func() any {
+	s := &scanner{literals: make([]*literal, len(djangoMarkers))}
+	for i, l := range djangoMarkers {
+		s.literals[i] = newLiteral(l)
+	}
+	return s
+}}
+
+// sideAnswer is what a side request got: its status and what Django's
+// markers say.
+type sideAnswer struct {
+	status  int
+	verdict djangoVerdict
+}
+
+// side sends a side request for u, with host as the Host header ("" for
+// the probe's own).
+func (m *module) side(ctx context.Context, req Request, u *url.URL, host string) (sideAnswer, error) {
+	r := req
+	r.URL = u
+	httpReq, err := m.buildRequest(ctx, r)
+	if err != nil {
+		return sideAnswer{}, err
+	}
+	if host != "" {
+		httpReq.Host = host
+	}
+	client := &http.Client{
+		Transport:     m.rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(httpReq.WithContext(withPolicy(ctx, req.Policy)))
+	if err != nil {
+		return sideAnswer{}, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	s := sideScanners.Get().(*scanner)
+	defer sideScanners.Put(s)
+	s.limit = sideBodyLimit
+	for i := range djangoMarkers {
+		s.literals[i].off = !markerMatters(i, resp.StatusCode)
+	}
+	found := make([]bool, len(djangoMarkers))
+	if body, done, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding")); err == nil {
+		scan := s.scan(body)
+		done()
+		if scan.err != nil && !errors.Is(scan.err, errBodyTooLarge) {
+			return sideAnswer{status: resp.StatusCode}, scan.err
+		}
+		for i, l := range s.literals {
+			found[i] = l.found
+		}
+	}
+	return sideAnswer{status: resp.StatusCode, verdict: detectDjango(found, resp.StatusCode)}, nil
+}
+
+// sideRequests sends the module's side requests, if any, after the
+// probe's own request was answered.
+func (m *module) sideRequests(ctx context.Context, req Request, r *Result, log *probeLog) {
+	if !r.Response {
+		return
+	}
+	if m.cfg.Django.DebugCanary {
+		m.debugCanary(ctx, req, r, log)
+	}
+	if m.cfg.Django.CheckAllowedHosts {
+		m.forgedHost(ctx, req, r, log)
+	}
+}
+
+func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *probeLog) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	u := &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: "/django-health-exporter-canary-" + hex.EncodeToString(b[:]) + "/"}
+	log.Info("Asking for a path that cannot exist (debug_canary)", "url", u.String())
+	a, err := m.side(ctx, req, u, "")
+	r.Canary = &SideAnswer{URL: u.String(), Status: a.status, Passed: true}
+	switch {
+	case err != nil:
+		r.Canary.Detail = "the canary request failed: " + err.Error()
+		log.Warn("Debug canary request failed", "err", err)
+	case a.verdict.debug:
+		r.Canary.Passed, r.Canary.Detail = false, a.verdict.debugWhy
+		r.DetectDebug, r.DebugPage = true, true
+		log.Error("Django DEBUG page exposed on a path that cannot exist", "status_code", a.status, "detail", a.verdict.debugWhy)
+		r.fail(ReasonDebugPage, fmt.Sprintf("DEBUG = True: a path that cannot exist (%s) answered %d with %s", u.Path, a.status, a.verdict.debugWhy))
+	default:
+		r.Canary.Detail = fmt.Sprintf("answered %d without a DEBUG page", a.status)
+		r.DetectDebug = true
+	}
+}
+
+func (m *module) forgedHost(ctx context.Context, req Request, r *Result, log *probeLog) {
+	log.Info("Sending a forged Host header (check_allowed_hosts)", "host", forgedHost)
+	a, err := m.side(ctx, req, req.URL, forgedHost)
+	r.AllowedHosts = &SideAnswer{URL: req.URL.Redacted(), Host: forgedHost, Status: a.status}
+	switch {
+	case err != nil:
+		// No answer to a forged host is a refusal too (a proxy that drops
+		// unknown hosts), but say so.
+		r.AllowedHosts.Passed, r.AllowedHosts.Detail = true, "no answer to the forged Host: "+err.Error()
+	case a.verdict.disallowedHost:
+		r.AllowedHosts.Passed, r.AllowedHosts.Detail = true, fmt.Sprintf("refused with %d: %s", a.status, a.verdict.hostWhy)
+	case a.status >= 400:
+		r.AllowedHosts.Passed, r.AllowedHosts.Detail = true, fmt.Sprintf("refused with %d (by Django or a proxy in front of it)", a.status)
+	default:
+		r.AllowedHosts.Detail = fmt.Sprintf("answered %d: ALLOWED_HOSTS does not refuse unknown hosts (is it ['*']?)", a.status)
+		log.Error("A forged Host header was answered", "host", forgedHost, "status_code", a.status)
+		r.fail(ReasonAllowedHostsNotEnforced, fmt.Sprintf("ALLOWED_HOSTS not enforced: a request with Host: %s %s", forgedHost, r.AllowedHosts.Detail))
+	}
+}
