@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -127,9 +129,21 @@ func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 			p.kind = KindFail
 		}
 	}
-	p.rid = r.URL.Query().Get("rid")
-	if len(p.rid) > ridMax || !utf8.ValidString(p.rid) || strings.IndexFunc(p.rid, unicode.IsControl) >= 0 {
+	q := r.URL.Query()
+	p.rid = q.Get("rid")
+	if !printable(p.rid) {
 		return p, nil, invalid("invalid rid: at most 128 bytes of printable UTF-8")
+	}
+	p.source = q.Get("source")
+	if !printable(p.source) {
+		return p, nil, invalid("invalid source: at most 128 bytes of printable UTF-8")
+	}
+	if p.source == "" {
+		p.source = clientAddress(r)
+	}
+	var err error
+	if p.values, err = pingValues(q["metric"]); err != nil {
+		return p, nil, invalid(err.Error())
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, hardBodyCap+1))
 	if err != nil {
@@ -139,6 +153,47 @@ func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 		return p, nil, &pingError{http.StatusRequestEntityTooLarge, RejectTooLarge, "body larger than 1 MiB; send the tail of the output"}
 	}
 	return p, body, nil
+}
+
+// printable reports whether an id (rid, source) is at most 128 bytes of
+// printable UTF-8.
+func printable(s string) bool {
+	return len(s) <= ridMax && utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
+// metricNameRE is what ?metric=NAME:VALUE may call a number.
+var metricNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// pingValues reads ?metric=NAME:VALUE parameters: at most maxValues.
+func pingValues(params []string) (map[string]float64, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	if len(params) > maxValues {
+		return nil, fmt.Errorf("%d metric= parameters: at most %d", len(params), maxValues)
+	}
+	values := make(map[string]float64, len(params))
+	for _, p := range params {
+		name, text, ok := strings.Cut(p, ":")
+		if !ok || !metricNameRE.MatchString(name) || len(name) > 64 {
+			return nil, fmt.Errorf("invalid metric=%q: want NAME:VALUE, NAME of a-z, 0-9 and _", p)
+		}
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid metric=%q: %q is not a number", p, text)
+		}
+		values[name] = v
+	}
+	return values, nil
+}
+
+// clientAddress is the address a ping came from, the default source.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // messageTail keeps the last limit bytes of a body, cut on a rune
@@ -176,11 +231,17 @@ func requestToken(r *http.Request) string {
 
 // APIHandler serves /api/v1/heartbeats: every heartbeat, its state and
 // why, and its last message, as JSON; and the records retained for
-// heartbeats the configuration no longer names. The answer is written a
+// heartbeats the configuration no longer names; /api/v1/heartbeats/{name}
+// is one heartbeat, and takes PUT and DELETE (register.go). The answer is
+// written a
 // heartbeat at a time: 10,000 heartbeats with 10 KiB messages each are
 // 100 MB of JSON, which is never held in memory at once.
 func (h *Heartbeats) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/heartbeats" {
+			h.serveOne(w, r)
+			return
+		}
 		views := h.Views()
 		w.Header().Set("Content-Type", "application/json")
 		bw := bufio.NewWriterSize(w, 32<<10)

@@ -87,13 +87,40 @@ type record struct {
 	LegacyMessage string               `json:"message,omitempty"`
 	Runs          map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
 	Pings         [len(kinds)]uint64   `json:"pings"`
+	// Values are the numbers pings reported (?metric=NAME:VALUE).
+	Values map[string]value `json:"values,omitempty"`
+	// Sources are who sent pings (?source=, else the client's address),
+	// with when each was last heard from.
+	Sources map[string]time.Time `json:"sources,omitempty"`
+	// Successes are the times of the last successes, to count runs per
+	// period.
+	Successes []time.Time `json:"successes,omitempty"`
+	// Registration is what the API registered, for a heartbeat created by
+	// PUT /api/v1/heartbeats/{name}.
+	Registration *config.Registration `json:"registration,omitempty"`
 }
+
+// value is a number a ping reported, and when.
+type value struct {
+	V  float64   `json:"v"`
+	At time.Time `json:"at"`
+}
+
+// Bounds of what a record keeps of values, sources and successes.
+const (
+	maxValues    = 10
+	maxSources   = 32
+	maxSuccesses = 32
+)
 
 // clone copies a record, so that a ping can be applied to the copy and
 // the copy kept only once it is on disk.
 func (r *record) clone() record {
 	c := *r
 	c.Runs = maps.Clone(r.Runs)
+	c.Values = maps.Clone(r.Values)
+	c.Sources = maps.Clone(r.Sources)
+	c.Successes = append([]time.Time(nil), r.Successes...)
 	if r.LastExit != nil {
 		exit := *r.LastExit
 		c.LastExit = &exit
@@ -116,6 +143,8 @@ type ping struct {
 	message string // "" for a ping without a body: the last message stays
 	cut     int    // bytes cut from the head of the body
 	at      time.Time
+	source  string
+	values  map[string]float64
 }
 
 // maxExcerpt bounds the last line of a message kept in memory.
@@ -156,6 +185,7 @@ func (r *record) apply(p ping, lim runLimits) {
 	if p.message != "" {
 		r.Excerpt, r.MessageAt, r.MessageKind, r.MessageCut = excerpt(p.message), p.at, p.kind, p.cut
 	}
+	r.note(p)
 	if p.exit != nil {
 		code := *p.exit
 		r.LastExit = &code
@@ -189,7 +219,44 @@ func (r *record) apply(p ping, lim runLimits) {
 			r.Failures++
 		} else {
 			r.LastSuccess, r.FailureReason, r.Failures = p.at, "", 0
+			r.Successes = append(r.Successes, p.at)
+			if len(r.Successes) > maxSuccesses {
+				r.Successes = r.Successes[len(r.Successes)-maxSuccesses:]
+			}
 		}
+	}
+}
+
+// note keeps who sent a ping and the numbers it reported, forgetting the
+// least recently heard past the bounds.
+func (r *record) note(p ping) {
+	if p.source != "" {
+		if r.Sources == nil {
+			r.Sources = map[string]time.Time{}
+		}
+		r.Sources[p.source] = p.at
+		dropOldest(r.Sources, maxSources, func(t time.Time) time.Time { return t })
+	}
+	for name, v := range p.values {
+		if r.Values == nil {
+			r.Values = map[string]value{}
+		}
+		r.Values[name] = value{V: v, At: p.at}
+	}
+	dropOldest(r.Values, maxValues, func(v value) time.Time { return v.At })
+}
+
+// dropOldest removes the entries of m with the oldest times until it has
+// at most n.
+func dropOldest[V any](m map[string]V, n int, at func(V) time.Time) {
+	for len(m) > n {
+		oldest, first := "", time.Time{}
+		for k, v := range m {
+			if t := at(v); first.IsZero() || t.Before(first) {
+				oldest, first = k, t
+			}
+		}
+		delete(m, oldest)
 	}
 }
 
@@ -219,15 +286,7 @@ func (r *record) closeRun(rid string) (time.Time, bool) {
 }
 
 func (r *record) trimRuns() {
-	for len(r.Runs) > maxOpenRuns {
-		oldest, first := "", time.Time{}
-		for k, t := range r.Runs {
-			if first.IsZero() || t.Before(first) {
-				oldest, first = k, t
-			}
-		}
-		delete(r.Runs, oldest)
-	}
+	dropOldest(r.Runs, maxOpenRuns, func(t time.Time) time.Time { return t })
 }
 
 // heartbeat is a configured or registered heartbeat and its record.
@@ -241,6 +300,8 @@ type heartbeat struct {
 	cacheBase     time.Time
 	cacheExpected time.Time
 	cacheInterval time.Duration
+	// Cache of the schedule's current slot: [slotStart, slotEnd).
+	slotStart, slotEnd time.Time
 }
 
 // limits are the run limits of the heartbeat's configuration: a run may
@@ -277,6 +338,11 @@ type status struct {
 	RunningSince time.Time
 	// Why says, in words, what the state is about.
 	Why string
+	// Sources is how many senders pinged within the current period.
+	Sources int
+	// RunsPerPeriod is how many successes came per expected run: over
+	// the current slot of a schedule, over the last three intervals.
+	RunsPerPeriod float64
 }
 
 // expected is when the next success is due after base, and the period
@@ -343,7 +409,61 @@ func (h *heartbeat) evaluate(now time.Time) status {
 		st.State = StateUp
 	}
 	st.Why = h.why(st, now)
+	st.Sources, st.RunsPerPeriod = h.perPeriod(now, st.Interval)
 	return st
+}
+
+// intervalPeriods is how many intervals the runs of an interval
+// heartbeat are counted over: one period with a job's jitter reads one
+// run or two, three read between one and one and a third.
+const intervalPeriods = 3
+
+// perPeriod counts, for the current period, the sources heard from and
+// the successes per expected run. The period of a schedule is its
+// current slot (from early_margin before it); of an interval, the last
+// interval for sources, and the last three for runs, divided by three. A
+// job started twice (two beats, a double deploy) reads 2 runs, from 2
+// sources. Callers hold h.mu.
+func (h *heartbeat) perPeriod(now time.Time, interval time.Duration) (sources int, runs float64) {
+	if interval <= 0 || (len(h.rec.Sources) == 0 && len(h.rec.Successes) == 0) {
+		return 0, 0
+	}
+	sourcesFrom := now.Add(-interval)
+	runsFrom, periods := now.Add(-intervalPeriods*interval), float64(intervalPeriods)
+	if s := h.cfg.CronSchedule(); s != nil {
+		if now.Before(h.slotStart) || !now.Before(h.slotEnd) {
+			h.slotStart, h.slotEnd = currentSlot(s, now, interval)
+		}
+		sourcesFrom = h.slotStart.Add(-h.cfg.EarlyMarginDuration())
+		runsFrom, periods = sourcesFrom, 1
+	}
+	for _, t := range h.rec.Sources {
+		if t.After(sourcesFrom) {
+			sources++
+		}
+	}
+	succ := h.rec.Successes
+	n := 0
+	for i := len(succ) - 1; i >= 0 && succ[i].After(runsFrom); i-- {
+		n++
+	}
+	return sources, float64(n) / periods
+}
+
+// currentSlot finds the last scheduled time at or before now and the one
+// after it, looking back from two periods before now.
+func currentSlot(s *config.Schedule, now time.Time, interval time.Duration) (time.Time, time.Time) {
+	start := s.Next(now.Add(-2 * interval))
+	if start.IsZero() || start.After(now) {
+		return now, s.Next(now)
+	}
+	for {
+		next := s.Next(start)
+		if next.IsZero() || next.After(now) {
+			return start, next
+		}
+		start = next
+	}
 }
 
 // why says what a state is about, for the status page and the API:

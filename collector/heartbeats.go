@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,8 +64,9 @@ type Heartbeats struct {
 	// retained are the records no configuration names now.
 	retained map[string]*record
 
-	rejected *prometheus.CounterVec
-	warnings *limiter
+	rejected   *prometheus.CounterVec
+	warnings   *limiter
+	maintained atomic.Int64 // unix nanoseconds of the last maintain
 }
 
 // NewHeartbeats reads the store's records and registers the heartbeat
@@ -126,9 +128,18 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 	}
 	if d := &cfg.HeartbeatDefaults; d.AutoRegister {
 		for _, name := range h.autoNames() {
-			if _, taken := next[name]; !taken && len(next) < d.MaxHeartbeats {
-				next[name] = h.take(cfg.NewAutoHeartbeat(name), true, now)
+			if _, taken := next[name]; taken || len(next) >= d.MaxHeartbeats {
+				continue
 			}
+			hc := cfg.NewAutoHeartbeat(name)
+			if reg := h.registration(name); reg != nil {
+				var err error
+				if hc, err = cfg.RegisteredHeartbeat(name, *reg); err != nil {
+					h.logger.Warn("A registered heartbeat does not fit the new configuration; its record is kept", "heartbeat", name, "err", err)
+					continue
+				}
+			}
+			next[name] = h.take(hc, true, now)
 		}
 	}
 	for name, hb := range h.byName {
@@ -145,6 +156,36 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 	}
 	h.byName, h.cfg = next, cfg
 	h.prune(now)
+	h.expire(now)
+}
+
+// registration is what the API registered for a name, nil for none.
+// Callers hold h.mu.
+func (h *Heartbeats) registration(name string) *config.Registration {
+	if hb, ok := h.byName[name]; ok {
+		hb.mu.Lock()
+		defer hb.mu.Unlock()
+		return hb.rec.Registration
+	}
+	if rec, ok := h.retained[name]; ok {
+		return rec.Registration
+	}
+	return nil
+}
+
+// maintain drops retained records past their retention and registered
+// heartbeats past expire_after, at most once a minute.
+func (h *Heartbeats) maintain(now time.Time) {
+	if last := h.maintained.Load(); last != 0 && now.Sub(time.Unix(0, last)) < time.Minute {
+		return
+	}
+	h.maintained.Store(now.UnixNano())
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cfg != nil {
+		h.prune(now)
+		h.expire(now)
+	}
 }
 
 // autoNames are the auto-registered heartbeats, live and retained,

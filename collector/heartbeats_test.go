@@ -108,6 +108,7 @@ func (e *env) open() {
 	mux := http.NewServeMux()
 	mux.Handle("/heartbeat/", hbs.PingHandler())
 	mux.Handle("/api/v1/heartbeats", hbs.APIHandler())
+	mux.Handle("/api/v1/heartbeats/", hbs.APIHandler())
 	e.h = mux
 	e.t.Cleanup(func() { _ = store.Close() })
 }
@@ -178,7 +179,7 @@ func (e *env) metrics() map[string]float64 {
 	out := map[string]float64{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			out[seriesKey(mf.GetName(), m)] = value(m)
+			out[seriesKey(mf.GetName(), m)] = metricValue(m)
 		}
 	}
 	return out
@@ -196,7 +197,7 @@ func seriesKey(name string, m *dto.Metric) string {
 	return name + "{" + strings.Join(labels, ",") + "}"
 }
 
-func value(m *dto.Metric) float64 {
+func metricValue(m *dto.Metric) float64 {
 	if m.Gauge != nil {
 		return m.GetGauge().GetValue()
 	}

@@ -36,6 +36,8 @@ type snapshot struct {
 	grace     time.Duration
 	maxRun    time.Duration
 	threshold int
+	values    map[string]value
+	exclusive bool // one sender, one run per period: not concurrent
 }
 
 // recordValues are the parts of a record the metrics show.
@@ -81,6 +83,14 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 	{Name: "heartbeat_last_ping_timestamp_seconds", Type: exposition.Gauge,
 		Help:  "When the last ping of any kind arrived (0: never).",
 		Value: func(s *snapshot) float64 { return ts(s.rec.lastPing) }},
+	{Name: "heartbeat_last_value", Type: exposition.Gauge,
+		Help:    "The last number a ping reported for each metric (?metric=NAME:VALUE).",
+		Present: func(s *snapshot) bool { return len(s.values) > 0 },
+		Samples: func(s *snapshot, smp *exposition.Sampler) {
+			for _, name := range sortedNames(s.values) {
+				smp.Sample(s.values[name].V, "metric", name)
+			}
+		}},
 	{Name: "heartbeat_last_start_timestamp_seconds", Type: exposition.Gauge,
 		Help:  "When the last start ping arrived (0: never).",
 		Value: func(s *snapshot) float64 { return ts(s.rec.lastStart) }},
@@ -97,12 +107,20 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 				smp.Sample(float64(s.rec.pings[k]), "kind", kind)
 			}
 		}},
+	{Name: "heartbeat_runs_per_period", Type: exposition.Gauge,
+		Help:    "Successes per expected run: over the current slot of a schedule, over the last three intervals; 2 for a job started twice. Not for concurrent heartbeats.",
+		Present: func(s *snapshot) bool { return s.exclusive },
+		Value:   func(s *snapshot) float64 { return s.st.RunsPerPeriod }},
 	{Name: "heartbeat_running", Type: exposition.Gauge,
 		Help:  "Runs in progress: start pings not yet ended.",
 		Value: func(s *snapshot) float64 { return float64(s.rec.running) }},
 	{Name: "heartbeat_running_since_timestamp_seconds", Type: exposition.Gauge,
 		Help:  "When the oldest run in progress started (0: none).",
 		Value: func(s *snapshot) float64 { return ts(s.st.RunningSince) }},
+	{Name: "heartbeat_sources", Type: exposition.Gauge,
+		Help:    "Distinct senders of pings (?source=, else the client's address) within the current period (the schedule's slot, the last interval); 2 for two beats. Not for concurrent heartbeats.",
+		Present: func(s *snapshot) bool { return s.exclusive },
+		Value:   func(s *snapshot) float64 { return float64(s.st.Sources) }},
 	{Name: "heartbeat_up", Type: exposition.Gauge,
 		Help:  "1 while the heartbeat is on time, fewer than failure_threshold runs in a row failed, and no run is over max_runtime.",
 		Value: func(s *snapshot) float64 { return boolValue(s.st.Up) }},
@@ -122,6 +140,8 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		grace:     h.cfg.GraceDuration(),
 		maxRun:    time.Duration(h.cfg.MaxRuntime),
 		threshold: h.cfg.FailureThreshold,
+		values:    r.Values,
+		exclusive: !h.cfg.Concurrent,
 		rec: recordValues{
 			lastPing: r.LastPing, lastSuccess: r.LastSuccess, lastStart: r.LastStart, lastFailure: r.LastFailure,
 			lastDuration: r.LastDuration, lastExit: exit, running: len(r.Runs), failures: r.Failures, pings: r.Pings,
@@ -133,6 +153,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 // format, evaluated now, sorted by heartbeat name.
 func (h *Heartbeats) WriteText(w io.Writer) error {
 	now := h.now()
+	h.maintain(now)
 	list := h.list()
 	snaps := make([]snapshot, len(list))
 	for i, hb := range list {
@@ -146,6 +167,15 @@ func (h *Heartbeats) WriteText(w io.Writer) error {
 		ptrs[i] = &snaps[i]
 	}
 	return exposition.Write(w, heartbeatFamilies, ptrs, func(s *snapshot) []string { return s.labels })
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func ts(t time.Time) float64 {

@@ -58,9 +58,21 @@ type HeartbeatView struct {
 	MessageKind string    `json:"last_message_kind,omitempty"`
 	// MessageCutBytes is how much of the head of the last message was
 	// cut: the end of a log is what matters.
-	MessageCutBytes int               `json:"message_cut_bytes,omitempty"`
-	AutoRegistered  bool              `json:"auto_registered,omitempty"`
-	Pings           map[string]uint64 `json:"pings"`
+	MessageCutBytes int  `json:"message_cut_bytes,omitempty"`
+	AutoRegistered  bool `json:"auto_registered,omitempty"`
+	// Registered is set for a heartbeat registered through the API.
+	Registered bool `json:"registered,omitempty"`
+	// Concurrent: several senders by design (no sources or runs per
+	// period exported).
+	Concurrent bool              `json:"concurrent,omitempty"`
+	Pings      map[string]uint64 `json:"pings"`
+	// Sources are who pinged (?source=, else the address), with when each
+	// was last heard from; SourcesInPeriod counts those of the last period.
+	Sources         map[string]time.Time `json:"sources,omitempty"`
+	SourcesInPeriod int                  `json:"sources_in_period"`
+	RunsPerPeriod   float64              `json:"runs_per_period"`
+	// Values are the last numbers pings reported (?metric=NAME:VALUE).
+	Values map[string]float64 `json:"values,omitempty"`
 }
 
 // RetainedView is the record of a heartbeat the configuration no longer
@@ -107,7 +119,18 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		MessageKind:         r.MessageKind,
 		MessageCutBytes:     r.MessageCut,
 		AutoRegistered:      r.Auto,
+		Registered:          r.Registration != nil,
+		Concurrent:          h.cfg.Concurrent,
 		Pings:               map[string]uint64{},
+		Sources:             r.Sources,
+		SourcesInPeriod:     st.Sources,
+		RunsPerPeriod:       st.RunsPerPeriod,
+	}
+	if len(r.Values) > 0 {
+		v.Values = make(map[string]float64, len(r.Values))
+		for name, val := range r.Values {
+			v.Values[name] = val.V
+		}
 	}
 	if s := h.cfg.CronSchedule(); s != nil {
 		v.Schedule, v.Timezone = h.cfg.Schedule, h.cfg.Location().String()

@@ -111,6 +111,11 @@ func (h *Heartbeat) compile(v *validator, p []any, d *HeartbeatDefaults) {
 			}
 		}
 	}
+	if h.Interval > 0 {
+		// Only a schedule has slots to be early for; the margin shown for
+		// an interval is at most half of it, as for a schedule.
+		h.shortestGap = time.Duration(h.Interval)
+	}
 	h.token = readToken(v, p, string(h.Token), h.TokenFile)
 	if h.token == "" {
 		h.token = d.token

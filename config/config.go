@@ -192,6 +192,10 @@ type HeartbeatDefaults struct {
 	// PostOnly refuses GET and HEAD pings: any web page a browser opens
 	// can send a GET.
 	PostOnly bool `yaml:"post_only,omitempty"`
+	// ExpireAfter removes registered and auto-registered heartbeats that
+	// have been silent this long (0: never): the workers of pods that are
+	// gone.
+	ExpireAfter model.Duration `yaml:"expire_after,omitempty"`
 
 	token string
 }
@@ -219,6 +223,11 @@ type Heartbeat struct {
 	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`
 	// PostOnly: as in HeartbeatDefaults.
 	PostOnly *bool `yaml:"post_only,omitempty"`
+	// Concurrent: pings come from several senders at once by design (a
+	// liveness heartbeat every replica sends), so heartbeat_sources and
+	// heartbeat_runs_per_period, which watch a job for running twice, are
+	// not exported for it.
+	Concurrent bool `yaml:"concurrent,omitempty"`
 
 	token       string
 	location    *time.Location

@@ -342,6 +342,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"hb token missing", "heartbeats:\n  - name: a\n    token_file: /nonexistent/token\n", []string{"line 3: heartbeats[0].token_file: cannot read token file"}},
 		{"hb label reserved", "heartbeats:\n  - name: a\n    labels: {heartbeat: x}\n", []string{`line 3: heartbeats[0].labels.heartbeat: label "heartbeat" is set by the exporter`}},
 		{"hb body limit", "heartbeats:\n  - name: a\n    body_limit: 2MiB\n", []string{"line 3: heartbeats[0].body_limit: must be between 1 byte and 1MiB"}},
+		{"hb expire_after", "heartbeat_defaults:\n  expire_after: soon\n", []string{"line 2: heartbeat_defaults.expire_after: not a valid duration"}},
 		{"hb too many", "heartbeat_defaults: {max_heartbeats: 1}\nheartbeats:\n  - name: a\n  - name: b\n", []string{"line 1: heartbeat_defaults.max_heartbeats: 2 heartbeats are configured but max_heartbeats is 1"}},
 		{"syntax", "modules:\n  x: [\n", []string{"line"}},
 	} {
@@ -457,6 +458,13 @@ func TestHeartbeatDefaultsApply(t *testing.T) {
 	b, _ := heartbeatByName(c, "b")
 	if b.GraceDuration() != 0 || b.BearerToken() != "own" {
 		t.Errorf("b = grace %v token %q", b.GraceDuration(), b.BearerToken())
+	}
+	// An interval has no slots to be early for: the margin shown is at
+	// most half of it, as for a schedule.
+	if c, err := Load([]byte("heartbeats:\n  - {name: celery-worker@w1, interval: 1s, grace: 1m, concurrent: true}\n")); err != nil {
+		t.Errorf("a worker's heartbeat name with @: %v", err)
+	} else if h, _ := heartbeatByName(c, "celery-worker@w1"); h.EarlyMarginDuration() != 500*time.Millisecond || !h.Concurrent {
+		t.Errorf("early margin of a 1s interval: %v, concurrent %v", h.EarlyMarginDuration(), h.Concurrent)
 	}
 	auto := c.NewAutoHeartbeat("celery-worker-7")
 	if time.Duration(auto.Interval) != 10*time.Minute || auto.GraceDuration() != 2*time.Minute || auto.BearerToken() != "file-token" {

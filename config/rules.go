@@ -29,10 +29,11 @@ import (
 
 // heartbeatNameRE is what a heartbeat may be called, in the file, in a
 // ping's path and in the registration API.
-var heartbeatNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+// '@' is in it for Celery's node names: celery-worker@w1@host.
+var heartbeatNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$`)
 
 // HeartbeatNameRule says what ValidHeartbeatName accepts, for error messages.
-const HeartbeatNameRule = "use letters, digits, '.', '_' and '-' (up to 128), starting with a letter or digit"
+const HeartbeatNameRule = "use letters, digits, '.', '_', '-' and '@' (up to 128), starting with a letter or digit"
 
 // ValidHeartbeatName reports whether name can name a heartbeat.
 func ValidHeartbeatName(name string) bool { return heartbeatNameRE.MatchString(name) }

@@ -221,6 +221,9 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.FailureThreshold < 1 {
 		v.errorf(at(path, "failure_threshold"), "must be at least 1")
 	}
+	if h.ExpireAfter < 0 {
+		v.errorf(at(path, "expire_after"), "must not be negative (0 never expires)")
+	}
 	if h.Retention < 0 {
 		v.errorf(at(path, "retention"), "must not be negative (0 drops the record as soon as the name leaves the configuration)")
 	}

@@ -38,6 +38,16 @@ type apiHeartbeat struct {
 	Running     int               `json:"running"`
 	Duration    float64           `json:"last_duration_seconds"`
 	Pings       map[string]uint64 `json:"pings"`
+	// Registration and the Celery helper's numbers.
+	Schedule        string             `json:"schedule"`
+	Timezone        string             `json:"timezone"`
+	Interval        float64            `json:"interval_seconds"`
+	Labels          map[string]string  `json:"labels"`
+	Registered      bool               `json:"registered"`
+	Values          map[string]float64 `json:"values"`
+	SourcesInPeriod int                `json:"sources_in_period"`
+	RunsPerPeriod   float64            `json:"runs_per_period"`
+	Failures        int                `json:"consecutive_failures"`
 }
 
 func (e *exporter) heartbeats(t testing.TB) map[string]apiHeartbeat {
@@ -210,7 +220,7 @@ func TestCeleryHeartbeats(t *testing.T) {
 	exp := startExporter(t, `
 heartbeats:
   - {name: celery-beat, interval: 2s, grace: 3s}
-  - {name: celery-worker, interval: 2s, grace: 3s}
+  - {name: celery-worker, interval: 2s, grace: 3s, concurrent: true}
   - {name: nightly-report, interval: 24h}
 `)
 	project := filepath.Join(repoRoot, "examples", "django")

@@ -63,6 +63,7 @@ func New(o Options) http.Handler {
 	mux.Handle("/metrics", MetricsHandler(o.Gatherer, []TextSource{o.Heartbeats}, o.Logger))
 	mux.Handle("/heartbeat/", o.Heartbeats.PingHandler())
 	mux.Handle("/api/v1/heartbeats", o.Heartbeats.APIHandler())
+	mux.Handle("/api/v1/heartbeats/", o.Heartbeats.APIHandler())
 	mux.Handle("/sd", SDHandler(o.Reloader.Config))
 	mux.Handle("/config", ConfigHandler(o.Reloader.Config))
 	mux.Handle("/-/reload", o.Reloader.Handler())

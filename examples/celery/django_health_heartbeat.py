@@ -7,6 +7,7 @@ Standard library only: copy this file into your project.
     ping("nightly-report", "start", rid=run_id)         # a run started
     ping("nightly-report", "fail", message=tb, rid=run_id)
     ping("nightly-report", 3)                           # exit status 3: a failure
+    ping("import", metrics={"rows": 1234})              # a number to watch
 
 A ping never raises and gives up after a short timeout (2 seconds): the
 monitoring must never break, or hold up, the work it watches. It returns
@@ -15,34 +16,63 @@ True when the exporter stored the ping.
 Celery, in the module that creates the app:
 
     import django_health_heartbeat as heartbeat
-    heartbeat.connect_celery(app, tasks={"shop.tasks.nightly_report": "nightly-report"})
+    heartbeat.connect_celery(app)
 
-which sends three kinds of heartbeats:
+which watches, with no event stream and nothing copied into the
+exporter's configuration (it needs heartbeat_defaults.auto_register):
 
-    celery-beat     a task that beat schedules every minute and a worker runs:
-                    it proves beat, the broker and a worker all work;
-    celery-worker   a thread in every worker, every minute: it proves the
-                    worker process lives, so when celery-beat goes quiet the
-                    two together tell which part died;
-    nightly-report  start, success or failure (with the traceback) of each
-                    run of the tasks named in `tasks`.
+    celery-beat            a task beat schedules every minute and a worker
+                           runs: beat, the broker and a worker all work;
+    celery-worker          a thread in every worker: some worker lives;
+    celery-worker@NODE     the same for each worker, registered when it
+                           starts and removed when it stops cleanly: a
+                           killed worker goes down on its own;
+    celery-queue-QUEUE     a canary task beat sends to each queue; the
+                           worker that runs it reports how long it waited
+                           (metric wait_seconds): a queue nobody consumes
+                           goes late, a backlog shows as a rising wait;
+    each beat entry        registered with its real schedule (an interval,
+                           or a crontab as cron in its time zone) when beat
+                           starts, from the default scheduler or
+                           django-celery-beat's DatabaseScheduler; every
+                           run pings start and end, with the beat that sent
+                           it as the source (two beats: two sources);
+    tasks={...}            start, success or failure (with the traceback) of
+                           the tasks named, as before.
+
+A task that fails and is retried sends a log ping; only its last failure
+fails the run. Task results are not sent unless send_results=True (they
+may hold personal data). Pings from tasks go through a background thread:
+a task never waits for the exporter.
 
 Settings, from the environment:
 
-    DJANGO_HEALTH_EXPORTER_URL         the exporter (http://localhost:9716)
-    DJANGO_HEALTH_EXPORTER_TOKEN       a bearer token, or
+    DJANGO_HEALTH_EXPORTER_URL         the exporter (http://localhost:9716);
+                                       with user:password@, sent as basic
+                                       auth, and the token then goes in
+                                       X-Heartbeat-Token; several URLs,
+                                       separated by commas, for replicas:
+                                       each gets every ping (each waits
+                                       at most the timeout)
+    DJANGO_HEALTH_EXPORTER_TOKEN       a token, or
     DJANGO_HEALTH_EXPORTER_TOKEN_FILE  a file holding it
 """
 
+import base64
+import json
 import logging
 import os
+import queue
+import re
+import socket
 import threading
+import time
 import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 
-__all__ = ["ping", "start_periodic", "connect_celery"]
+__all__ = ["ping", "register", "unregister", "heartbeat_name", "start_periodic", "connect_celery"]
 
 log = logging.getLogger("django_health_heartbeat")
 
@@ -51,6 +81,8 @@ DEFAULT_TIMEOUT = 2.0
 # The exporter keeps 10 KiB of a message by default; the end of a
 # traceback is the useful part.
 MAX_MESSAGE = 10 * 1024
+# Names of the helper's own beat entries and tasks.
+PREFIX = "django-health-heartbeat"
 
 
 def _token():
@@ -65,40 +97,122 @@ def _token():
     return token
 
 
-def ping(name, kind="", message=None, rid=None, timeout=DEFAULT_TIMEOUT, url=None):
-    """Send one ping; never raise. kind is "" (success), "start", "fail",
-    "log" or an exit status (0 is a success). Returns True when stored."""
+def _urls(url=None):
+    """The exporters to send to: one URL, or several separated by commas
+    (the replicas of a highly available pair, each of which should see
+    every ping and every registration)."""
+    raw = url or os.environ.get("DJANGO_HEALTH_EXPORTER_URL") or DEFAULT_URL
+    return [u for u in re.split(r"[,\s]+", raw) if u] or [DEFAULT_URL]
+
+
+def _send(method, path, body=b"", timeout=DEFAULT_TIMEOUT, url=None, content_type="text/plain; charset=utf-8"):
+    """One request to each exporter; the best status (a 2xx from any), or
+    None. Never raises."""
+    best = None
+    for base in _urls(url):
+        status = _send_one(base, method, path, body, timeout, content_type)
+        if status is not None and (best is None or 200 <= status < 300):
+            best = status
+    return best
+
+
+def _send_one(base, method, path, body, timeout, content_type):
     try:
-        base = (url or os.environ.get("DJANGO_HEALTH_EXPORTER_URL") or DEFAULT_URL).rstrip("/")
-        target = base + "/heartbeat/" + urllib.parse.quote(str(name), safe="")
+        base = base.rstrip("/")
+        parts = urllib.parse.urlsplit(base)
+        headers = {"Content-Type": content_type}
+        token = _token()
+        if parts.username is not None:
+            # Basic auth for the exporter's web configuration: the token
+            # then goes in its own header.
+            netloc = parts.hostname + (":%d" % parts.port if parts.port else "")
+            base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+            creds = "%s:%s" % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
+            headers["Authorization"] = "Basic " + base64.b64encode(creds.encode("utf-8")).decode("ascii")
+            if token:
+                headers["X-Heartbeat-Token"] = token
+        elif token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        log.warning("heartbeat %s %s: the exporter answered %s", method, path, e.code)
+        return e.code
+    except Exception as e:  # noqa: BLE001 - monitoring must never break the caller
+        log.warning("heartbeat %s %s: %s", method, path, e)
+    return None
+
+
+def ping(name, kind="", message=None, rid=None, timeout=DEFAULT_TIMEOUT, url=None, source=None, metrics=None):
+    """Send one ping; never raise. kind is "" (success), "start", "fail",
+    "log" or an exit status (0 is a success); metrics are numbers to keep
+    ({"rows": 1234}); source names the sender. Returns True when stored."""
+    try:
+        path = "/heartbeat/" + urllib.parse.quote(str(name), safe="@")
         if kind != "" and kind is not None:
-            target += "/" + str(kind)
+            path += "/" + str(kind)
+        query = []
         if rid:
-            target += "?" + urllib.parse.urlencode({"rid": rid})
+            query.append(("rid", str(rid)))
+        if source:
+            query.append(("source", str(source)))
+        for key, value in (metrics or {}).items():
+            query.append(("metric", "%s:%r" % (key, float(value))))
+        if query:
+            path += "?" + urllib.parse.urlencode(query)
         body = b""
         if message:
             body = str(message).encode("utf-8", "replace")[-MAX_MESSAGE:]
-        req = urllib.request.Request(target, data=body, method="POST")
-        req.add_header("Content-Type", "text/plain; charset=utf-8")
-        token = _token()
-        if token:
-            req.add_header("Authorization", "Bearer " + token)
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status == 200
-    except urllib.error.HTTPError as e:
-        log.warning("heartbeat %s: the exporter answered %s", name, e.code)
-    except Exception as e:  # noqa: BLE001 - a ping must never break the caller
+        return _send("POST", path, body, timeout, url) == 200
+    except Exception as e:  # noqa: BLE001
         log.warning("heartbeat %s: %s", name, e)
-    return False
+        return False
 
 
-def start_periodic(name, interval, stop=None):
+def register(name, interval=None, schedule=None, timezone=None, grace=None, max_runtime=None, labels=None,
+             concurrent=False, timeout=DEFAULT_TIMEOUT, url=None):
+    """Register a heartbeat with the exporter (needs auto_register): an
+    interval in seconds, or a 5-field cron schedule read in timezone;
+    concurrent when pings may come from several senders, or many at once.
+    Returns True when registered; never raises."""
+    reg = {"concurrent": True} if concurrent else {}
+    if interval is not None:
+        reg["interval"] = "%dms" % max(1, round(float(interval) * 1000))
+    if schedule:
+        reg["schedule"] = schedule
+        reg["timezone"] = timezone or "UTC"
+    if grace is not None:
+        reg["grace"] = "%dms" % round(float(grace) * 1000)
+    if max_runtime is not None:
+        reg["max_runtime"] = "%dms" % round(float(max_runtime) * 1000)
+    if labels:
+        reg["labels"] = dict(labels)
+    path = "/api/v1/heartbeats/" + urllib.parse.quote(str(name), safe="@")
+    status = _send("PUT", path, json.dumps(reg).encode("utf-8"), timeout, url, "application/json")
+    return status in (200, 201)
+
+
+def unregister(name, timeout=DEFAULT_TIMEOUT, url=None):
+    """Remove a registered heartbeat; never raises."""
+    path = "/api/v1/heartbeats/" + urllib.parse.quote(str(name), safe="@")
+    return _send("DELETE", path, b"", timeout, url) == 204
+
+
+def heartbeat_name(name):
+    """A beat entry's name as a heartbeat's: lower case, characters other
+    than a-z 0-9 . _ - @ as '-', starting with a letter or digit."""
+    name = re.sub(r"[^a-z0-9._@-]", "-", str(name).lower()).lstrip("._@-")
+    return name[:128] or "unnamed"
+
+
+def start_periodic(name, interval, stop=None, source=None):
     """Ping name every interval seconds from a daemon thread."""
     stop = stop or threading.Event()
 
     def loop():
         while True:
-            ping(name)
+            ping(name, source=source)
             if stop.wait(interval):
                 return
 
@@ -107,70 +221,287 @@ def start_periodic(name, interval, stop=None):
     return thread
 
 
-def connect_celery(
-    app,
-    beat="celery-beat",
-    worker="celery-worker",
-    beat_interval=60.0,
-    worker_interval=60.0,
-    tasks=None,
-):
+class _Background:
+    """Sends pings from a thread, in order, so that a task never waits for
+    the exporter; a full queue drops pings (and says so)."""
+
+    def __init__(self, size=1000):
+        self.size = size
+        self.pid = None
+        self.queue = None
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            if self.pid != os.getpid():  # first use, or a forked pool child
+                self.pid, self.queue = os.getpid(), queue.Queue(self.size)
+                threading.Thread(target=self._run, args=(self.queue,), name="heartbeat-sender", daemon=True).start()
+            q = self.queue
+        try:
+            q.put_nowait((args, kwargs))
+        except queue.Full:
+            log.warning("heartbeat: %d pings waiting, dropping one for %s", self.size, args[0] if args else "?")
+
+    @staticmethod
+    def _run(q):
+        while True:
+            args, kwargs = q.get()
+            ping(*args, **kwargs)
+
+
+_background = _Background()
+_beat = threading.local()
+
+
+def _source():
+    return "%s:%d" % (socket.gethostname(), os.getpid())
+
+
+def _request_header(task, key):
+    try:
+        return getattr(task.request, key, None)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _entry_registration(entry, app):
+    """The registration of a beat entry: its interval, or its crontab as a
+    cron line in its time zone; None for schedules cron cannot say."""
+    from celery.schedules import crontab, schedule
+
+    sched = entry.schedule
+    if isinstance(sched, crontab):
+        fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+        line = " ".join(str(getattr(sched, "_orig_" + f, "*")) for f in fields)
+        tz = getattr(sched, "tz", None) or app.conf.timezone or "UTC"
+        return {"schedule": line, "timezone": str(tz)}
+    if isinstance(sched, schedule):
+        return {"interval": sched.run_every.total_seconds()}
+    return None
+
+
+def _queue_names(app, queues):
+    if queues:
+        return list(queues)
+    names = [getattr(q, "name", q) for q in (app.conf.task_queues or [])]
+    return names or [app.conf.task_default_queue or "celery"]
+
+
+def connect_celery(app, tasks=None, beat="celery-beat", worker="celery-worker", beat_interval=60,
+                   worker_interval=60, queues=None, canary_interval=60, sync_beat=True, send_results=False,
+                   labels=None):
     """Wire heartbeats into a Celery app; see the module's documentation.
-    Set beat or worker to None to leave that heartbeat out."""
+    Set beat, worker or queues=[] to None or empty to leave them out.
+    labels (such as {"team": "shop"}) go on every heartbeat it registers,
+    so that alerts reach the right team."""
     from celery import signals
+
+    _labels.update(labels or {})
+
+    queue_names = [] if queues == [] else _queue_names(app, queues)
 
     if beat:
 
-        @app.task(name="django_health_heartbeat.beat", ignore_result=True)
-        def beat_heartbeat():
+        @app.task(name=PREFIX + ".beat", ignore_result=True, bind=True)
+        def beat_heartbeat(self):
             # Runs on a worker: beat scheduled it and the broker carried it.
-            ping(beat)
+            ping(beat, source=_request_header(self, "dhh_source"))
 
-        schedule = dict(app.conf.beat_schedule or {})
-        schedule["django-health-heartbeat"] = {
-            "task": "django_health_heartbeat.beat",
-            "schedule": float(beat_interval),
-            # A heartbeat that waited in the queue longer than its
-            # interval proves nothing: let it expire.
-            "options": {"expires": float(beat_interval)},
-        }
-        app.conf.beat_schedule = schedule
+        # A heartbeat that waited in the queue longer than its interval
+        # proves nothing: let it expire.
+        app.add_periodic_task(float(beat_interval), beat_heartbeat.s(), name=PREFIX, expires=float(beat_interval))
+
+    if queue_names:
+
+        @app.task(name=PREFIX + ".canary", ignore_result=True, bind=True)
+        def canary(self, queue_name):
+            sent = _request_header(self, "dhh_sent_at")
+            metrics = {"wait_seconds": max(0.0, time.time() - float(sent))} if sent else None
+            ping("celery-queue-" + heartbeat_name(queue_name), source=_request_header(self, "dhh_source"), metrics=metrics)
+
+        for q in queue_names:
+            # A canary stuck behind a backlog still runs, and says how long
+            # it waited; one older than this is dropped.
+            app.add_periodic_task(float(canary_interval), canary.s(q), name="%s-canary-%s" % (PREFIX, q),
+                                  queue=q, expires=max(600.0, 10.0 * float(canary_interval)))
+
+    @signals.beat_init.connect(weak=False)
+    def beat_started(sender=None, **kwargs):
+        scheduler = sender.scheduler  # the service's own, which beat runs
+        _mark_beat_entries(scheduler, app, sync_beat)
+        threading.Thread(target=_register_beat, name="heartbeat-register", daemon=True,
+                         args=(app, scheduler, queue_names, canary_interval, sync_beat)).start()
+
+    @signals.before_task_publish.connect(weak=False)
+    def mark_message(sender=None, headers=None, **kwargs):
+        if headers is None:
+            return
+        entry = getattr(_beat, "entry", None)
+        if entry is not None:
+            # In beat, while it sends an entry: who sent it, when, and
+            # for which entry.
+            headers["dhh_source"] = _beat_source
+            headers["dhh_sent_at"] = time.time()
+            if not entry.startswith(PREFIX) and sync_beat:
+                headers["dhh_entry"] = heartbeat_name(entry)
+            return
+        _keep_marks_on_retry(headers)
 
     if worker:
-
-        @signals.worker_ready.connect(weak=False)
-        def start_worker_heartbeat(sender=None, **kwargs):
-            # worker_ready fires once, in the worker's main process.
-            start_periodic(worker, worker_interval)
-
-    task_heartbeats = dict(tasks or {})
-    if task_heartbeats:
-
-        def heartbeat_for(sender):
-            return task_heartbeats.get(getattr(sender, "name", None))
-
-        @signals.task_prerun.connect(weak=False)
-        def task_started(sender=None, task_id=None, **kwargs):
-            name = heartbeat_for(sender)
-            if name:
-                ping(name, "start", rid=task_id)
-
-        @signals.task_success.connect(weak=False)
-        def task_succeeded(sender=None, result=None, **kwargs):
-            name = heartbeat_for(sender)
-            if name:
-                ping(name, rid=_task_id(sender), message=repr(result))
-
-        @signals.task_failure.connect(weak=False)
-        def task_failed(sender=None, task_id=None, exception=None, einfo=None, **kwargs):
-            name = heartbeat_for(sender)
-            if name:
-                text = str(einfo) if einfo else "".join(traceback.format_exception_only(type(exception), exception))
-                ping(name, "fail", rid=task_id, message=text)
+        _connect_worker(signals, worker, float(worker_interval))
+    _connect_tasks(signals, dict(tasks or {}), send_results)
 
 
-def _task_id(task):
+def _keep_marks_on_retry(headers):
+    """A task that retries itself publishes its next attempt: keep its
+    entry and source, so that the retry's end ends the run."""
     try:
-        return task.request.id
+        from celery import current_task
     except Exception:  # noqa: BLE001
-        return None
+        return
+    task = current_task
+    if task is None or getattr(task.request, "id", None) != headers.get("id"):
+        return
+    for key in ("dhh_entry", "dhh_source"):
+        value = _request_header(task, key)
+        if value is not None and key not in headers:
+            headers[key] = value
+
+
+_beat_source = None
+_beat_registered = set()
+_labels = {}
+
+
+def _mark_beat_entries(scheduler, app, sync_beat):
+    """Make beat say, while it sends an entry, which one (mark_message reads
+    it): the scheduler's apply_async, of the default scheduler and of
+    django-celery-beat's alike, is wrapped. An entry beat did not have when
+    it started (added to the database since) is registered when it is
+    first sent."""
+    global _beat_source
+    _beat_source = _source()
+    original = scheduler.apply_async
+
+    def apply_async(entry, *args, **kwargs):
+        name = getattr(entry, "name", None)
+        if sync_beat and name and not name.startswith(PREFIX) and name not in _beat_registered:
+            _beat_registered.add(name)
+            threading.Thread(target=_register_entry, args=(app, name, entry), name="heartbeat-register",
+                             daemon=True).start()
+        _beat.entry = name
+        try:
+            return original(entry, *args, **kwargs)
+        finally:
+            _beat.entry = None
+
+    scheduler.apply_async = apply_async
+
+
+def _register_entry(app, name, entry):
+    try:
+        reg = _entry_registration(entry, app)
+    except Exception as e:  # noqa: BLE001
+        log.warning("heartbeat: beat entry %s: %s", name, e)
+        return
+    if reg is None:
+        log.info("heartbeat: beat entry %s has a schedule cron cannot say; not watched", name)
+        return
+    register(heartbeat_name(name), labels=_labels, **reg)
+
+
+def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
+    """Register each beat entry with its schedule, and each queue's canary."""
+    for q in queue_names:
+        # Concurrent: when a backlog clears, the canaries that waited in it
+        # run at once; that is not a task running too often.
+        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, concurrent=True, labels=_labels)
+    if not sync_beat:
+        return
+    try:
+        entries = list(scheduler.schedule.items())
+    except Exception as e:  # noqa: BLE001
+        log.warning("heartbeat: cannot read the beat schedule: %s", e)
+        return
+    for name, entry in entries:
+        if name.startswith(PREFIX) or name in _beat_registered:
+            continue
+        _beat_registered.add(name)
+        _register_entry(app, name, entry)
+
+
+def _worker_queues(consumer):
+    try:
+        return sorted(consumer.app.amqp.queues.consume_from)
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _connect_worker(signals, worker, interval):
+    state = {}
+
+    @signals.worker_ready.connect(weak=False)
+    def worker_started(sender=None, **kwargs):
+        # worker_ready fires once, in the worker's main process; sender is
+        # its consumer.
+        node = getattr(sender, "hostname", None) or socket.gethostname()
+        own = heartbeat_name("%s@%s" % (worker, node))
+        queues = ",".join(_worker_queues(sender))
+        state["own"], state["stop"] = own, threading.Event()
+
+        def run():
+            # The queues it consumes, as a label: dashboards count the
+            # workers alive for each set of queues.
+            register(own, interval=interval, labels=dict(_labels, **({"queues": queues} if queues else {})))
+            start_periodic(own, interval, state["stop"])
+
+        threading.Thread(target=run, name="heartbeat-register", daemon=True).start()
+        # Every worker pings the shared heartbeat too: it is "concurrent"
+        # in the exporter's configuration.
+        start_periodic(worker, interval, state["stop"], source=node)
+
+    @signals.worker_shutdown.connect(weak=False)
+    def worker_stopped(sender=None, **kwargs):
+        if "own" in state:
+            state["stop"].set()
+            unregister(state["own"])
+
+
+def _connect_tasks(signals, tasks, send_results):
+    def heartbeat_for(task):
+        name = tasks.get(getattr(task, "name", None))
+        return name or _request_header(task, "dhh_entry")
+
+    def task_id(task):
+        try:
+            return task.request.id
+        except Exception:  # noqa: BLE001
+            return None
+
+    @signals.task_prerun.connect(weak=False)
+    def task_started(sender=None, task_id=None, **kwargs):
+        name = heartbeat_for(sender)
+        if name:
+            _background(name, "start", rid=task_id, source=_request_header(sender, "dhh_source"))
+
+    @signals.task_success.connect(weak=False)
+    def task_succeeded(sender=None, result=None, **kwargs):
+        name = heartbeat_for(sender)
+        if name:
+            message = repr(result) if send_results else None
+            _background(name, rid=task_id(sender), message=message, source=_request_header(sender, "dhh_source"))
+
+    @signals.task_retry.connect(weak=False)
+    def task_retried(sender=None, request=None, reason=None, **kwargs):
+        # Not a failed run until its last retry fails: a message only.
+        name = heartbeat_for(sender)
+        if name:
+            _background(name, "log", rid=getattr(request, "id", None), message="retrying: %s" % (reason,),
+                        source=_request_header(sender, "dhh_source"))
+
+    @signals.task_failure.connect(weak=False)
+    def task_failed(sender=None, task_id=None, exception=None, einfo=None, **kwargs):
+        name = heartbeat_for(sender)
+        if name:
+            text = str(einfo) if einfo else "".join(traceback.format_exception_only(type(exception), exception))
+            _background(name, "fail", rid=task_id, message=text, source=_request_header(sender, "dhh_source"))

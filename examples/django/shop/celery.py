@@ -3,9 +3,12 @@
     celery -A shop worker --loglevel=INFO
     celery -A shop beat --loglevel=INFO
 
-HEARTBEAT_BEAT_INTERVAL and HEARTBEAT_WORKER_INTERVAL (seconds, default 60)
-set how often the celery-beat and celery-worker heartbeats are sent; the
-exporter's heartbeats for them should expect the same interval.
+HEARTBEAT_BEAT_INTERVAL, HEARTBEAT_WORKER_INTERVAL and
+HEARTBEAT_CANARY_INTERVAL (seconds, default 60) set how often the
+celery-beat, celery-worker and queue canary heartbeats are sent; the
+exporter's heartbeats for the first two should expect the same interval.
+The beat entries, the workers and the queues register their own
+heartbeats (the exporter needs heartbeat_defaults.auto_register: true).
 """
 import os
 import sys
@@ -27,5 +30,8 @@ heartbeat.connect_celery(
     app,
     beat_interval=float(os.environ.get("HEARTBEAT_BEAT_INTERVAL", "60")),
     worker_interval=float(os.environ.get("HEARTBEAT_WORKER_INTERVAL", "60")),
+    canary_interval=float(os.environ.get("HEARTBEAT_CANARY_INTERVAL", "60")),
     tasks={"shop.tasks.nightly_report": "nightly-report"},
+    # On every heartbeat the helper registers: Alertmanager routes on it.
+    labels={"team": "web"},
 )

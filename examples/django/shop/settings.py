@@ -9,10 +9,15 @@ and every failure django_health_exporter detects:
   DJANGO_DB_PATH=/path.db    the SQLite database file
   DJANGO_EMPTY_URLCONF=1     no URLs at all (Django's "install worked" page)
   CELERY_BROKER_URL=redis:// the broker; the health check pings the workers
-  HEARTBEAT_URL=http://...   where Celery sends heartbeats (see celery.py)
+  DJANGO_CELERY_BEAT=1       django-celery-beat's DatabaseScheduler (its app)
+  SHOP_BEAT_SCALE=1.0        the beat schedule's intervals, scaled (tests
+                             run it fast)
 """
 import os
 from pathlib import Path
+
+from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +43,8 @@ INSTALLED_APPS = [
 ]
 if CELERY_BROKER_URL:
     INSTALLED_APPS.append("health_check.contrib.celery_ping")
+if os.environ.get("DJANGO_CELERY_BEAT") == "1":
+    INSTALLED_APPS.append("django_celery_beat")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -90,6 +97,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 # Celery: the broker is Redis; results are not needed for heartbeats.
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues: reports are slow and must not hold up the rest.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("reports"))
+CELERY_TASK_ROUTES = {"shop.tasks.nightly_report": {"queue": "reports"}, "shop.tasks.slow_report": {"queue": "reports"}}
+# The beat schedule: every entry is watched by django_health_exporter
+# (connect_celery registers each with its schedule when beat starts).
+_scale = float(os.environ.get("SHOP_BEAT_SCALE", "1"))
+CELERY_BEAT_SCHEDULE = {
+    "refresh prices": {"task": "shop.tasks.refresh_prices", "schedule": 300.0 * _scale},
+    "import products": {"task": "shop.tasks.import_products", "schedule": 600.0 * _scale},
+    "weekly newsletter": {"task": "shop.tasks.refresh_prices", "schedule": crontab(minute=0, hour=7, day_of_week="mon")},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
 
 LOGGING = {

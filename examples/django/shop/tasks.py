@@ -10,3 +10,24 @@ def nightly_report(fail=False, seconds=0.5):
     if fail:
         raise RuntimeError("the report database is unreachable")
     return "report sent"
+
+
+@shared_task
+def slow_report(seconds=10):
+    """A report slow enough to hold up the reports queue."""
+    time.sleep(seconds)
+
+
+@shared_task
+def refresh_prices():
+    """A quick periodic task."""
+    return "prices refreshed"
+
+
+@shared_task(bind=True, max_retries=3)
+def import_products(self):
+    """A flaky import: its first attempt fails and is retried, the retry
+    works. The run is not a failure."""
+    if self.request.retries == 0:
+        raise self.retry(countdown=0.2, exc=RuntimeError("the supplier's API timed out"))
+    return "imported"
