@@ -37,7 +37,7 @@ type snapshot struct {
 	maxRun    time.Duration
 	threshold int
 	values    map[string]value
-	exclusive bool // one sender, one run per period: not concurrent
+	exclusive bool // one sender, one run per period (config exclusive)
 }
 
 // recordValues are the parts of a record the metrics show.
@@ -108,7 +108,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 			}
 		}},
 	{Name: "heartbeat_runs_per_period", Type: exposition.Gauge,
-		Help:    "Successes per expected run: over the current slot of a schedule, over the last three intervals; 2 for a job started twice. Not for concurrent heartbeats.",
+		Help:    "Successes per expected run: over the current slot of a schedule, over the last three intervals; 2 for a job started twice. Only for exclusive heartbeats (the default for a schedule).",
 		Present: func(s *snapshot) bool { return s.exclusive },
 		Value:   func(s *snapshot) float64 { return s.st.RunsPerPeriod }},
 	{Name: "heartbeat_running", Type: exposition.Gauge,
@@ -118,7 +118,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:  "When the oldest run in progress started (0: none).",
 		Value: func(s *snapshot) float64 { return ts(s.st.RunningSince) }},
 	{Name: "heartbeat_sources", Type: exposition.Gauge,
-		Help:    "Distinct senders of pings (?source=, else the client's address) within the current period (the schedule's slot, the last interval); 2 for two beats. Not for concurrent heartbeats.",
+		Help:    "Distinct senders of pings (?source=, else the client's address) within the current period (the schedule's slot, the last interval); 2 for two beats. Only for exclusive heartbeats (the default for a schedule).",
 		Present: func(s *snapshot) bool { return s.exclusive },
 		Value:   func(s *snapshot) float64 { return float64(s.st.Sources) }},
 	{Name: "heartbeat_up", Type: exposition.Gauge,
@@ -141,7 +141,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		maxRun:    time.Duration(h.cfg.MaxRuntime),
 		threshold: h.cfg.FailureThreshold,
 		values:    r.Values,
-		exclusive: !h.cfg.Concurrent,
+		exclusive: h.cfg.ExclusiveRuns(),
 		rec: recordValues{
 			lastPing: r.LastPing, lastSuccess: r.LastSuccess, lastStart: r.LastStart, lastFailure: r.LastFailure,
 			lastDuration: r.LastDuration, lastExit: exit, running: len(r.Runs), failures: r.Failures, pings: r.Pings,

@@ -41,8 +41,8 @@ func TestRegistrationAPI(t *testing.T) {
 	if code != 201 || !strings.Contains(body, `"schedule": "30 2 * * *"`) || !strings.Contains(body, `"registered": true`) {
 		t.Fatalf("register: %d %s", code, body)
 	}
-	if code, body := put("canary", `{"interval": "1m", "concurrent": true}`, auth...); code != 201 || !strings.Contains(body, `"concurrent": true`) {
-		t.Errorf("register a concurrent heartbeat: %d %s", code, body)
+	if code, body := put("canary", `{"interval": "1m", "exclusive": true}`, auth...); code != 201 || !strings.Contains(body, `"exclusive": true`) {
+		t.Errorf("register an exclusive interval heartbeat: %d %s", code, body)
 	}
 	e.do("DELETE", "/api/v1/heartbeats/canary", "", auth...)
 	if code, _ := put("nightly-report", `{"schedule": "45 2 * * *", "timezone": "Europe/Berlin"}`, auth...); code != 200 {
@@ -124,25 +124,32 @@ func TestRegistrationAPI(t *testing.T) {
 func TestValuesSourcesAndRunsPerPeriod(t *testing.T) {
 	e := newEnv(t, `
 heartbeats:
-  - {name: import, interval: 10m}
+  - {name: import, interval: 10m, exclusive: true}
   - {name: nightly, schedule: "30 2 * * *", timezone: Europe/Berlin, grace: 10m}
-  - {name: workers, interval: 1m, concurrent: true}
+  - {name: workers, interval: 1m}
+  - {name: loose, schedule: "0 * * * *", exclusive: false}
 `)
-	// A concurrent heartbeat (every worker pings it) has neither series:
-	// two senders are its nature, not a double run.
+	// An interval heartbeat is not exclusive unless it says so (every
+	// worker pings this one): neither series, two senders are its
+	// nature, not a double run. A schedule is, unless it says not.
+	e.ok("POST", "/heartbeat/loose")
 	e.ok("POST", "/heartbeat/workers?source=w1")
 	e.ok("POST", "/heartbeat/workers?source=w2")
 	got := e.metrics()
-	for _, series := range []string{"heartbeat_sources{heartbeat=workers}", "heartbeat_runs_per_period{heartbeat=workers}"} {
+	for _, series := range []string{"heartbeat_sources{heartbeat=workers}", "heartbeat_runs_per_period{heartbeat=workers}",
+		"heartbeat_sources{heartbeat=loose}", "heartbeat_runs_per_period{heartbeat=loose}"} {
 		if _, ok := got[series]; ok {
-			t.Errorf("%s exported for a concurrent heartbeat", series)
+			t.Errorf("%s exported for a heartbeat that is not exclusive", series)
 		}
 	}
 	if _, ok := got["heartbeat_up{heartbeat=workers}"]; !ok {
-		t.Error("heartbeat_up missing for the concurrent heartbeat")
+		t.Error("heartbeat_up missing for the heartbeat that is not exclusive")
 	}
-	if v := e.view("workers"); !v.Concurrent || len(v.Sources) != 2 {
-		t.Errorf("the concurrent heartbeat's view: %+v", v)
+	if _, ok := got["heartbeat_sources{heartbeat=nightly}"]; !ok {
+		t.Error("heartbeat_sources missing for a schedule")
+	}
+	if v := e.view("workers"); v.Exclusive || len(v.Sources) != 2 {
+		t.Errorf("the view of a heartbeat that is not exclusive: %+v", v)
 	}
 	e.ok("POST", "/heartbeat/import?metric=rows:1234&metric=seconds:12.5&source=beat-a")
 	e.want(map[string]float64{

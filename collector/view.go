@@ -62,10 +62,10 @@ type HeartbeatView struct {
 	AutoRegistered  bool `json:"auto_registered,omitempty"`
 	// Registered is set for a heartbeat registered through the API.
 	Registered bool `json:"registered,omitempty"`
-	// Concurrent: several senders by design (no sources or runs per
-	// period exported).
-	Concurrent bool              `json:"concurrent,omitempty"`
-	Pings      map[string]uint64 `json:"pings"`
+	// Exclusive: one run per period from one sender is expected; only then
+	// are sources and runs per period exported.
+	Exclusive bool              `json:"exclusive"`
+	Pings     map[string]uint64 `json:"pings"`
 	// Sources are who pinged (?source=, else the address), with when each
 	// was last heard from; SourcesInPeriod counts those of the last period.
 	Sources         map[string]time.Time `json:"sources,omitempty"`
@@ -120,7 +120,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		MessageCutBytes:     r.MessageCut,
 		AutoRegistered:      r.Auto,
 		Registered:          r.Registration != nil,
-		Concurrent:          h.cfg.Concurrent,
+		Exclusive:           h.cfg.ExclusiveRuns(),
 		Pings:               map[string]uint64{},
 		Sources:             r.Sources,
 		SourcesInPeriod:     st.Sources,

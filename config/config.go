@@ -223,11 +223,13 @@ type Heartbeat struct {
 	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`
 	// PostOnly: as in HeartbeatDefaults.
 	PostOnly *bool `yaml:"post_only,omitempty"`
-	// Concurrent: pings come from several senders at once by design (a
-	// liveness heartbeat every replica sends), so heartbeat_sources and
-	// heartbeat_runs_per_period, which watch a job for running twice, are
-	// not exported for it.
-	Concurrent bool `yaml:"concurrent,omitempty"`
+	// Exclusive: the job runs once per period, from one place, so a second
+	// sender or a second run is a problem (two Celery beats): the
+	// heartbeat_sources and heartbeat_runs_per_period series watch for it.
+	// Default true for a schedule, false for an interval, which usually
+	// bounds the gap between pings (a liveness ping every worker sends, a
+	// deploy from any CI runner) rather than counting runs.
+	Exclusive *bool `yaml:"exclusive,omitempty"`
 
 	token       string
 	location    *time.Location
@@ -269,6 +271,15 @@ func (h *Heartbeat) EarlyMarginDuration() time.Duration {
 		m = min(m, h.shortestGap/2)
 	}
 	return m
+}
+
+// ExclusiveRuns reports whether the heartbeat expects one run per period
+// from one sender (see Exclusive).
+func (h *Heartbeat) ExclusiveRuns() bool {
+	if h.Exclusive != nil {
+		return *h.Exclusive
+	}
+	return h.Schedule != ""
 }
 
 // PostOnlyPings reports whether the heartbeat refuses GET and HEAD pings.

@@ -461,10 +461,10 @@ func TestHeartbeatDefaultsApply(t *testing.T) {
 	}
 	// An interval has no slots to be early for: the margin shown is at
 	// most half of it, as for a schedule.
-	if c, err := Load([]byte("heartbeats:\n  - {name: celery-worker@w1, interval: 1s, grace: 1m, concurrent: true}\n")); err != nil {
+	if c, err := Load([]byte("heartbeats:\n  - {name: celery-worker@w1, interval: 1s, grace: 1m}\n")); err != nil {
 		t.Errorf("a worker's heartbeat name with @: %v", err)
-	} else if h, _ := heartbeatByName(c, "celery-worker@w1"); h.EarlyMarginDuration() != 500*time.Millisecond || !h.Concurrent {
-		t.Errorf("early margin of a 1s interval: %v, concurrent %v", h.EarlyMarginDuration(), h.Concurrent)
+	} else if h, _ := heartbeatByName(c, "celery-worker@w1"); h.EarlyMarginDuration() != 500*time.Millisecond || h.ExclusiveRuns() {
+		t.Errorf("early margin of a 1s interval: %v, exclusive %v", h.EarlyMarginDuration(), h.ExclusiveRuns())
 	}
 	auto := c.NewAutoHeartbeat("celery-worker-7")
 	if time.Duration(auto.Interval) != 10*time.Minute || auto.GraceDuration() != 2*time.Minute || auto.BearerToken() != "file-token" {

@@ -28,9 +28,8 @@ type Registration struct {
 	Grace      *model.Duration   `json:"grace,omitempty"`
 	MaxRuntime model.Duration    `json:"max_runtime,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
-	// Concurrent: as in the file (the helper's queue canaries: a backlog
-	// that clears runs many at once).
-	Concurrent bool `json:"concurrent,omitempty"`
+	// Exclusive: as in the file (the helper sets it for beat entries).
+	Exclusive *bool `json:"exclusive,omitempty"`
 }
 
 // RegisteredHeartbeat is the heartbeat a registration makes, with the
@@ -39,7 +38,7 @@ type Registration struct {
 func (c *Config) RegisteredHeartbeat(name string, r Registration) (*Heartbeat, error) {
 	h := &Heartbeat{
 		Name: name, Interval: r.Interval, Schedule: r.Schedule, Timezone: r.Timezone,
-		Grace: r.Grace, MaxRuntime: r.MaxRuntime, Labels: r.Labels, Concurrent: r.Concurrent,
+		Grace: r.Grace, MaxRuntime: r.MaxRuntime, Labels: r.Labels, Exclusive: r.Exclusive,
 	}
 	h.inherit(&c.HeartbeatDefaults)
 	v := &validator{}

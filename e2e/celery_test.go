@@ -36,8 +36,8 @@ heartbeat_defaults:
   grace: 3s
   expire_after: 1h
 heartbeats:
-  - {name: celery-beat, interval: 1s, grace: 3s}
-  - {name: celery-worker, interval: 1s, grace: 3s, concurrent: true}
+  - {name: celery-beat, interval: 1s, grace: 3s, exclusive: true}
+  - {name: celery-worker, interval: 1s, grace: 3s}
 `
 
 // celeryEnv is the environment of the example project's Celery
@@ -141,10 +141,10 @@ func TestCeleryQueuesWorkersAndBeat(t *testing.T) {
 	if w1h.Labels["queues"] != "default" || w2h.Labels["queues"] != "reports" || w1h.Labels["team"] != "web" {
 		t.Errorf("the workers' queues labels: %v, %v", w1h.Labels, w2h.Labels)
 	}
-	// The shared liveness heartbeat is concurrent: no sources or runs
+	// The shared liveness heartbeat is not exclusive: no sources or runs
 	// per period, which would call two workers a double run.
 	if strings.Contains(metrics, `heartbeat_sources{heartbeat="celery-worker"}`) || strings.Contains(metrics, `heartbeat_runs_per_period{heartbeat="celery-worker"}`) {
-		t.Error("celery-worker is concurrent, yet heartbeat_sources or heartbeat_runs_per_period is exported for it")
+		t.Error("celery-worker is not exclusive, yet heartbeat_sources or heartbeat_runs_per_period is exported for it")
 	}
 
 	// A backlog on the reports queue: half-second reports arrive four a

@@ -220,7 +220,7 @@ func TestCeleryHeartbeats(t *testing.T) {
 	exp := startExporter(t, `
 heartbeats:
   - {name: celery-beat, interval: 2s, grace: 3s}
-  - {name: celery-worker, interval: 2s, grace: 3s, concurrent: true}
+  - {name: celery-worker, interval: 2s, grace: 3s}
   - {name: nightly-report, interval: 24h}
 `)
 	project := filepath.Join(repoRoot, "examples", "django")

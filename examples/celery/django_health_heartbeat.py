@@ -171,12 +171,13 @@ def ping(name, kind="", message=None, rid=None, timeout=DEFAULT_TIMEOUT, url=Non
 
 
 def register(name, interval=None, schedule=None, timezone=None, grace=None, max_runtime=None, labels=None,
-             concurrent=False, timeout=DEFAULT_TIMEOUT, url=None):
+             exclusive=None, timeout=DEFAULT_TIMEOUT, url=None):
     """Register a heartbeat with the exporter (needs auto_register): an
     interval in seconds, or a 5-field cron schedule read in timezone;
-    concurrent when pings may come from several senders, or many at once.
+    exclusive when the job must run once per period, from one sender
+    (the default: true for a schedule, false for an interval).
     Returns True when registered; never raises."""
-    reg = {"concurrent": True} if concurrent else {}
+    reg = {} if exclusive is None else {"exclusive": bool(exclusive)}
     if interval is not None:
         reg["interval"] = "%dms" % max(1, round(float(interval) * 1000))
     if schedule:
@@ -276,7 +277,9 @@ def _entry_registration(entry, app):
         tz = getattr(sched, "tz", None) or app.conf.timezone or "UTC"
         return {"schedule": line, "timezone": str(tz)}
     if isinstance(sched, schedule):
-        return {"interval": sched.run_every.total_seconds()}
+        # Beat runs it once per interval: a second run, or a second
+        # sender, is a second beat.
+        return {"interval": sched.run_every.total_seconds(), "exclusive": True}
     return None
 
 
@@ -413,9 +416,9 @@ def _register_entry(app, name, entry):
 def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
     """Register each beat entry with its schedule, and each queue's canary."""
     for q in queue_names:
-        # Concurrent: when a backlog clears, the canaries that waited in it
-        # run at once; that is not a task running too often.
-        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, concurrent=True, labels=_labels)
+        # Not exclusive (an interval's default): when a backlog clears, the
+        # canaries that waited in it run at once, and that is no double run.
+        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, labels=_labels)
     if not sync_beat:
         return
     try:
@@ -456,8 +459,8 @@ def _connect_worker(signals, worker, interval):
             start_periodic(own, interval, state["stop"])
 
         threading.Thread(target=run, name="heartbeat-register", daemon=True).start()
-        # Every worker pings the shared heartbeat too: it is "concurrent"
-        # in the exporter's configuration.
+        # Every worker pings the shared heartbeat too (an interval
+        # heartbeat, not exclusive: many senders are expected).
         start_periodic(worker, interval, state["stop"], source=node)
 
     @signals.worker_shutdown.connect(weak=False)
