@@ -35,8 +35,12 @@ run: build
 # against real Django, Prometheus, Redis and Celery included), and lint.
 test: deps fmt-check vet unit lint
 
+# Debian's packages the tests run (installed), and the newer Django,
+# django-health-check and Prometheus of the version matrix (unpacked into
+# .build/debian, never installed).
 deps:
 	./.ci/deps
+	./.ci/debian-newer
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -133,12 +133,12 @@ func TestCeleryQueuesWorkersAndBeat(t *testing.T) {
 		t.Errorf("a task that failed once and succeeded on its retry counted as failed: %+v", ip)
 	}
 	_, metrics := get(t, exp.url+"/metrics")
-	wantMetric(t, metrics, `heartbeat_pings_total{heartbeat="import-products",team="web",kind="fail"}`, 0)
-	wantMetric(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",team="web"}`, 1)
+	wantMetric(t, metrics, `heartbeat_pings_total{heartbeat="import-products",celery="entry",team="web",kind="fail"}`, 0)
+	wantMetric(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",celery="entry",team="web"}`, 1)
 	h := exp.heartbeats(t)
 	w1h, _ := findPrefix(h, "celery-worker@w1@")
 	w2h, _ := findPrefix(h, "celery-worker@w2@")
-	if w1h.Labels["queues"] != "default" || w2h.Labels["queues"] != "reports" || w1h.Labels["team"] != "web" {
+	if w1h.Labels["queues"] != "default" || w2h.Labels["queues"] != "reports" || w1h.Labels["team"] != "web" || w1h.Labels["celery"] != "worker" {
 		t.Errorf("the workers' queues labels: %v, %v", w1h.Labels, w2h.Labels)
 	}
 	// The shared liveness heartbeat is not exclusive: no sources or runs
@@ -187,7 +187,7 @@ for i in range(60):
 		t.Fatal(msg)
 	}
 	_, metrics = get(t, exp.url+"/metrics")
-	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",team="web",metric="wait_seconds"}`); !ok || v < 3 {
+	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",celery="queue",team="web",metric="wait_seconds"}`); !ok || v < 3 {
 		t.Errorf("heartbeat_last_value of the backlogged queue: %v %v", v, ok)
 	}
 	t.Logf("reports queue canary waits as the backlog grew: %v", waits)
@@ -212,8 +212,8 @@ for i in range(60):
 	celery(t, "beat2", env, "beat", "--schedule", filepath.Join(t.TempDir(), "celerybeat-schedule"))
 	eventually(t, 60*time.Second, func() string {
 		_, metrics := get(t, exp.url+"/metrics")
-		sources, _ := metricValue(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",team="web"}`)
-		runs, _ := metricValue(t, metrics, `heartbeat_runs_per_period{heartbeat="refresh-prices",team="web"}`)
+		sources, _ := metricValue(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",celery="entry",team="web"}`)
+		runs, _ := metricValue(t, metrics, `heartbeat_runs_per_period{heartbeat="refresh-prices",celery="entry",team="web"}`)
 		beats, _ := metricValue(t, metrics, `heartbeat_sources{heartbeat="celery-beat"}`)
 		if sources != 2 || runs < 1.5 || beats != 2 {
 			return fmt.Sprintf("with two beats: refresh-prices sources %v, runs per period %v; celery-beat sources %v", sources, runs, beats)

@@ -15,7 +15,9 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -23,6 +25,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -119,4 +122,76 @@ func TestExamples(t *testing.T) {
 	if out, err := runCmd("/usr/bin/python3", "-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", ex("celery/django_health_heartbeat.py")); err != nil {
 		t.Errorf("django_health_heartbeat.py: %v\n%s", err, out)
 	}
+}
+
+// The example Alertmanager configuration routes on the labels the mixin's
+// alerts keep (team) and inhibits as its comments say, in a real
+// Alertmanager fed through its API.
+func TestAlertmanagerExample(t *testing.T) {
+	requireProgram(t, "/usr/bin/amtool", "prometheus-alertmanager")
+	if out, err := runCmd("/usr/bin/amtool", "check-config", filepath.Join(repoRoot, "examples/alertmanager/alertmanager.yml")); err != nil {
+		t.Fatalf("amtool check-config: %v\n%s", err, out)
+	}
+	am := startAlertmanager(t)
+	now := time.Now().UTC().Format(time.RFC3339)
+	alert := func(labels string) string {
+		return `{"labels": {` + labels + `}, "startsAt": "` + now + `"}`
+	}
+	alerts := []string{
+		alert(`"alertname": "DjangoDebugPageExposed", "severity": "critical", "job": "django-probe", "instance": "shop-home", "team": "web"`),
+		alert(`"alertname": "DjangoProbeFailed", "severity": "critical", "job": "django-probe", "instance": "shop-home", "team": "web"`),
+		alert(`"alertname": "DjangoProbeFailed", "severity": "critical", "job": "django-probe", "instance": "shop-api", "team": "web"`),
+		alert(`"alertname": "HeartbeatLate", "severity": "critical", "job": "django-health-exporter", "heartbeat": "nightly-report", "team": "data"`),
+		alert(`"alertname": "HeartbeatFailed", "severity": "warning", "job": "django-health-exporter", "heartbeat": "import", "team": "data"`),
+		alert(`"alertname": "HeartbeatLate", "severity": "critical", "job": "django-health-exporter", "heartbeat": "celery-worker", "team": "web"`),
+		alert(`"alertname": "CeleryWorkerDown", "severity": "warning", "job": "django-health-exporter", "heartbeat": "celery-worker@w1@host", "team": "web"`),
+		alert(`"alertname": "DjangoContentChanged", "severity": "info", "job": "django-probe", "instance": "shop-robots"`),
+	}
+	if code, body := post(t, am+"/api/v2/alerts", "["+strings.Join(alerts, ",")+"]", "Content-Type", "application/json"); code != 200 {
+		t.Fatalf("posting alerts: %d %s", code, body)
+	}
+	type amAlert struct {
+		Labels    map[string]string `json:"labels"`
+		Receivers []struct {
+			Name string `json:"name"`
+		} `json:"receivers"`
+		Status struct {
+			State string `json:"state"`
+		} `json:"status"`
+	}
+	want := map[string]string{ // alertname/instance-or-heartbeat -> receiver, or "inhibited"
+		"DjangoDebugPageExposed/shop-home":       "pager",
+		"DjangoProbeFailed/shop-home":            "inhibited",
+		"DjangoProbeFailed/shop-api":             "pager",
+		"HeartbeatLate/nightly-report":           "data-pager",
+		"HeartbeatFailed/import":                 "data-chat",
+		"HeartbeatLate/celery-worker":            "pager",
+		"CeleryWorkerDown/celery-worker@w1@host": "inhibited",
+		"DjangoContentChanged/shop-robots":       "chat",
+	}
+	eventually(t, 30*time.Second, func() string {
+		_, body := get(t, am+"/api/v2/alerts")
+		var got []amAlert
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			return err.Error()
+		}
+		seen := map[string]string{}
+		for _, a := range got {
+			key := a.Labels["alertname"] + "/" + a.Labels["instance"] + a.Labels["heartbeat"]
+			switch {
+			case a.Status.State == "suppressed":
+				seen[key] = "inhibited"
+			case len(a.Receivers) == 1:
+				seen[key] = a.Receivers[0].Name
+			default:
+				seen[key] = fmt.Sprint(a.Receivers)
+			}
+		}
+		for k, v := range want {
+			if seen[k] != v {
+				return fmt.Sprintf("%s: got %q, want %q (all: %v)", k, seen[k], v, seen)
+			}
+		}
+		return ""
+	})
 }

@@ -7,8 +7,16 @@
     probeSelector: 'job="django-probe"',
     exporterSelector: 'job="django-health-exporter"',
 
-    // Probe alerts are evaluated per target; the labels they keep.
-    probeGroupBy: 'job, instance',
+    // Alerts keep every label of a target or a heartbeat (team, url,
+    // cluster...) so that Alertmanager can route on them, and aggregate
+    // away only the labels that tell copies of the same thing apart.
+    //
+    // Heartbeats: the exporter replica. A pair behind one address each
+    // sees some pings, and the freshest view wins.
+    heartbeatReplicaLabels: ['instance', 'pod'],
+    // Probes: labels that differ between copies of the same probe (a
+    // Prometheus HA pair's replica label, say). locationLabel is added.
+    probeReplicaLabels: [],
     // Probing from several locations (one exporter per region, each
     // scrape adding a location label)? Name the label, and how many
     // locations must see a failure before an alert fires: one region's
@@ -16,13 +24,18 @@
     locationLabel: '',
     probeQuorum: 1,
 
-    // Heartbeat alerts aggregate over exporter replicas: a pair behind
-    // one address each sees some pings, and the freshest wins.
-    heartbeatGroupBy: 'heartbeat',
-
     // Show a cluster variable and cluster labels (node-mixin's showMultiCluster).
     showMultiCluster: false,
     clusterLabel: 'cluster',
+
+    // Where the exporter answers, for the links in alerts and dashboards
+    // (/probe?...&debug=true says why a probe failed; /heartbeats/NAME
+    // shows a heartbeat's last messages).
+    exporterURL: 'http://localhost:9716',
+
+    // Heartbeats the Celery helper (examples/celery) registers.
+    celeryWorkerHeartbeats: 'celery-worker@.+',
+    celeryQueueHeartbeats: 'celery-queue-.+',
 
     // Thresholds and durations.
     probeFailedFor: '5m',
@@ -43,12 +56,24 @@
     heartbeatLateFor: '1m',
     heartbeatFailedFor: '0m',
     heartbeatRunningTooLongFor: '0m',
+    // More successes per expected run than this (2: the job ran twice).
+    heartbeatRanTooOftenRatio: 1.5,
+    heartbeatRanTooOftenFor: '5m',
+    heartbeatMultipleSourcesFor: '5m',
+    heartbeatPingsRejectedWindow: '10m',
+    heartbeatPingsRejectedFor: '0m',
+    celeryQueueBacklogSeconds: 300,
+    celeryQueueBacklogFor: '10m',
+    celeryWorkerDownFor: '1m',
     configReloadFailedFor: '10m',
     exporterDownFor: '5m',
 
-    // Severities.
+    // Severities. A failing critical-level check fails its probe, so
+    // DjangoProbeFailed pages for it; DjangoCheckFailed names the check.
+    // A warning-level check never fails the probe.
     probeFailedSeverity: 'critical',
     checkFailedSeverity: 'warning',
+    warningCheckFailedSeverity: 'warning',
     debugPageSeverity: 'critical',
     disallowedHostSeverity: 'critical',
     healthCheckBackendSeverity: 'critical',
@@ -56,7 +81,12 @@
     slowResponseSeverity: 'warning',
     heartbeatLateSeverity: 'critical',
     heartbeatFailedSeverity: 'warning',
-    heartbeatRunningTooLongSeverity: 'warning',
+    heartbeatRunningTooLongSeverity: 'critical',
+    heartbeatRanTooOftenSeverity: 'warning',
+    heartbeatMultipleSourcesSeverity: 'warning',
+    heartbeatPingsRejectedSeverity: 'warning',
+    celeryQueueBacklogSeverity: 'warning',
+    celeryWorkerDownSeverity: 'warning',
     certExpiryWarningSeverity: 'warning',
     certExpiryCriticalSeverity: 'critical',
     configReloadFailedSeverity: 'warning',

@@ -296,7 +296,8 @@ def connect_celery(app, tasks=None, beat="celery-beat", worker="celery-worker", 
     """Wire heartbeats into a Celery app; see the module's documentation.
     Set beat, worker or queues=[] to None or empty to leave them out.
     labels (such as {"team": "shop"}) go on every heartbeat it registers,
-    so that alerts reach the right team."""
+    so that alerts reach the right team, with celery="entry", "worker" or
+    "queue" (the dashboards' Celery row selects on it)."""
     from celery import signals
 
     _labels.update(labels or {})
@@ -410,7 +411,7 @@ def _register_entry(app, name, entry):
     if reg is None:
         log.info("heartbeat: beat entry %s has a schedule cron cannot say; not watched", name)
         return
-    register(heartbeat_name(name), labels=_labels, **reg)
+    register(heartbeat_name(name), labels=dict(_labels, celery="entry"), **reg)
 
 
 def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
@@ -418,7 +419,7 @@ def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
     for q in queue_names:
         # Not exclusive (an interval's default): when a backlog clears, the
         # canaries that waited in it run at once, and that is no double run.
-        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, labels=_labels)
+        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, labels=dict(_labels, celery="queue"))
     if not sync_beat:
         return
     try:
@@ -455,7 +456,7 @@ def _connect_worker(signals, worker, interval):
         def run():
             # The queues it consumes, as a label: dashboards count the
             # workers alive for each set of queues.
-            register(own, interval=interval, labels=dict(_labels, **({"queues": queues} if queues else {})))
+            register(own, interval=interval, labels=dict(_labels, celery="worker", **({"queues": queues} if queues else {})))
             start_periodic(own, interval, state["stop"])
 
         threading.Thread(target=run, name="heartbeat-register", daemon=True).start()

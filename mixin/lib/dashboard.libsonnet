@@ -108,6 +108,30 @@
       },
     },
 
+  // dataLinks adds links to a panel's values (Grafana's ${__field.labels.X}
+  // names a series' label): + d.dataLinks([...]).
+  dataLinks(links):: {
+    fieldConfig+: { defaults+: { links: [{ targetBlank: true } + l for l in links] } },
+  },
+
+  // repeat makes one copy of a panel for each value of a variable.
+  repeat(variable, maxPerRow=4):: {
+    repeat: variable,
+    repeatDirection: 'h',
+    maxPerRow: maxPerRow,
+  },
+
+  // A link to the other dashboards of the mixin (by tag).
+  dashboardLinks(tags):: [{
+    title: 'Django dashboards',
+    type: 'dashboards',
+    tags: tags,
+    asDropdown: false,
+    includeVars: false,
+    keepTime: true,
+    targetBlank: false,
+  }],
+
   row(title):: {
     type: 'row',
     title: title,
@@ -171,7 +195,7 @@
       };
     std.foldl(step, panels, { id: 1, x: 0, y: 0, rowH: 0, out: [] }).out,
 
-  dashboard(title, uid, description, tags, variables, panels, timezone='utc', refresh='1m'):: {
+  dashboard(title, uid, description, tags, variables, panels, timezone='utc', refresh='1m', links=[]):: {
     title: title,
     uid: uid,
     description: description,
@@ -185,7 +209,7 @@
     time: { from: 'now-6h', to: 'now' },
     timepicker: {},
     annotations: { list: [] },
-    links: [],
+    links: links,
     templating: { list: [$.datasourceVariable] + variables },
     panels: $.layout(panels),
   },
