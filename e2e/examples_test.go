@@ -62,42 +62,7 @@ func TestExamples(t *testing.T) {
 	}
 	check("examples/config, with the token file", strings.ReplaceAll(string(b), "# token_file:", "token_file:"))
 
-	// Kubernetes: well-formed objects, the ConfigMap's config loads, and
-	// the container arguments are flags the binary has.
-	help, _ := runCmd(bin, "serve", "--help")
-	for _, f := range []string{"kubernetes/exporter.yaml", "kubernetes/cronjob.yaml"} {
-		raw, err := os.ReadFile(ex(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		for {
-			var obj map[string]any
-			err := dec.Decode(&obj)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			meta, _ := obj["metadata"].(map[string]any)
-			if obj["apiVersion"] == nil || obj["kind"] == nil || meta["name"] == nil {
-				t.Errorf("%s: object without apiVersion, kind or name: %v", f, obj)
-			}
-			if obj["kind"] == "ConfigMap" {
-				data := obj["data"].(map[string]any)
-				check(f+" ConfigMap", data["config.yml"].(string))
-			}
-		}
-		for _, flag := range regexp.MustCompile(`- (--[a-z][a-z.-]+)=`).FindAllStringSubmatch(string(raw), -1) {
-			if flag[1] == "--url" || flag[1] == "--token-file" {
-				continue // flags of the run command
-			}
-			if !strings.Contains(help, flag[1]) {
-				t.Errorf("%s: %s is not a flag of the exporter", f, flag[1])
-			}
-		}
-	}
+	checkKubernetes(t, bin, check)
 
 	requireProgram(t, "/usr/bin/promtool", "prometheus")
 	cmd := exec.Command("/usr/bin/promtool", "check", "config", "prometheus.yml")
@@ -121,6 +86,123 @@ func TestExamples(t *testing.T) {
 	}
 	if out, err := runCmd("/usr/bin/python3", "-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", ex("celery/django_health_heartbeat.py")); err != nil {
 		t.Errorf("django_health_heartbeat.py: %v\n%s", err, out)
+	}
+}
+
+// checkKubernetes: every object is well-formed, the ConfigMap's config
+// loads, the container arguments are flags the binary has, the
+// PrometheusRule passes promtool, every Secret a Pod mounts is created in
+// the Pod's namespace by the README's commands, and the ScrapeConfig
+// relabels as examples/prometheus does.
+func checkKubernetes(t *testing.T, bin string, check func(name, cfg string)) {
+	ex := func(p string) string { return filepath.Join(repoRoot, "examples", p) }
+	help, _ := runCmd(bin, "serve", "--help")
+	readme, err := os.ReadFile(ex("kubernetes/README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(ex("kubernetes/*.yaml"))
+	if len(files) < 4 {
+		t.Fatalf("examples/kubernetes has %d YAML files", len(files))
+	}
+	kinds := map[string]bool{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		for {
+			var obj map[string]any
+			err := dec.Decode(&obj)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			meta, _ := obj["metadata"].(map[string]any)
+			if obj["apiVersion"] == nil || obj["kind"] == nil || meta["name"] == nil || meta["namespace"] == nil {
+				t.Errorf("%s: object without apiVersion, kind, name or namespace: %v", f, obj)
+				continue
+			}
+			kind := obj["kind"].(string)
+			kinds[kind] = true
+			switch kind {
+			case "ConfigMap":
+				data := obj["data"].(map[string]any)
+				check(filepath.Base(f)+" ConfigMap", data["config.yml"].(string))
+			case "PrometheusRule":
+				spec, _ := json.Marshal(obj["spec"])
+				rules := filepath.Join(t.TempDir(), "rules.json")
+				if err := os.WriteFile(rules, spec, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := runCmd("/usr/bin/promtool", "check", "rules", rules); err != nil {
+					t.Errorf("%s: promtool check rules: %v\n%s", f, err, out)
+				}
+			}
+			// Secrets mounted by a Pod: created in its namespace.
+			for _, m := range regexp.MustCompile(`secretName: ([a-z0-9-]+)`).FindAllStringSubmatch(string(mustYAML(t, obj)), -1) {
+				cmd := fmt.Sprintf("kubectl -n %s create secret generic %s", meta["namespace"], m[1])
+				if !strings.Contains(string(readme), cmd) {
+					t.Errorf("%s: %s %s mounts Secret %s, but the README never runs %q", filepath.Base(f), kind, meta["name"], m[1], cmd)
+				}
+			}
+		}
+		for _, flag := range regexp.MustCompile(`- (--[a-z][a-z.-]+)=`).FindAllStringSubmatch(string(raw), -1) {
+			if flag[1] == "--url" || flag[1] == "--token-file" {
+				continue // flags of the run command
+			}
+			if !strings.Contains(help, flag[1]) {
+				t.Errorf("%s: %s is not a flag of the exporter", f, flag[1])
+			}
+		}
+	}
+	for _, k := range []string{"StatefulSet", "CronJob", "ServiceMonitor", "ScrapeConfig", "PrometheusRule"} {
+		if !kinds[k] {
+			t.Errorf("examples/kubernetes has no %s", k)
+		}
+	}
+	// The ScrapeConfig keeps the example Prometheus configuration's labels.
+	op, _ := os.ReadFile(ex("kubernetes/prometheus-operator.yaml"))
+	for _, want := range []string{"sourceLabels: [__meta_django_url]", "targetLabel: url", "jobName: django-probe", "jobLabel: app.kubernetes.io/name"} {
+		if !strings.Contains(string(op), want) {
+			t.Errorf("prometheus-operator.yaml lacks %q", want)
+		}
+	}
+}
+
+func mustYAML(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The Dockerfile's volume is writable by the image's non-root user: the
+// directory exists in the image, owned by that user (a VOLUME Docker has to
+// create is root's, and the exporter could not store a ping). No Docker
+// engine here to build it: the Dockerfile is read.
+func TestDockerfileVolumeWritable(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(raw)
+	user := regexp.MustCompile(`(?m)^USER (\d+):(\d+)$`).FindStringSubmatch(df)
+	volume := regexp.MustCompile(`(?m)^VOLUME \["([^"]+)"\]$`).FindStringSubmatch(df)
+	if user == nil || volume == nil {
+		t.Fatalf("Dockerfile lacks a numeric USER uid:gid or a VOLUME:\n%s", df)
+	}
+	chown := fmt.Sprintf(`(?m)^COPY --from=\w+ --chown=%s:%s \S+ %s/?$`, user[1], user[2], regexp.QuoteMeta(volume[1]))
+	if !regexp.MustCompile(chown).MatchString(df) {
+		t.Errorf("no COPY --chown=%s:%s creating %s before it becomes a VOLUME:\n%s", user[1], user[2], volume[1], df)
+	}
+	if !strings.Contains(df, "--storage.path="+volume[1]) {
+		t.Errorf("the exporter's --storage.path is not the volume %s", volume[1])
 	}
 }
 

@@ -290,27 +290,92 @@ type django struct {
 // environment (DJANGO_DEBUG=1 and so on).
 func startDjango(t testing.TB, env ...string) *django {
 	t.Helper()
-	requireProgram(t, "/usr/bin/gunicorn", "gunicorn")
-	requirePython(t, "django", "python3-django")
-	requirePython(t, "health_check", "python3-django-health-check")
+	return startDjangoVersion(t, stableDjango, env...)
+}
+
+// djangoVersion is a Django to run the example project on: Debian's own,
+// or a newer one .ci/debian-newer unpacked into .build/debian.
+type djangoVersion struct {
+	name       string
+	pythonPath []string // suites under .build/debian, first wins
+	python     string   // "" is /usr/bin/python3
+	runserver  bool     // Django's runserver instead of Debian's gunicorn (another Python)
+	// healthCheck4 is set for django-health-check 4.x: reprs as backend
+	// names, and OpenMetrics.
+	healthCheck4 bool
+}
+
+var stableDjango = djangoVersion{name: "3.2"}
+
+// newerDjangos are the version matrix: Django 4.2 with django-health-check
+// 3.18 (trixie), 5.2 with 4.5 (sid), 6.1 (experimental) with 4.5 on Python
+// 3.12 (pyenv's: Debian's gunicorn runs 3.11, Django 6 needs 3.12).
+func newerDjangos(t testing.TB) []djangoVersion {
+	t.Helper()
+	py312, _ := filepath.Glob("/root/.pyenv/versions/3.1[2-9]*/bin/python3")
+	if len(py312) == 0 {
+		t.Fatal("no Python 3.12 or later under /root/.pyenv/versions: Django 6 needs one")
+	}
+	return []djangoVersion{
+		{name: "4.2", pythonPath: []string{"trixie"}},
+		{name: "5.2", pythonPath: []string{"sid"}, healthCheck4: true},
+		{name: "6.1", pythonPath: []string{"experimental", "sid"}, python: py312[len(py312)-1], runserver: true, healthCheck4: true},
+	}
+}
+
+func (v djangoVersion) env(t testing.TB) []string {
+	t.Helper()
+	if len(v.pythonPath) == 0 {
+		return nil
+	}
+	var dirs []string
+	for _, suite := range v.pythonPath {
+		dir := filepath.Join(repoRoot, ".build", "debian", suite, "usr", "lib", "python3", "dist-packages")
+		if _, err := os.Stat(filepath.Join(dir, "django")); err != nil {
+			t.Fatalf("Django from Debian %s is missing in %s: run make deps (.ci/debian-newer)", suite, dir)
+		}
+		dirs = append(dirs, dir)
+	}
+	return []string{"PYTHONPATH=" + strings.Join(dirs, ":")}
+}
+
+// startDjangoVersion runs examples/django on a Django version, under
+// gunicorn or runserver, with extra environment.
+func startDjangoVersion(t testing.TB, v djangoVersion, env ...string) *django {
+	t.Helper()
+	python := v.python
+	if python == "" {
+		python = "/usr/bin/python3"
+		requireProgram(t, "/usr/bin/gunicorn", "gunicorn")
+		if len(v.pythonPath) == 0 {
+			requirePython(t, "django", "python3-django")
+			requirePython(t, "health_check", "python3-django-health-check")
+		}
+	}
 	project := filepath.Join(repoRoot, "examples", "django")
 	dbDir := t.TempDir()
-	base := []string{
+	base := append([]string{
 		"DJANGO_DB_PATH=" + filepath.Join(dbDir, "db.sqlite3"),
 		"DJANGO_MEDIA_ROOT=" + filepath.Join(dbDir, "media"),
 		"PYTHONDONTWRITEBYTECODE=1",
-	}
+	}, v.env(t)...)
 	all := append(base, env...)
-	migrate := exec.Command("/usr/bin/python3", "manage.py", "migrate", "--noinput")
+	migrate := exec.Command(python, "manage.py", "migrate", "--noinput")
 	migrate.Dir = project
 	migrate.Env = append(os.Environ(), all...)
 	if out, err := migrate.CombinedOutput(); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
+		t.Fatalf("migrate on Django %s: %v\n%s", v.name, err, out)
 	}
 	port := freePort(t)
-	p := start(t, "gunicorn", project, all, "/usr/bin/gunicorn",
-		"--bind", fmt.Sprintf("127.0.0.1:%d", port), "--workers", "2", "--access-logfile", "-", "shop.wsgi")
-	u := fmt.Sprintf("http://127.0.0.1:%d", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	var p *proc
+	if v.runserver {
+		p = start(t, "runserver-"+v.name, project, all, python, "manage.py", "runserver", "--noreload", addr)
+	} else {
+		p = start(t, "gunicorn-"+v.name, project, all, "/usr/bin/gunicorn",
+			"--bind", addr, "--workers", "2", "--access-logfile", "-", "shop.wsgi")
+	}
+	u := "http://" + addr
 	waitHTTP(t, p, u+"/", 30*time.Second)
 	return &django{url: u, proc: p}
 }

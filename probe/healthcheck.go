@@ -142,10 +142,24 @@ func readDHCJSON(obj map[string]any, explicit bool) ([]Backend, bool) {
 		if !up {
 			up = !hasMsg && !isError
 		}
-		backends = append(backends, Backend{Name: name, Up: up, Message: s})
+		backends = append(backends, Backend{Name: stripAddresses(name), Up: up, Message: s})
 	}
 	sortBackends(backends)
 	return backends, true
+}
+
+// objectAddress is the " at 0x7f0e06c67c90" of a Python object's default
+// repr: django-health-check 4.x's Celery check is
+// Ping(app=<Celery shop at 0x7f0e06c67c90>), a new name in every process.
+var objectAddress = regexp.MustCompile(` at 0x[0-9a-fA-F]+>`)
+
+// stripAddresses takes the object addresses out of a backend name, so that
+// its check label stays the same across the site's processes and restarts.
+func stripAddresses(name string) string {
+	if !strings.Contains(name, " at 0x") {
+		return name
+	}
+	return objectAddress.ReplaceAllString(name, ">")
 }
 
 // readWatchman reads {"databases": [{"default": {"ok": true}}], "storage": {"ok": true}}.
@@ -260,7 +274,11 @@ func statusWord(up bool) string {
 // openMetricsCheckName writes a backend's labels as its JSON key: the
 // check label, followed by the other labels (the check's dataclass
 // fields, in the order django-health-check wrote them) as its repr does,
-// Cache(alias='default'). A check label that is already a repr is kept.
+// Cache(alias='default'), Payments(). The labels hold str() of each
+// field where the repr has repr(): a string is quoted back, an object
+// (<Celery shop at 0x...>, the same either way) is not, and numbers and
+// True/False/None stay bare. A check label that is already a repr is
+// kept.
 func openMetricsCheckName(labels []*dto.LabelPair) string {
 	check := ""
 	var extra []string
@@ -269,12 +287,22 @@ func openMetricsCheckName(labels []*dto.LabelPair) string {
 			check = l.GetValue()
 			continue
 		}
-		extra = append(extra, l.GetName()+"='"+l.GetValue()+"'")
+		extra = append(extra, l.GetName()+"="+reprOfStr(l.GetValue()))
 	}
 	if strings.HasSuffix(check, ")") && len(extra) == 0 {
-		return check
+		return stripAddresses(check)
 	}
-	return check + "(" + strings.Join(extra, ", ") + ")"
+	return stripAddresses(check + "(" + strings.Join(extra, ", ") + ")")
+}
+
+// bareRepr are label values whose repr is the value itself.
+var bareRepr = regexp.MustCompile(`^(?:-?\d+(?:\.\d+)?|True|False|None|<.*>)$`)
+
+func reprOfStr(v string) string {
+	if bareRepr.MatchString(v) {
+		return v
+	}
+	return "'" + v + "'"
 }
 
 // sortBackends sorts and sanitises backends; see maxBackends.

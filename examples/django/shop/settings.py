@@ -12,12 +12,21 @@ and every failure django_health_exporter detects:
   DJANGO_CELERY_BEAT=1       django-celery-beat's DatabaseScheduler (its app)
   SHOP_BEAT_SCALE=1.0        the beat schedule's intervals, scaled (tests
                              run it fast)
+
+It runs on Django 3.2 to 6.x, with django-health-check 3.x (an app per
+check, include("health_check.urls")) or 4.x (one view listing its checks,
+in urls.py), and without Celery installed (the web process of a Python
+that has no Celery).
 """
+import importlib.util
 import os
 from pathlib import Path
 
-from celery.schedules import crontab
-from kombu import Queue
+try:
+    from celery.schedules import crontab
+    from kombu import Queue
+except ImportError:
+    crontab = Queue = None
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,14 +44,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "health_check",
-    "health_check.db",
-    "health_check.cache",
-    "health_check.storage",
-    "health_check.contrib.migrations",
     "shop",
 ]
-if CELERY_BROKER_URL:
-    INSTALLED_APPS.append("health_check.contrib.celery_ping")
+# django-health-check 4.x configures its checks on the view (urls.py);
+# 3.x has an app per check.
+HEALTH_CHECK_4 = importlib.util.find_spec("health_check.checks") is not None
+if not HEALTH_CHECK_4:
+    INSTALLED_APPS += ["health_check.db", "health_check.cache", "health_check.storage", "health_check.contrib.migrations"]
+    if CELERY_BROKER_URL:
+        INSTALLED_APPS.append("health_check.contrib.celery_ping")
 if os.environ.get("DJANGO_CELERY_BEAT") == "1":
     INSTALLED_APPS.append("django_celery_beat")
 
@@ -99,7 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 CELERY_TASK_IGNORE_RESULT = True
 # Two queues: reports are slow and must not hold up the rest.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = (Queue("default"), Queue("reports"))
+CELERY_TASK_QUEUES = (Queue("default"), Queue("reports")) if Queue else ()
 CELERY_TASK_ROUTES = {"shop.tasks.nightly_report": {"queue": "reports"}, "shop.tasks.slow_report": {"queue": "reports"}}
 # The beat schedule: every entry is watched by django_health_exporter
 # (connect_celery registers each with its schedule when beat starts).
@@ -107,8 +117,12 @@ _scale = float(os.environ.get("SHOP_BEAT_SCALE", "1"))
 CELERY_BEAT_SCHEDULE = {
     "refresh prices": {"task": "shop.tasks.refresh_prices", "schedule": 300.0 * _scale},
     "import products": {"task": "shop.tasks.import_products", "schedule": 600.0 * _scale},
-    "weekly newsletter": {"task": "shop.tasks.refresh_prices", "schedule": crontab(minute=0, hour=7, day_of_week="mon")},
 }
+if crontab:
+    CELERY_BEAT_SCHEDULE["weekly newsletter"] = {
+        "task": "shop.tasks.refresh_prices",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
 
 LOGGING = {
