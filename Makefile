@@ -21,7 +21,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS_BIN := $(CURDIR)/.build/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all build run test deps fmt-check vet unit lint bench soak reliability mixin clean
+.PHONY: all build run test deps fmt-check vet unit lint bench soak reliability screenshots mixin clean
 
 all: build
 
@@ -73,6 +73,11 @@ reliability: deps
 	@rm -f .build/reliability.jsonl; mkdir -p .build
 	RELIABILITY_OUT=$(CURDIR)/.build/reliability.jsonl $(GO) test -count=1 ./...
 	$(GO) run ./internal/reliability/report .build/reliability.jsonl > docs/RELIABILITY.md
+
+# The pictures of the status page in the README, taken by the test that
+# renders it in headless Chromium.
+screenshots: deps
+	SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run TestStatusPageInChromium ./e2e/
 
 # Regenerate the mixin's alerts, rules and dashboards (the tests fail when
 # the committed files differ from what the jsonnet makes).

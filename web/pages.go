@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/probe"
@@ -32,9 +33,22 @@ func ConfigHandler(cfg func() *config.Config) http.Handler {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(out)
+		writeText(w, r, "Configuration in force (secrets hidden)", string(out))
 	})
+}
+
+// writeText answers a plain-text page: as text for curl and scripts, and
+// wrapped in HTML, with a link back to the status page, for a browser
+// (which asks for text/html first).
+func writeText(w http.ResponseWriter, r *http.Request, title, text string) {
+	w.Header().Add("Vary", "Accept")
+	if !strings.HasPrefix(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(text))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = textPage.Execute(w, struct{ Title, Text string }{title, text})
 }
 
 // sdGroup is one entry of Prometheus's http_sd_configs format.
@@ -83,7 +97,6 @@ func LogsHandler(h *History) http.Handler {
 			http.Error(w, "probe "+strconv.FormatUint(id, 10)+" is no longer kept", http.StatusNotFound)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(probe.DebugOutput(res)))
+		writeText(w, r, "Probe "+strconv.FormatUint(id, 10)+" of "+res.Target, probe.DebugOutput(res))
 	})
 }

@@ -14,126 +14,227 @@
 package web
 
 import (
-	"html/template"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"sort"
 	"time"
 
 	"github.com/prometheus/common/version"
 
 	"github.com/django-health/django_health_exporter/collector"
+	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
-// StatusPage serves "/": the recent probes and every heartbeat, for a
-// person with a browser and little time.
+// StatusPage serves "/": what is broken now (every target's last result,
+// every heartbeat, worst first, with a summary line on top), and below
+// the recent probes, for a person with a browser and little time. It is
+// plain server-rendered HTML with no external assets, so that it works
+// where the exporter has no internet, and on a phone.
 type StatusPage struct {
 	History    *History
-	Heartbeats func() []collector.HeartbeatView // nil when there are none
+	Current    *Current
+	Config     func() *config.Config
+	Failure    func() *ReloadFailure // the last failed reload, nil
+	Heartbeats func() []collector.HeartbeatView
 	Logger     *slog.Logger
+	now        func() time.Time
 }
 
-var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		d := time.Since(t)
-		if d < 0 {
-			return "in " + (-d).Round(time.Second).String()
-		}
-		return d.Round(time.Second).String() + " ago"
-	},
-	"ts": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	},
-	"secs": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>django_health_exporter</title>
-<style>
-body { font-family: sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 2em; }
-th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #ddd; vertical-align: top; }
-th { background: #f3f3f3; }
-.ok { color: #1a7f37; font-weight: bold; }
-.bad { color: #cf222e; font-weight: bold; }
-.warn { color: #9a6700; font-weight: bold; }
-.muted { color: #777; }
-pre { margin: 0; white-space: pre-wrap; max-width: 60em; }
-</style>
-</head>
-<body>
-<h1>django_health_exporter</h1>
-<p class="muted">version {{.Version}} &middot;
-<a href="metrics">metrics</a> &middot; <a href="config">configuration</a> &middot;
-<a href="sd">service discovery</a> &middot; <a href="api/v1/heartbeats">heartbeats (JSON)</a></p>
+const (
+	// refreshSeconds is how often the page reloads itself (?refresh=off
+	// stops it).
+	refreshSeconds = 30
+	// maxUpHeartbeats bounds the rows of heartbeats that are fine: with
+	// thousands, the page lists every one that is not, and counts the rest.
+	maxUpHeartbeats = 300
+	// maxRecentProbes bounds the history table.
+	maxRecentProbes = 100
+)
 
-<h2>Heartbeats</h2>
-{{if .Heartbeats}}
-<table>
-<tr><th>Heartbeat</th><th>State</th><th>Last ping</th><th>Last success</th><th>Deadline</th><th>Last message</th></tr>
-{{range .Heartbeats}}
-<tr>
-<td>{{.Name}}</td>
-<td class="{{.StateClass}}">{{.State}}</td>
-<td>{{if .LastPing.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastPing}}">{{ago .LastPing}}</span> ({{.LastPingKind}}){{end}}</td>
-<td>{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{ago .LastSuccess}}</span>{{end}}</td>
-<td><span title="{{ts .Deadline}}">{{ago .Deadline}}</span></td>
-<td><pre>{{.Excerpt}}</pre></td>
-</tr>
-{{end}}
-</table>
-{{else}}
-<p class="muted">No heartbeats are configured.</p>
-{{end}}
+// targetRow is a target's state with where to read its account.
+type targetRow struct {
+	TargetState
+	Why     string
+	Details string // /logs?id= while kept, else a new debug probe
+}
 
-<h2>Recent probes</h2>
-{{if .Probes}}
-<table>
-<tr><th>Time</th><th>Target</th><th>Module</th><th>Result</th><th>Duration</th><th>Why</th><th>Details</th></tr>
-{{range .Probes}}
-<tr>
-<td title="{{ts .Start}}">{{ago .Start}}</td>
-<td>{{.Target}}</td>
-<td>{{.Module}}</td>
-<td>{{if .Success}}<span class="ok">success</span>{{else}}<span class="bad">failure</span>{{end}}</td>
-<td>{{secs .Duration}}</td>
-<td>{{.Failure}}</td>
-<td><a href="logs?id={{.ID}}">logs</a></td>
-</tr>
-{{end}}
-</table>
-{{else}}
-<p class="muted">No probe has run yet. Try <a href="probe?target=https://www.djangoproject.com/&amp;debug=true">/probe?target=...&amp;debug=true</a>.</p>
-{{end}}
-</body>
-</html>
-`))
+// summaryPart is one count of the summary line: "2 failing".
+type summaryPart struct {
+	Count int
+	Word  string
+	Class string
+}
+
+type statusData struct {
+	Version           string
+	Now               time.Time
+	Refresh           bool
+	RefreshSeconds    int
+	ReloadFailure     *ReloadFailure
+	TargetSummary     []summaryPart
+	HeartbeatSummary  []summaryPart
+	AllFine           bool
+	Targets           []targetRow
+	Heartbeats        []collector.HeartbeatView
+	HiddenUp          int
+	HeartbeatsEnabled bool
+	Probes            []*probe.Result
+}
 
 func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
 		http.NotFound(w, r)
 		return
 	}
-	data := struct {
-		Version    string
-		Probes     []*probe.Result
-		Heartbeats []collector.HeartbeatView
-	}{Version: version.Version}
-	if s.History != nil {
-		data.Probes = s.History.List()
+	now := time.Now()
+	if s.now != nil {
+		now = s.now()
+	}
+	d := statusData{
+		Version:        version.Version,
+		Now:            now,
+		Refresh:        r.URL.Query().Get("refresh") != "off",
+		RefreshSeconds: refreshSeconds,
+	}
+	if s.Failure != nil {
+		d.ReloadFailure = s.Failure()
+	}
+	if s.Current != nil && s.Config != nil {
+		d.Targets, d.TargetSummary = s.targets()
 	}
 	if s.Heartbeats != nil {
-		data.Heartbeats = s.Heartbeats()
+		d.HeartbeatsEnabled = true
+		d.Heartbeats, d.HiddenUp, d.HeartbeatSummary = heartbeatRows(s.Heartbeats())
+	}
+	d.AllFine = d.ReloadFailure == nil && allFine(d.TargetSummary) && allFine(d.HeartbeatSummary)
+	if s.History != nil {
+		d.Probes = s.History.List()
+		if len(d.Probes) > maxRecentProbes {
+			d.Probes = d.Probes[:maxRecentProbes]
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := statusTemplate.Execute(w, data); err != nil && s.Logger != nil {
+	if err := statusTemplate.Execute(w, d); err != nil && s.Logger != nil {
 		s.Logger.Error("Error rendering the status page", "err", err)
 	}
+}
+
+func (s *StatusPage) targets() ([]targetRow, []summaryPart) {
+	states := s.Current.States(s.Config())
+	rows := make([]targetRow, len(states))
+	var failing, unprobed, up int
+	for i, st := range states {
+		row := targetRow{TargetState: st}
+		switch {
+		case !st.Probed:
+			unprobed++
+			row.Why = "not probed since the exporter started: Prometheus has not scraped it yet"
+		case !st.Success:
+			failing++
+			row.Why = st.Failure
+		default:
+			up++
+			if len(st.Warnings) > 0 {
+				row.Why = fmt.Sprintf("warning-level checks failed: %v", st.Warnings)
+			}
+		}
+		if st.Probed && s.History != nil && s.History.Get(st.ID) != nil {
+			row.Details = "logs?id=" + fmt.Sprint(st.ID)
+		} else {
+			q := url.Values{"target": {st.Target}, "module": {st.Module}, "debug": {"true"}}
+			if st.Hostname != "" {
+				q.Set("hostname", st.Hostname)
+			}
+			row.Details = "probe?" + q.Encode()
+		}
+		rows[i] = row
+	}
+	return rows, []summaryPart{{failing, "failing", "bad"}, {unprobed, "not probed yet", "warn"}, {up, "up", "ok"}}
+}
+
+// heartbeatSeverity orders heartbeats on the page: the worst first.
+var heartbeatSeverity = map[string]int{
+	collector.StateDown: 0, collector.StateFailed: 1, collector.StateLate: 2,
+	collector.StateRunning: 3, collector.StateNew: 4, collector.StateUp: 5,
+}
+
+// heartbeatRows sorts heartbeats by severity and name, keeps at most
+// maxUpHeartbeats of those that are up, and counts each state.
+func heartbeatRows(views []collector.HeartbeatView) ([]collector.HeartbeatView, int, []summaryPart) {
+	sort.SliceStable(views, func(i, j int) bool {
+		a, b := heartbeatSeverity[views[i].State], heartbeatSeverity[views[j].State]
+		if a != b {
+			return a < b
+		}
+		return views[i].Name < views[j].Name
+	})
+	count := map[string]int{}
+	shown, hidden := views[:0:0], 0
+	for _, v := range views {
+		count[v.State]++
+		if v.State == collector.StateUp && count[v.State] > maxUpHeartbeats {
+			hidden++
+			continue
+		}
+		shown = append(shown, v)
+	}
+	var parts []summaryPart
+	for _, st := range []struct{ state, class string }{
+		{collector.StateDown, "bad"}, {collector.StateFailed, "bad"}, {collector.StateLate, "warn"},
+		{collector.StateRunning, "ok"}, {collector.StateNew, "warn"}, {collector.StateUp, "ok"},
+	} {
+		if n := count[st.state]; n > 0 || st.state == collector.StateUp {
+			parts = append(parts, summaryPart{n, st.state, st.class})
+		}
+	}
+	return shown, hidden, parts
+}
+
+// allFine: no count of a bad or warning kind is above zero.
+func allFine(parts []summaryPart) bool {
+	for _, p := range parts {
+		if p.Class != "ok" && p.Count > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// human writes a duration for people at 3 a.m.: seconds, minutes, hours
+// and minutes, and days and hours past 48 hours.
+func human(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return withRest(int(d.Hours()), "h", int(d.Minutes())%60, "m")
+	}
+	return withRest(int(d.Hours())/24, "d", int(d.Hours())%24, "h")
+}
+
+// withRest writes "3h 5m", or "3h" when the rest is zero.
+func withRest(n int, unit string, rest int, restUnit string) string {
+	if rest == 0 {
+		return fmt.Sprintf("%d%s", n, unit)
+	}
+	return fmt.Sprintf("%d%s %d%s", n, unit, rest, restUnit)
+}
+
+// relative says when t is from now: "5m ago", "in 2h 3m", "never".
+func relative(t, now time.Time) string {
+	switch {
+	case t.IsZero():
+		return "never"
+	case t.After(now):
+		return "in " + human(t.Sub(now))
+	}
+	return human(now.Sub(t)) + " ago"
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/django-health/django_health_exporter/collector"
+	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -52,11 +53,12 @@ type Options struct {
 // New returns the exporter's routes.
 func New(o Options) http.Handler {
 	history := NewHistory(o.HistoryLimit, o.HistoryBytes)
+	current := NewCurrent(0)
 	mux := http.NewServeMux()
 	mux.Handle("/probe", &probe.Handler{
 		Prober:        o.Reloader.Prober,
 		TimeoutOffset: o.TimeoutOffset,
-		Observer:      probeObserver{metrics: o.Metrics, history: history},
+		Observer:      probeObserver{metrics: o.Metrics, history: history, current: current, config: o.Reloader.Config},
 		Logger:        o.Logger,
 	})
 	mux.Handle("/logs", LogsHandler(history))
@@ -64,6 +66,7 @@ func New(o Options) http.Handler {
 	mux.Handle("/heartbeat/", o.Heartbeats.PingHandler())
 	mux.Handle("/api/v1/heartbeats", o.Heartbeats.APIHandler())
 	mux.Handle("/api/v1/heartbeats/", o.Heartbeats.APIHandler())
+	mux.Handle("/heartbeats/", HeartbeatPage(o.Heartbeats.View, o.Logger))
 	mux.Handle("/sd", SDHandler(o.Reloader.Config))
 	mux.Handle("/config", ConfigHandler(o.Reloader.Config))
 	mux.Handle("/-/reload", o.Reloader.Handler())
@@ -76,19 +79,27 @@ func New(o Options) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	mux.Handle("/", &StatusPage{History: history, Heartbeats: o.Heartbeats.Views, Logger: o.Logger})
+	mux.Handle("/", &StatusPage{
+		History: history, Current: current, Config: o.Reloader.Config, Failure: o.Reloader.LastFailure,
+		Heartbeats: o.Heartbeats.Views, Logger: o.Logger,
+	})
 	return mux
 }
 
-// probeObserver counts every probe and keeps it for the status page.
+// probeObserver counts every probe, and keeps it for the status page: in
+// the history, and as its target's current state.
 type probeObserver struct {
 	metrics *Metrics
 	history *History
+	current *Current
+	config  func() *config.Config
 }
 
 func (o probeObserver) ProbeDone(r *probe.Result) {
 	o.metrics.ProbeDone(r)
 	o.history.Add(r)
+	t, ok := o.config().Target(r.Target)
+	o.current.Observe(r, ok && t.ModuleName() == r.Module && t.Hostname == r.Hostname)
 }
 
 func (o probeObserver) ProbeRefused(reason string) { o.metrics.ProbeRefused(reason) }

@@ -444,12 +444,15 @@ targets:
 	}
 	status := s.get("/").Body.String()
 	pages = append(pages, status, logs.String())
-	ids := regexp.MustCompile(`logs\?id=(\d+)`).FindAllStringSubmatch(status, -1)
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(`logs\?id=(\d+)`).FindAllStringSubmatch(status, -1) {
+		ids[m[1]] = true
+	}
 	if len(ids) != 2 {
 		t.Fatalf("the status page links %d probes, want 2", len(ids))
 	}
-	for _, id := range ids {
-		pages = append(pages, s.get("/logs?id="+id[1]).Body.String())
+	for id := range ids {
+		pages = append(pages, s.get("/logs?id="+id).Body.String())
 	}
 	for i, p := range pages {
 		if strings.Contains(p, "hunter2") {

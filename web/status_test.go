@@ -1,0 +1,119 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package web
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/django-health/django_health_exporter/collector"
+	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/probe"
+)
+
+func TestHumanDurations(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		42 * time.Second:                 "42s",
+		12*time.Minute + 5*time.Second:   "12m",
+		time.Hour:                        "1h",
+		5*time.Hour + 3*time.Minute:      "5h 3m",
+		47*time.Hour + 59*time.Minute:    "47h 59m",
+		48 * time.Hour:                   "2d",
+		76*time.Hour + 20*time.Minute:    "3d 4h",
+		-(90 * time.Minute):              "1h 30m",
+		20000*time.Hour + 30*time.Minute: "833d 8h",
+	} {
+		if got := human(d); got != want {
+			t.Errorf("human(%v) = %q, want %q", d, got, want)
+		}
+	}
+	now := time.Now()
+	if got := relative(time.Time{}, now); got != "never" {
+		t.Errorf("a zero time: %q", got)
+	}
+	if got := relative(now.Add(3*time.Hour), now); got != "in 3h" {
+		t.Errorf("in three hours: %q", got)
+	}
+}
+
+// Current keeps every configured target (probed or not), failing first,
+// and a bounded number of ad-hoc ones, with bounded strings.
+func TestCurrentTargets(t *testing.T) {
+	cfg, err := config.Load([]byte(`
+targets:
+  - {name: b-up, url: "http://127.0.0.1:1/"}
+  - {name: c-never, url: "http://127.0.0.1:2/"}
+  - {name: d-failing, url: "http://127.0.0.1:3/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCurrent(3)
+	start := time.Now()
+	c.Observe(&probe.Result{ID: 1, Target: "b-up", Module: "django", Success: true, Start: start}, true)
+	c.Observe(&probe.Result{ID: 2, Target: "d-failing", Module: "django", Start: start,
+		Failures: []probe.Failure{{Reason: "tls", Message: "x509: expired"}, {Reason: "tls", Message: "again"}}}, true)
+	for i := 0; i < 5; i++ {
+		c.Observe(&probe.Result{ID: uint64(10 + i), Target: fmt.Sprintf("http://adhoc-%d/%s", i, strings.Repeat("x", 5000)),
+			Module: "django", Success: true, Start: start.Add(time.Duration(i) * time.Second)}, false)
+	}
+	states := c.States(cfg)
+	var order []string
+	for _, s := range states {
+		order = append(order, s.Target[:min(len(s.Target), 16)])
+		if len(s.Target) > maxStateTarget+len("…") {
+			t.Errorf("a target of %d bytes kept", len(s.Target))
+		}
+	}
+	want := "d-failing,c-never,b-up,http://adhoc-2/x,http://adhoc-3/x,http://adhoc-4/x"
+	if got := strings.Join(order, ","); got != want {
+		t.Errorf("order %s, want %s", got, want)
+	}
+	if s := states[0]; strings.Join(s.Reasons, ",") != "tls" || s.URL != "http://127.0.0.1:3/" {
+		t.Errorf("the failing target: %+v", s)
+	}
+	// A target the configuration drops is forgotten.
+	cfg2, _ := config.Load([]byte("targets:\n  - {name: c-never, url: \"http://127.0.0.1:2/\"}\n"))
+	for _, s := range c.States(cfg2) {
+		if s.Target == "d-failing" || s.Target == "b-up" {
+			t.Errorf("%s is still listed after it left the configuration", s.Target)
+		}
+	}
+}
+
+func TestHeartbeatRowsWorstFirst(t *testing.T) {
+	var views []collector.HeartbeatView
+	for i, st := range []string{"up", "new", "down", "running", "late", "failed", "up"} {
+		views = append(views, collector.HeartbeatView{Name: fmt.Sprintf("h%d", i), State: st})
+	}
+	for i := 0; i < maxUpHeartbeats+5; i++ {
+		views = append(views, collector.HeartbeatView{Name: fmt.Sprintf("many-%04d", i), State: "up"})
+	}
+	rows, hidden, summary := heartbeatRows(views)
+	var states []string
+	for _, r := range rows[:7] {
+		states = append(states, r.State)
+	}
+	if got := strings.Join(states, ","); got != "down,failed,late,running,new,up,up" {
+		t.Errorf("order %s", got)
+	}
+	if hidden != 7 || len(rows) != 5+maxUpHeartbeats {
+		t.Errorf("%d rows, %d hidden", len(rows), hidden)
+	}
+	if fmt.Sprint(summary) != fmt.Sprintf("[{1 down bad} {1 failed bad} {1 late warn} {1 running ok} {1 new warn} {%d up ok}]", maxUpHeartbeats+7) {
+		t.Errorf("summary %v", summary)
+	}
+}
