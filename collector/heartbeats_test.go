@@ -34,6 +34,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/testutil"
 )
 
 type clock struct {
@@ -65,22 +66,7 @@ type env struct {
 }
 
 // syncBuffer is the exporter's log in a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.SyncBuffer
 
 var start = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 

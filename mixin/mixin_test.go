@@ -390,18 +390,25 @@ func TestDashboardsLint(t *testing.T) {
 	}
 }
 
-// exposedMetrics runs the exporter against a local HTTPS page with a
-// health check, with heartbeats, and returns every metric name it exposes
-// on /probe and /metrics.
-func exposedMetrics(t *testing.T) map[string]bool {
+// buildExporter builds the exporter from this tree into dir.
+func buildExporter(t *testing.T, dir string) string {
 	t.Helper()
-	dir := t.TempDir()
 	bin := filepath.Join(dir, "django_health_exporter")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// exposedMetrics runs the exporter against a local HTTPS page with a
+// health check, with heartbeats, and returns every metric name it exposes
+// on /probe and /metrics.
+func exposedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	dir := t.TempDir()
+	bin := buildExporter(t, dir)
 	site := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ht/" {
 			w.Header().Set("Content-Type", "application/json")

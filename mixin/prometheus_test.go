@@ -375,12 +375,7 @@ func startMixinExporter(t *testing.T) string {
 	t.Cleanup(tlsSite.Close)
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "django_health_exporter")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildExporter(t, dir)
 	cfg := fmt.Sprintf(`
 modules:
   shop:

@@ -35,6 +35,7 @@ import (
 	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/reliability"
+	dhetest "github.com/django-health/django_health_exporter/internal/testutil"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -465,19 +466,5 @@ targets:
 	reliability.Record(t, "web", "secrets in module headers, oauth2 endpoint_params and target URLs", "hidden in /config, /sd, the debug account, /logs, the status page and the log")
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the exporter's log in a test.
+type syncBuffer = dhetest.SyncBuffer
