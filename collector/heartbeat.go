@@ -172,6 +172,10 @@ type runLimits struct {
 	// staleAfter: a run open this long is forgotten when a later one ends.
 	staleAfter time.Duration
 	minRuntime time.Duration
+	// countRuns keeps the times of the last successes, for
+	// heartbeat_runs_per_period: only an exclusive heartbeat needs them,
+	// and every ping writes them to disk.
+	countRuns bool
 }
 
 // apply records a ping. A start opens a run under its rid; success and
@@ -219,9 +223,13 @@ func (r *record) apply(p ping, lim runLimits) {
 			r.Failures++
 		} else {
 			r.LastSuccess, r.FailureReason, r.Failures = p.at, "", 0
-			r.Successes = append(r.Successes, p.at)
-			if len(r.Successes) > maxSuccesses {
-				r.Successes = r.Successes[len(r.Successes)-maxSuccesses:]
+			switch {
+			case !lim.countRuns:
+				r.Successes = nil
+			case len(r.Successes) >= maxSuccesses:
+				r.Successes = append(r.Successes[len(r.Successes)-maxSuccesses+1:], p.at)
+			default:
+				r.Successes = append(r.Successes, p.at)
 			}
 		}
 	}
@@ -312,6 +320,7 @@ func (h *heartbeat) limits() runLimits {
 	return runLimits{
 		staleAfter: max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration()),
 		minRuntime: time.Duration(h.cfg.MinRuntime),
+		countRuns:  h.cfg.ExclusiveRuns(),
 	}
 }
 
