@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,8 +207,13 @@ func TestRunNeverHoldsUpTheJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	var conns []net.Conn
+	var (
+		connsMu sync.Mutex
+		conns   []net.Conn
+	)
 	defer func() {
+		connsMu.Lock()
+		defer connsMu.Unlock()
 		for _, c := range conns {
 			_ = c.Close()
 		}
@@ -218,7 +224,9 @@ func TestRunNeverHoldsUpTheJob(t *testing.T) {
 			if err != nil {
 				return
 			}
+			connsMu.Lock()
 			conns = append(conns, c)
+			connsMu.Unlock()
 		}
 	}()
 	out, code, took := run("run", "job", "--url", "http://"+l.Addr().String(), "--timeout", "3s", "--", "sh", "-c", "sleep 0.5; echo done")
