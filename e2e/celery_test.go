@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // The exporter's side of a Celery deployment watched by the helper: the
@@ -207,6 +209,9 @@ for i in range(60):
 		return ""
 	})
 
+	reliability.Record(t, "heartbeats", "kill -9 of one of two Celery workers, each on its own queue",
+		"only that worker's celery-worker@NODE heartbeat and its queue's canary went down")
+
 	// A second beat (a double deploy): every periodic task now runs
 	// twice, from two sources.
 	celery(t, "beat2", env, "beat", "--schedule", filepath.Join(t.TempDir(), "celerybeat-schedule"))
@@ -351,7 +356,12 @@ heartbeats:
 	if got, _ := seen.Load().(string); got != "Basic dXNlcjpwYUBzcw==|s3cret|/heartbeat/deploy?rid=r1" {
 		t.Errorf("basic auth URL: the exporter saw %q", got)
 	}
-	if out, _ := run(exp.url, "print([hb.heartbeat_name(n) for n in ('Refresh Prices', 'celery.backend_cleanup', '__init__', 'w1@Host-A')])"); out != "['refresh-prices', 'celery.backend_cleanup', 'init__', 'w1@host-a']" {
+	reliability.Record(t, "heartbeats", "the Celery helper against an exporter that hangs, one that is not there, one that refuses, and two URLs with one dead",
+		"never raised; each call returned within its timeout; the live exporter stored the ping")
+	if out, _ := run(exp.url, "print([hb.heartbeat_name(n) for n in ('Refresh Prices', 'celery.backend_cleanup', '__init__', 'w1@Host-A')])"); out != "['refresh-prices', 'celery.backend_cleanup', 'init__', 'w1-host-a']" {
 		t.Errorf("heartbeat_name: %s", out)
+	}
+	if out, _ := run(exp.url, "print([hb._node_name(n) for n in ('W1@Host-A.example', 'celery@pod 7')])"); out != "['w1@host-a.example', 'celery@pod-7']" {
+		t.Errorf("_node_name: %s", out)
 	}
 }

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // chromium runs Debian's headless Chromium, with nothing that would reach
@@ -189,6 +191,9 @@ heartbeats:
 	if off := dom(t, exp.url+"/?refresh=off", 1280); strings.Contains(off, `http-equiv="refresh"`) || !strings.Contains(off, `id="refresh-toggle" href="./"`) {
 		t.Error("?refresh=off does not stop the refresh, or offers no way to start it")
 	}
+
+	reliability.Record(t, "web", "a heartbeat message carrying <script>, a 390-pixel-wide phone, a failed reload",
+		"escaped on the status page and the heartbeat's page; no sideways scroll; a banner with the error")
 
 	// A heartbeat's page, and the way back from every page.
 	hb := dom(t, exp.url+"/heartbeats/import-products", 1280)

@@ -24,7 +24,8 @@ exporter's configuration (it needs heartbeat_defaults.auto_register):
     celery-beat            a task beat schedules every minute and a worker
                            runs: beat, the broker and a worker all work;
     celery-worker          a thread in every worker: some worker lives;
-    celery-worker@NODE     the same for each worker, registered when it
+    celery-worker@NODE     the same for each worker (NODE its Celery
+                           hostname, e.g. w1@host), registered when it
                            starts and removed when it stops cleanly: a
                            killed worker goes down on its own;
     celery-queue-QUEUE     a canary task beat sends to each queue; the
@@ -200,10 +201,18 @@ def unregister(name, timeout=DEFAULT_TIMEOUT, url=None):
     return _send("DELETE", path, b"", timeout, url) == 204
 
 
+def _node_name(node):
+    """A worker's Celery hostname (w1@host) as the tail of a heartbeat
+    name: lower case, '@' kept, other characters than a-z 0-9 . _ - as
+    '-'."""
+    node = re.sub(r"[^a-z0-9._@-]", "-", str(node).lower()).strip("._@-")
+    return node[:100] or "unnamed"
+
+
 def heartbeat_name(name):
     """A beat entry's name as a heartbeat's: lower case, characters other
-    than a-z 0-9 . _ - @ as '-', starting with a letter or digit."""
-    name = re.sub(r"[^a-z0-9._@-]", "-", str(name).lower()).lstrip("._@-")
+    than a-z 0-9 . _ - as '-', starting with a letter or digit."""
+    name = re.sub(r"[^a-z0-9._-]", "-", str(name).lower()).lstrip("._-")
     return name[:128] or "unnamed"
 
 
@@ -449,7 +458,9 @@ def _connect_worker(signals, worker, interval):
         # worker_ready fires once, in the worker's main process; sender is
         # its consumer.
         node = getattr(sender, "hostname", None) or socket.gethostname()
-        own = heartbeat_name("%s@%s" % (worker, node))
+        # celery-worker@w1@host: Celery's own name for the worker, as
+        # `celery inspect ping` prints it, so the two can be matched.
+        own = "%s@%s" % (heartbeat_name(worker), _node_name(node))
         queues = ",".join(_worker_queues(sender))
         state["own"], state["stop"] = own, threading.Event()
 
