@@ -192,7 +192,7 @@ heartbeats:
 		t.Error("?refresh=off does not stop the refresh, or offers no way to start it")
 	}
 
-	reliability.Record(t, "web", "a heartbeat message carrying <script>, a 390-pixel-wide phone, a failed reload",
+	reliability.Record(t, "web", "a heartbeat message carrying a script tag, a 390-pixel-wide phone, a failed reload",
 		"escaped on the status page and the heartbeat's page; no sideways scroll; a banner with the error")
 
 	// A heartbeat's page, and the way back from every page.
