@@ -16,6 +16,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -509,4 +510,19 @@ func eventually(t testing.TB, timeout time.Duration, f func() string) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("not true after %v: %s", timeout, last)
+}
+
+// combinedOutput runs cmd and returns its output and exit code; a command
+// that cannot be started at all fails the test.
+func combinedOutput(t *testing.T, cmd *exec.Cmd) (string, int) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return string(out), 0
 }

@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -180,18 +179,9 @@ func TestRunNeverHoldsUpTheJob(t *testing.T) {
 	bin := buildExporter(t)
 	exp := startExporter(t, "heartbeats:\n  - {name: job, interval: 1h}\n")
 	run := func(args ...string) (string, int, time.Duration) {
-		cmd := exec.Command(bin, args...)
 		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		took := time.Since(start)
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code, took
+		out, code := combinedOutput(t, exec.Command(bin, args...))
+		return out, code, time.Since(start)
 	}
 	out, code, _ := run("run", "job", "--url", exp.url, "--token-file", filepath.Join(t.TempDir(), "missing"), "--", "sh", "-c", "echo the job ran; exit 3")
 	if code != 3 || !strings.Contains(out, "the job ran") || !strings.Contains(out, "warning: cannot read the token file") {

@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -146,15 +145,7 @@ heartbeats:
 	client := func(args ...string) (string, int) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "DJANGO_HEALTH_EXPORTER_URL="+exp.url)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
+		return combinedOutput(t, cmd)
 	}
 
 	if out, code := client("ping", "deploy", "--message", "v1.4.2 deployed"); code != 0 {
