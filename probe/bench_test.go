@@ -82,3 +82,24 @@ modules:
 		}
 	}
 }
+
+// BenchmarkCompact is what keeping a probe for /logs and the status page
+// costs on top of the probe: the bounded copy and its size.
+func BenchmarkCompact(b *testing.B) {
+	srv, pki := benchServer(b)
+	h := newHarness(b, mustConfig(b, `
+modules:
+  bench:
+    http: {tls_config: {ca_file: `+pki.caFile+`}}
+    checks: [{keyword: Acme Shop}, {keyword: Add to cart}, {forbid_regex: Traceback}]
+`))
+	q := url.Values{"target": {srv.URL}, "module": {"bench"}}
+	h.handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/probe?"+q.Encode(), nil))
+	r := h.obs.results[0]
+	b.ReportMetric(float64(len(r.Log)), "log-lines")
+	b.ReportAllocs()
+	for b.Loop() {
+		c := r.Compact()
+		_ = c.Size()
+	}
+}

@@ -59,15 +59,41 @@ func (r *Result) Compact() *Result {
 }
 
 func compactRecord(rec slog.Record) slog.Record {
+	if !needsCompacting(rec) {
+		// Nothing to cut or to format: the record is kept as it is (a
+		// probe's records are not changed once logged).
+		return rec
+	}
 	out := slog.NewRecord(rec.Time, rec.Level, cut(rec.Message, keepTextBytes), 0)
 	rec.Attrs(func(a slog.Attr) bool {
-		if a.Value.Kind() == slog.KindString || a.Value.Kind() == slog.KindAny {
-			a.Value = slog.StringValue(cut(a.Value.String(), keepAttrBytes))
+		switch a.Value.Kind() {
+		case slog.KindString, slog.KindAny, slog.KindGroup, slog.KindLogValuer:
+			a.Value = slog.StringValue(cut(a.Value.Resolve().String(), keepAttrBytes))
 		}
 		out.AddAttrs(a)
 		return true
 	})
 	return out
+}
+
+// needsCompacting says whether a record holds a value that may hold more
+// than it shows (any other kind than the scalars and bounded strings), or
+// a string over its bound.
+func needsCompacting(rec slog.Record) bool {
+	if len(rec.Message) > keepTextBytes {
+		return true
+	}
+	need := false
+	rec.Attrs(func(a slog.Attr) bool {
+		switch a.Value.Kind() {
+		case slog.KindString:
+			need = len(a.Value.String()) > keepAttrBytes
+		case slog.KindAny, slog.KindGroup, slog.KindLogValuer:
+			need = true
+		}
+		return !need
+	})
+	return need
 }
 
 // Size estimates the bytes a kept Result holds, for the history's budget.
@@ -85,7 +111,10 @@ func (r *Result) Size() int {
 	for _, rec := range r.Log {
 		n += 64 + len(rec.Message)
 		rec.Attrs(func(a slog.Attr) bool {
-			n += 32 + len(a.Key) + len(a.Value.String())
+			n += 32 + len(a.Key)
+			if a.Value.Kind() == slog.KindString {
+				n += len(a.Value.String())
+			}
 			return true
 		})
 	}
