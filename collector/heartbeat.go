@@ -15,301 +15,51 @@ package collector
 
 import (
 	"fmt"
-	"maps"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
-
-// Kinds of ping, the kind label of heartbeat_pings_total.
-const (
-	KindSuccess = "success"
-	KindStart   = "start"
-	KindFail    = "fail"
-	KindLog     = "log"
-)
-
-var kinds = [...]string{KindSuccess, KindStart, KindFail, KindLog}
-
-func kindIndex(kind string) int {
-	for i, k := range kinds {
-		if k == kind {
-			return i
-		}
-	}
-	return -1
-}
-
-// States of a heartbeat, for the status page and the API.
-const (
-	StateNew     = "new"     // never pinged, not yet due
-	StateUp      = "up"      // the last run succeeded and the next is not due
-	StateLate    = "late"    // due, within its grace
-	StateDown    = "down"    // past its deadline, or running past max_runtime
-	StateRunning = "running" // started, not yet ended
-	StateFailed  = "failed"  // failure_threshold runs in a row failed
-)
-
-// maxOpenRuns bounds the runs a heartbeat tracks at once (starts without
-// an end); the oldest is forgotten first.
-const maxOpenRuns = 32
-
-// record is what the store keeps of a heartbeat.
-type record struct {
-	Created time.Time `json:"created"`
-	Auto    bool      `json:"auto,omitempty"`
-	// Left is when the configuration stopped naming the heartbeat: the
-	// record is kept until Left + retention, and comes back whole when the
-	// name returns.
-	Left          time.Time `json:"left,omitzero"`
-	LastPing      time.Time `json:"last_ping,omitzero"`
-	LastPingKind  string    `json:"last_ping_kind,omitempty"`
-	LastSuccess   time.Time `json:"last_success,omitzero"`
-	LastStart     time.Time `json:"last_start,omitzero"`
-	LastFailure   time.Time `json:"last_failure,omitzero"`
-	FailureReason string    `json:"failure_reason,omitempty"`
-	// Failures counts the failed runs since the last success.
-	Failures     int     `json:"failures,omitempty"`
-	LastDuration float64 `json:"last_duration,omitempty"`
-	LastExit     *int    `json:"last_exit,omitempty"`
-	// The last message is in the store's messages bucket, not in memory:
-	// the record keeps its last line, when it came, with which kind of
-	// ping, and how many bytes were cut from its head.
-	Excerpt     string    `json:"excerpt,omitempty"`
-	MessageAt   time.Time `json:"message_at,omitzero"`
-	MessageKind string    `json:"message_kind,omitempty"`
-	MessageCut  int       `json:"message_cut,omitempty"`
-	// LegacyMessage is where versions before the messages bucket kept the
-	// message; NewHeartbeats moves it.
-	LegacyMessage string               `json:"message,omitempty"`
-	Runs          map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
-	Pings         [len(kinds)]uint64   `json:"pings"`
-	// Values are the numbers pings reported (?metric=NAME:VALUE).
-	Values map[string]value `json:"values,omitempty"`
-	// Sources are who sent pings (?source=, else the client's address),
-	// with when each was last heard from.
-	Sources map[string]time.Time `json:"sources,omitempty"`
-	// Successes are the times of the last successes, to count runs per
-	// period.
-	Successes []time.Time `json:"successes,omitempty"`
-	// Registration is what the API registered, for a heartbeat created by
-	// PUT /api/v1/heartbeats/{name}.
-	Registration *config.Registration `json:"registration,omitempty"`
-}
-
-// value is a number a ping reported, and when.
-type value struct {
-	V  float64   `json:"v"`
-	At time.Time `json:"at"`
-}
-
-// Bounds of what a record keeps of values, sources and successes.
-const (
-	maxValues    = 10
-	maxSources   = 32
-	maxSuccesses = 32
-)
-
-// clone copies a record, so that a ping can be applied to the copy and
-// the copy kept only once it is on disk.
-func (r *record) clone() record {
-	c := *r
-	c.Runs = maps.Clone(r.Runs)
-	c.Values = maps.Clone(r.Values)
-	c.Sources = maps.Clone(r.Sources)
-	c.Successes = append([]time.Time(nil), r.Successes...)
-	if r.LastExit != nil {
-		exit := *r.LastExit
-		c.LastExit = &exit
-	}
-	return c
-}
-
-// upgrade fills fields records written by older versions lack.
-func (r *record) upgrade() {
-	if r.Failures == 0 && r.LastFailure.After(r.LastSuccess) {
-		r.Failures = 1
-	}
-}
-
-// ping is one accepted ping.
-type ping struct {
-	kind    string
-	exit    *int // for /{exit_status}
-	rid     string
-	message string // "" for a ping without a body: the last message stays
-	cut     int    // bytes cut from the head of the body
-	at      time.Time
-	source  string
-	values  map[string]float64
-}
-
-// maxExcerpt bounds the last line of a message kept in memory.
-const maxExcerpt = 160
-
-// excerpt is the last non-empty line of a message, cut to maxExcerpt:
-// what a failed job's output usually says last is why.
-func excerpt(msg string) string {
-	msg = strings.TrimRight(msg, " \t\r\n")
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
-	if len(msg) > maxExcerpt {
-		n := len(msg) - maxExcerpt
-		for n < len(msg) && !utf8.RuneStart(msg[n]) {
-			n++
-		}
-		msg = "…" + msg[n:]
-	}
-	return strings.Clone(msg) // not a slice that keeps the whole message
-}
-
-// runLimits are what a heartbeat's configuration says about its runs.
-type runLimits struct {
-	// staleAfter: a run open this long is forgotten when a later one ends.
-	staleAfter time.Duration
-	minRuntime time.Duration
-	// countRuns keeps the times of the last successes, for
-	// heartbeat_runs_per_period: only an exclusive heartbeat needs them,
-	// and every ping writes them to disk.
-	countRuns bool
-}
-
-// apply records a ping. A start opens a run under its rid; success and
-// failure close the matching run and measure its duration, and forget
-// runs open for longer than staleAfter: a job that crashed without an
-// end ping must not keep its heartbeat down once later runs end. A
-// success that ends a run shorter than min_runtime is a failure.
-func (r *record) apply(p ping, lim runLimits) {
-	r.LastPing, r.LastPingKind = p.at, p.kind
-	r.Pings[kindIndex(p.kind)]++
-	if p.message != "" {
-		r.Excerpt, r.MessageAt, r.MessageKind, r.MessageCut = excerpt(p.message), p.at, p.kind, p.cut
-	}
-	r.note(p)
-	if p.exit != nil {
-		code := *p.exit
-		r.LastExit = &code
-	}
-	switch p.kind {
-	case KindStart:
-		if r.Runs == nil {
-			r.Runs = map[string]time.Time{}
-		}
-		r.Runs[p.rid] = p.at
-		r.LastStart = p.at
-		r.trimRuns()
-	case KindSuccess, KindFail:
-		started, closed := r.closeRun(p.rid)
-		var took time.Duration
-		if closed {
-			took = p.at.Sub(started)
-			r.LastDuration = took.Seconds()
-		}
-		for rid, s := range r.Runs {
-			if lim.staleAfter > 0 && p.at.Sub(s) > lim.staleAfter {
-				delete(r.Runs, rid)
-			}
-		}
-		failed, why := p.kind == KindFail, p.failureReason()
-		if !failed && closed && took < lim.minRuntime {
-			failed, why = true, fmt.Sprintf("finished suspiciously fast: in %s, min_runtime %s", took.Round(time.Millisecond), lim.minRuntime)
-		}
-		if failed {
-			r.LastFailure, r.FailureReason = p.at, why
-			r.Failures++
-		} else {
-			r.LastSuccess, r.FailureReason, r.Failures = p.at, "", 0
-			switch {
-			case !lim.countRuns:
-				r.Successes = nil
-			case len(r.Successes) >= maxSuccesses:
-				r.Successes = append(r.Successes[len(r.Successes)-maxSuccesses+1:], p.at)
-			default:
-				r.Successes = append(r.Successes, p.at)
-			}
-		}
-	}
-}
-
-// note keeps who sent a ping and the numbers it reported, forgetting the
-// least recently heard past the bounds.
-func (r *record) note(p ping) {
-	if p.source != "" {
-		if r.Sources == nil {
-			r.Sources = map[string]time.Time{}
-		}
-		r.Sources[p.source] = p.at
-		dropOldest(r.Sources, maxSources, func(t time.Time) time.Time { return t })
-	}
-	for name, v := range p.values {
-		if r.Values == nil {
-			r.Values = map[string]value{}
-		}
-		r.Values[name] = value{V: v, At: p.at}
-	}
-	dropOldest(r.Values, maxValues, func(v value) time.Time { return v.At })
-}
-
-// dropOldest removes the entries of m with the oldest times until it has
-// at most n.
-func dropOldest[V any](m map[string]V, n int, at func(V) time.Time) {
-	for len(m) > n {
-		oldest, first := "", time.Time{}
-		for k, v := range m {
-			if t := at(v); first.IsZero() || t.Before(first) {
-				oldest, first = k, t
-			}
-		}
-		delete(m, oldest)
-	}
-}
-
-// failureReason says what a failing ping reported.
-func (p ping) failureReason() string {
-	if p.exit != nil {
-		return fmt.Sprintf("exit status %d", *p.exit)
-	}
-	return "fail ping"
-}
-
-// closeRun ends the run a ping with this rid belongs to: the run with the
-// same rid; without a rid, the run started without one or, failing that,
-// the only open run.
-func (r *record) closeRun(rid string) (time.Time, bool) {
-	if started, ok := r.Runs[rid]; ok {
-		delete(r.Runs, rid)
-		return started, true
-	}
-	if rid == "" && len(r.Runs) == 1 {
-		for k, started := range r.Runs {
-			delete(r.Runs, k)
-			return started, true
-		}
-	}
-	return time.Time{}, false
-}
-
-func (r *record) trimRuns() {
-	dropOldest(r.Runs, maxOpenRuns, func(t time.Time) time.Time { return t })
-}
 
 // heartbeat is a configured or registered heartbeat and its record.
+// Its mutex guards everything in it. Lock order: Heartbeats.mu first,
+// then a heartbeat's mu; never Heartbeats.mu while holding a heartbeat's.
 type heartbeat struct {
 	mu     sync.Mutex
 	cfg    *config.Heartbeat
 	labels []string // heartbeat and configured labels, as name, value pairs
 	rec    record
+	// derived holds what is computed from cfg and cached: reconfigure
+	// resets all of it at once.
+	derived derived
+}
 
-	// Cache of the schedule's answer for the current base time.
+// derived are values computed from a heartbeat's configuration, cached
+// between scrapes.
+type derived struct {
+	// The schedule's answer for the base time cacheBase.
 	cacheBase     time.Time
 	cacheExpected time.Time
 	cacheInterval time.Duration
-	// Cache of the schedule's current slot: [slotStart, slotEnd).
+	// The schedule's current slot: [slotStart, slotEnd).
 	slotStart, slotEnd time.Time
+}
+
+// newHeartbeat makes a heartbeat of a configuration and a record.
+func newHeartbeat(hc *config.Heartbeat, rec record) *heartbeat {
+	hb := &heartbeat{rec: rec}
+	hb.reconfigure(hc)
+	return hb
+}
+
+// reconfigure gives the heartbeat a new configuration: the one place
+// where cfg changes, so every value derived from the old one (the
+// schedule's cached answer, its current slot, the labels) goes with it.
+// A reload and a restart on the same configuration then agree on every
+// series. Callers hold h.mu (or own h alone).
+func (h *heartbeat) reconfigure(hc *config.Heartbeat) {
+	h.cfg, h.labels, h.derived = hc, labelPairs(hc), derived{}
 }
 
 // limits are the run limits of the heartbeat's configuration: a run may
@@ -335,7 +85,7 @@ func (h *heartbeat) base() time.Time {
 
 // status is a heartbeat evaluated at a moment.
 type status struct {
-	State    string
+	State    State
 	Expected time.Time // the next success is expected then...
 	Deadline time.Time // ...and due by then
 	Interval time.Duration
@@ -359,8 +109,8 @@ type status struct {
 // for it, so the next time is looked for from base+early_margin. Callers
 // hold h.mu.
 func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
-	if base.Equal(h.cacheBase) && !h.cacheExpected.IsZero() {
-		return h.cacheExpected, h.cacheInterval
+	if base.Equal(h.derived.cacheBase) && !h.derived.cacheExpected.IsZero() {
+		return h.derived.cacheExpected, h.derived.cacheInterval
 	}
 	var next time.Time
 	var interval time.Duration
@@ -373,7 +123,7 @@ func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
 		interval = time.Duration(h.cfg.Interval)
 		next = base.Add(interval)
 	}
-	h.cacheBase, h.cacheExpected, h.cacheInterval = base, next, interval
+	h.derived.cacheBase, h.derived.cacheExpected, h.derived.cacheInterval = base, next, interval
 	return next, interval
 }
 
@@ -440,10 +190,10 @@ func (h *heartbeat) perPeriod(now time.Time, interval time.Duration) (sources in
 	sourcesFrom := now.Add(-interval)
 	runsFrom, periods := now.Add(-intervalPeriods*interval), float64(intervalPeriods)
 	if s := h.cfg.CronSchedule(); s != nil {
-		if now.Before(h.slotStart) || !now.Before(h.slotEnd) {
-			h.slotStart, h.slotEnd = currentSlot(s, now, interval)
+		if now.Before(h.derived.slotStart) || !now.Before(h.derived.slotEnd) {
+			h.derived.slotStart, h.derived.slotEnd = currentSlot(s, now, interval)
 		}
-		sourcesFrom = h.slotStart.Add(-h.cfg.EarlyMarginDuration())
+		sourcesFrom = h.derived.slotStart.Add(-h.cfg.EarlyMarginDuration())
 		runsFrom, periods = sourcesFrom, 1
 	}
 	for _, t := range h.rec.Sources {
@@ -489,10 +239,10 @@ func (h *heartbeat) why(st status, now time.Time) string {
 		return s
 	case StateDown:
 		if st.Overrun {
-			return fmt.Sprintf("running %s, max_runtime %s", roundDuration(now.Sub(st.RunningSince)), time.Duration(h.cfg.MaxRuntime))
+			return fmt.Sprintf("running %s, max_runtime %s", text.Duration(now.Sub(st.RunningSince)), text.Duration(time.Duration(h.cfg.MaxRuntime)))
 		}
 		if st.Running {
-			return fmt.Sprintf("running %s, past its deadline %s", roundDuration(now.Sub(st.RunningSince)), when(st.Deadline, loc, now))
+			return fmt.Sprintf("running %s, past its deadline %s", text.Duration(now.Sub(st.RunningSince)), when(st.Deadline, loc, now))
 		}
 		if r.LastPing.IsZero() {
 			return fmt.Sprintf("due %s, never pinged", when(st.Expected, loc, now))
@@ -501,7 +251,7 @@ func (h *heartbeat) why(st status, now time.Time) string {
 	case StateLate:
 		return fmt.Sprintf("due %s, in grace until %s", when(st.Expected, loc, now), when(st.Deadline, loc, now))
 	case StateRunning:
-		return fmt.Sprintf("running %s", roundDuration(now.Sub(st.RunningSince)))
+		return fmt.Sprintf("running %s", text.Duration(now.Sub(st.RunningSince)))
 	case StateNew:
 		return fmt.Sprintf("waiting for the first ping, due %s", when(st.Expected, loc, now))
 	}
@@ -519,24 +269,4 @@ func when(t time.Time, loc *time.Location, now time.Time) string {
 		return t.Format("15:04 MST")
 	}
 	return t.Format("2006-01-02 15:04 MST")
-}
-
-// roundDuration writes 8m, 2h5m, 3d4h: seconds only under a minute, days
-// past 48 hours.
-func roundDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < time.Hour:
-		return d.Round(time.Minute).String()[:len(d.Round(time.Minute).String())-2]
-	case d < 48*time.Hour:
-		s := d.Round(time.Minute).String()
-		return s[:len(s)-2]
-	}
-	days := d / (24 * time.Hour)
-	hours := (d % (24 * time.Hour)) / time.Hour
-	if hours == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd%dh", days, hours)
 }

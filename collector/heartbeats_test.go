@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/testutil"
 )
@@ -65,6 +66,23 @@ type env struct {
 	logs  *syncBuffer
 }
 
+// routes are web.New's heartbeat routes (web cannot be imported here);
+// web's tests send the same requests through web.New itself.
+func routes(hbs *Heartbeats) http.Handler {
+	mux := http.NewServeMux()
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		mux.HandleFunc(method+" /heartbeat/{name}", hbs.ServePing)
+		mux.HandleFunc(method+" /heartbeat/{name}/{action}", hbs.ServePing)
+	}
+	mux.HandleFunc("/heartbeat/", hbs.ServeBadPing)
+	mux.HandleFunc("GET /api/v1/heartbeats", hbs.ServeList)
+	mux.HandleFunc("GET /api/v1/heartbeats/{name}", hbs.ServeHeartbeat)
+	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hbs.ServeRegister)
+	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hbs.ServeUnregister)
+	mux.HandleFunc("/api/v1/heartbeats/{name}", hbs.ServeBadAPIMethod)
+	return mux
+}
+
 // syncBuffer is the exporter's log in a test.
 type syncBuffer = testutil.SyncBuffer
 
@@ -91,11 +109,7 @@ func (e *env) open() {
 	}
 	hbs.now = e.clock.now
 	e.hbs = hbs
-	mux := http.NewServeMux()
-	mux.Handle("/heartbeat/", hbs.PingHandler())
-	mux.Handle("/api/v1/heartbeats", hbs.APIHandler())
-	mux.Handle("/api/v1/heartbeats/", hbs.APIHandler())
-	e.h = mux
+	e.h = routes(hbs)
 	e.t.Cleanup(func() { _ = store.Close() })
 }
 
@@ -380,7 +394,7 @@ func TestRunsFailuresAndMessages(t *testing.T) {
 	if code, _ := e.do("POST", "/heartbeat/celery-beat/log", "retrying"); code != 200 {
 		t.Fatal(code)
 	}
-	if v := e.view("celery-beat"); v.State != StateFailed || v.LastMessage != "retrying" || v.LastPingKind != KindLog {
+	if v := e.view("celery-beat"); v.State != StateFailed || v.LastMessage != "retrying" || v.LastPingKind != wire.KindLog {
 		t.Errorf("after log: %s %q %s", v.State, v.LastMessage, v.LastPingKind)
 	}
 	e.clock.advance(time.Second)
@@ -424,7 +438,7 @@ func TestOverlappingRuns(t *testing.T) {
 	e.ok("POST", "/heartbeat/celery-beat?rid=next")
 	e.want(map[string]float64{"heartbeat_running" + lbl: 0, "heartbeat_last_duration_seconds" + lbl: 1})
 	// Starts that never end are bounded.
-	for i := 0; i < maxOpenRuns+10; i++ {
+	for i := range maxOpenRuns + 10 {
 		e.ok("POST", fmt.Sprintf("/heartbeat/celery-beat/start?rid=r%d", i))
 		e.clock.advance(time.Millisecond)
 	}
@@ -462,7 +476,7 @@ func TestMaxRuntimeAndCronDeadline(t *testing.T) {
 	}
 	e.want(map[string]float64{"heartbeat_up" + lbl: 0, "heartbeat_running" + lbl: 1})
 	e.clock.advance(30 * time.Minute) // 03:35, past max_runtime too
-	if v := e.view("nightly"); v.State != StateDown || v.Why != "running 1h5m, max_runtime 1h0m0s" {
+	if v := e.view("nightly"); v.State != StateDown || v.Why != "running 1h 5m, max_runtime 1h" {
 		t.Errorf("65 minutes into the run: %s %q", v.State, v.Why)
 	}
 	e.ok("POST", "/heartbeat/nightly/0?rid=n1")
@@ -623,14 +637,12 @@ func TestPingsSurviveRestart(t *testing.T) {
 	e := newEnv(t, basicConfig)
 	const n = 200
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range n {
+		wg.Go(func() {
 			if code, body := e.do("POST", "/heartbeat/celery-beat", "ping"); code != 200 {
 				t.Errorf("%d %s", code, body)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	commits, writes := e.store.Stats()
@@ -699,7 +711,7 @@ func FuzzPingRoutes(f *testing.F) {
 	}
 	cfg, _ := config.Load([]byte("heartbeat_defaults: {auto_register: true, max_heartbeats: 50}\nheartbeats:\n  - {name: a, token: t}\n  - {name: b}\n"))
 	hbs.Apply(cfg)
-	h := hbs.PingHandler()
+	h := routes(hbs)
 	for _, seed := range []string{"/heartbeat/a", "/heartbeat/b/start?rid=1", "/heartbeat/b/7", "/heartbeat/x/../../etc", "/heartbeat/b/fail?rid=%00"} {
 		f.Add("POST", seed, "body", "Bearer t")
 	}

@@ -15,9 +15,12 @@ package collector
 
 import (
 	"io"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/exposition"
 )
@@ -47,7 +50,7 @@ type recordValues struct {
 	lastExit                                      float64 // -1: none
 	running                                       int
 	failures                                      int
-	pings                                         [len(kinds)]uint64
+	pings                                         [len(wire.Kinds)]uint64
 }
 
 type hbFamily = exposition.Family[*snapshot]
@@ -87,7 +90,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:    "The last number a ping reported for each metric (?metric=NAME:VALUE).",
 		Present: func(s *snapshot) bool { return len(s.values) > 0 },
 		Samples: func(s *snapshot, smp *exposition.Sampler) {
-			for _, name := range sortedNames(s.values) {
+			for _, name := range slices.Sorted(maps.Keys(s.values)) {
 				smp.Sample(s.values[name].V, "metric", name)
 			}
 		}},
@@ -103,7 +106,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 	{Name: "heartbeat_pings_total", Type: exposition.Counter,
 		Help: "Pings accepted, by kind (success, start, fail, log).",
 		Samples: func(s *snapshot, smp *exposition.Sampler) {
-			for k, kind := range kinds {
+			for k, kind := range wire.Kinds {
 				smp.Sample(float64(s.rec.pings[k]), "kind", kind)
 			}
 		}},
@@ -161,21 +164,12 @@ func (h *Heartbeats) WriteText(w io.Writer) error {
 		snaps[i] = hb.snapshot(now)
 		hb.mu.Unlock()
 	}
-	sort.Slice(snaps, func(i, j int) bool { return snaps[i].name < snaps[j].name })
+	slices.SortFunc(snaps, func(a, b snapshot) int { return strings.Compare(a.name, b.name) })
 	ptrs := make([]*snapshot, len(snaps))
 	for i := range snaps {
 		ptrs[i] = &snaps[i]
 	}
 	return exposition.Write(w, heartbeatFamilies, ptrs, func(s *snapshot) []string { return s.labels })
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func ts(t time.Time) float64 {
@@ -195,11 +189,7 @@ func boolValue(b bool) float64 {
 // labelPairs are the heartbeat label and the configured labels, sorted by
 // name, as name, value pairs.
 func labelPairs(hc *config.Heartbeat) []string {
-	names := make([]string, 0, len(hc.Labels))
-	for k := range hc.Labels {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(hc.Labels))
 	pairs := make([]string, 0, 2+2*len(names))
 	pairs = append(pairs, "heartbeat", hc.Name)
 	for _, n := range names {

@@ -17,9 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
@@ -32,14 +30,6 @@ import (
 // token; a name the file has is the file's (409). They are kept in their
 // records, so they outlive restarts, and expire_after removes those gone
 // silent.
-
-// apiError is a refused API request.
-type apiError struct {
-	code int
-	msg  string
-}
-
-func (e *apiError) Error() string { return e.msg }
 
 // Register creates or updates a registered heartbeat, and returns once its
 // record is on disk; created says which.
@@ -76,7 +66,8 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 	if err != nil {
 		return false, err
 	}
-	hb.rec, hb.cfg, hb.labels, hb.cacheExpected = next, hc, labelPairs(hc), time.Time{}
+	hb.rec = next
+	hb.reconfigure(hc)
 	return !live, nil
 }
 
@@ -148,80 +139,4 @@ func (h *Heartbeats) expire(now time.Time) {
 			h.logger.Info("Removed a registered heartbeat silent for longer than expire_after", "heartbeat", name, "last_ping", last)
 		}
 	}
-}
-
-// maxRegistrationBody bounds a registration's JSON.
-const maxRegistrationBody = 64 << 10
-
-// serveOne serves /api/v1/heartbeats/{name}: GET shows it with its last
-// message, PUT registers it, DELETE removes it.
-func (h *Heartbeats) serveOne(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/api/v1/heartbeats/")
-	var err error
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		h.serveView(w, name)
-		return
-	case http.MethodPut:
-		var reg config.Registration
-		dec := json.NewDecoder(io.LimitReader(r.Body, maxRegistrationBody))
-		dec.DisallowUnknownFields()
-		if derr := dec.Decode(&reg); derr != nil {
-			err = &apiError{http.StatusBadRequest, "invalid registration: " + derr.Error()}
-			break
-		}
-		var created bool
-		if created, err = h.Register(name, requestToken(r), reg); err == nil {
-			code := http.StatusOK
-			if created {
-				code = http.StatusCreated
-			}
-			h.serveView(w, name, code)
-			return
-		}
-	case http.MethodDelete:
-		if err = h.Unregister(name, requestToken(r)); err == nil {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-	default:
-		w.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
-		err = &apiError{http.StatusMethodNotAllowed, "use GET, PUT or DELETE"}
-	}
-	var ae *apiError
-	if errors.As(err, &ae) {
-		http.Error(w, ae.msg, ae.code)
-		return
-	}
-	http.Error(w, err.Error(), http.StatusServiceUnavailable)
-}
-
-// serveView writes one heartbeat, with its last message, as JSON.
-func (h *Heartbeats) serveView(w http.ResponseWriter, name string, code ...int) {
-	v, ok := h.View(name)
-	if !ok {
-		http.Error(w, fmt.Sprintf("no heartbeat %q", name), http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if len(code) > 0 {
-		w.WriteHeader(code[0])
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-// View is one heartbeat with its last message.
-func (h *Heartbeats) View(name string) (HeartbeatView, bool) {
-	h.mu.RLock()
-	hb, ok := h.byName[name]
-	h.mu.RUnlock()
-	if !ok {
-		return HeartbeatView{}, false
-	}
-	hb.mu.Lock()
-	v := hb.view(h.now())
-	hb.mu.Unlock()
-	return h.WithMessages([]HeartbeatView{v})[0], true
 }

@@ -163,20 +163,20 @@ heartbeats:
 		}
 	}
 	var many []string
-	for i := 0; i < 11; i++ {
+	for i := range 11 {
 		many = append(many, fmt.Sprintf("metric=m%d:%d", i, i))
 	}
 	if code, _ := e.do("POST", "/heartbeat/import?"+strings.Join(many, "&"), ""); code != 400 {
 		t.Errorf("11 metrics: %d", code)
 	}
 	// One sender every 10 minutes: one run per period.
-	for i := 0; i < 4; i++ {
+	for range 4 {
 		e.clock.advance(10 * time.Minute)
 		e.ok("POST", "/heartbeat/import?source=beat-a")
 	}
 	e.want(map[string]float64{"heartbeat_sources{heartbeat=import}": 1, "heartbeat_runs_per_period{heartbeat=import}": 1})
 	// A second beat: every run twice, from two senders.
-	for i := 0; i < 3; i++ {
+	for range 3 {
 		e.clock.advance(10 * time.Minute)
 		e.ok("POST", "/heartbeat/import?source=beat-a")
 		e.clock.advance(time.Second)

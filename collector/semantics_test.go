@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/reliability"
 )
@@ -64,7 +65,7 @@ func TestRecordsOutliveTheConfiguration(t *testing.T) {
 	e.clock.advance(14 * time.Hour)
 	e.reopen(basicConfig)
 	v := e.view("celery-beat")
-	if v.State != StateDown || !v.LastSuccess.Equal(start) || v.Pings[KindSuccess] != 1 || v.Pings[KindStart] != 1 || v.LastDuration != 0 {
+	if v.State != StateDown || !v.LastSuccess.Equal(start) || v.Pings[wire.KindSuccess] != 1 || v.Pings[wire.KindStart] != 1 || v.LastDuration != 0 {
 		t.Errorf("back after a restart: %+v", v)
 	}
 	if v := e.view("nightly"); v.State != StateDown || v.Why != "due 02:30 CET, never pinged" {
@@ -202,7 +203,7 @@ func TestMinRuntime(t *testing.T) {
 	e.clock.advance(2 * time.Second)
 	e.ok("POST", "/heartbeat/backup/0?rid=1")
 	v := e.view("backup")
-	if v.State != StateFailed || v.FailureReason != "finished suspiciously fast: in 2s, min_runtime 1m0s" || !v.LastSuccess.IsZero() {
+	if v.State != StateFailed || v.FailureReason != "finished suspiciously fast: in 2s, min_runtime 1m" || !v.LastSuccess.IsZero() {
 		t.Errorf("a 2s backup: %s %q %v", v.State, v.FailureReason, v.LastSuccess)
 	}
 	e.ok("POST", "/heartbeat/backup/start?rid=2")
@@ -222,7 +223,7 @@ func TestMinRuntime(t *testing.T) {
 // reason, with how many were refused since.
 func TestRefusedPingsAreLogged(t *testing.T) {
 	e := newEnv(t, basicConfig)
-	for i := 0; i < 5; i++ {
+	for range 5 {
 		if code, _ := e.do("POST", "/heartbeat/secret", "", "Authorization", "Bearer wrong"); code != 401 {
 			t.Fatal(code)
 		}
@@ -241,7 +242,7 @@ func TestRefusedPingsAreLogged(t *testing.T) {
 		t.Errorf("the next warning says how many were held back:\n%s", e.logs)
 	}
 	// A flood of made-up names cannot grow the limiter past its size.
-	for i := 0; i < 3000; i++ {
+	for i := range 3000 {
 		e.do("GET", fmt.Sprintf("/heartbeat/made-up-%d", i), "")
 	}
 	if n := len(e.hbs.warnings.last); n > 1000 {
@@ -254,10 +255,10 @@ func TestRefusedPingsAreLogged(t *testing.T) {
 // basic auth in Authorization.
 func TestTokenHeader(t *testing.T) {
 	e := newEnv(t, basicConfig)
-	if code, _ := e.do("POST", "/heartbeat/secret", "", "Authorization", "Basic cHJvbTpzM2NyZXQ=", TokenHeader, "s3cret"); code != 200 {
+	if code, _ := e.do("POST", "/heartbeat/secret", "", "Authorization", "Basic cHJvbTpzM2NyZXQ=", wire.TokenHeader, "s3cret"); code != 200 {
 		t.Errorf("X-Heartbeat-Token beside basic auth: %d", code)
 	}
-	if code, _ := e.do("POST", "/heartbeat/secret", "", TokenHeader, "wrong", "Authorization", "Bearer s3cret"); code != 401 {
+	if code, _ := e.do("POST", "/heartbeat/secret", "", wire.TokenHeader, "wrong", "Authorization", "Bearer s3cret"); code != 401 {
 		t.Errorf("a wrong X-Heartbeat-Token wins over Authorization: %d", code)
 	}
 }
@@ -298,7 +299,7 @@ heartbeats:
 func TestRefusedPingsRegisterNothing(t *testing.T) {
 	e := newEnv(t, "heartbeat_defaults: {auto_register: true, max_heartbeats: 2}\n")
 	big := strings.Repeat("x", hardBodyCap+1)
-	for i := 0; i < 5; i++ {
+	for i := range 5 {
 		if code, _ := e.do("POST", fmt.Sprintf("/heartbeat/too-big-%d", i), big); code != 413 {
 			t.Errorf("too large: %d", code)
 		}
@@ -330,7 +331,7 @@ func TestFailedWriteChangesNothing(t *testing.T) {
 		t.Errorf("a ping the store refused: %d %s", code, body)
 	}
 	after := e.view("celery-beat")
-	if after.Pings[KindSuccess] != before.Pings[KindSuccess] || after.Running != 1 || after.State != before.State || !after.LastSuccess.IsZero() {
+	if after.Pings[wire.KindSuccess] != before.Pings[wire.KindSuccess] || after.Running != 1 || after.State != before.State || !after.LastSuccess.IsZero() {
 		t.Errorf("a refused write changed the heartbeat: before %+v\nafter %+v", before, after)
 	}
 	reliability.Record(t, "store", "a ping whose write fails (store closed)", "answered 503; the heartbeat unchanged in memory")

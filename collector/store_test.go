@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/django-health/django_health_exporter/internal/reliability"
+	"github.com/django-health/django_health_exporter/internal/testutil"
 )
 
 // TestMain lets the test binary be the child process that checks a store
@@ -44,7 +45,7 @@ func TestDamagedStoreIsMovedAside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 300; i++ {
+	for i := range 300 {
 		rec := fmt.Sprintf(`{"created":"2026-01-01T00:00:00Z","excerpt":"run %d","pings":[1,0,0,0]}`, i)
 		if err := <-s.Put(fmt.Sprintf("heartbeat-%03d", i), []byte(rec), []byte(strings.Repeat("output ", i))); err != nil {
 			t.Fatal(err)
@@ -131,4 +132,26 @@ func TestUnwritableStoreIsAnError(t *testing.T) {
 	if _, err := OpenStore(filepath.Join(dir, "data"), slog.New(slog.DiscardHandler), StoreOptions{}); err == nil {
 		t.Error("an unwritable storage path must refuse the start")
 	}
+}
+
+// An empty store file (a truncation, a bad copy) is damage: moved aside
+// with an ERROR and store_recovered 1, not quietly started anew.
+func TestEmptyStoreFileIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "heartbeats.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.SyncBuffer
+	s, err := OpenStore(dir, slog.New(slog.NewTextHandler(&logs, nil)), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Recovered == "" || !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "empty") {
+		t.Fatalf("an empty store file was not treated as damage: recovered %q, log %s", s.Recovered, logs.String())
+	}
+	if fi, err := os.Stat(s.Recovered); err != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was not kept aside: %v", err)
+	}
+	reliability.Record(t, "store", "zero-length store file at start", "moved aside, ERROR logged, store_recovered 1")
 }

@@ -14,8 +14,11 @@
 package collector
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/django-health/django_health_exporter/collector/wire"
 )
 
 // HeartbeatView is one heartbeat as /api/v1/heartbeats and the status page
@@ -23,7 +26,7 @@ import (
 type HeartbeatView struct {
 	Name       string            `json:"name"`
 	Labels     map[string]string `json:"labels,omitempty"`
-	State      string            `json:"state"`
+	State      State             `json:"state"`
 	StateClass string            `json:"-"`
 	// Why says what the state is about: "running 8m, max_runtime 30s".
 	Why              string    `json:"why,omitempty"`
@@ -93,7 +96,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		Name:                h.cfg.Name,
 		Labels:              h.cfg.Labels,
 		State:               st.State,
-		StateClass:          stateClass(st.State),
+		StateClass:          st.State.Class(),
 		Why:                 st.Why,
 		LastPing:            r.LastPing,
 		LastPingKind:        r.LastPingKind,
@@ -135,22 +138,12 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 	if s := h.cfg.CronSchedule(); s != nil {
 		v.Schedule, v.Timezone = h.cfg.Schedule, h.cfg.Location().String()
 	}
-	for i, k := range kinds {
+	for i, k := range wire.Kinds {
 		v.Pings[k] = r.Pings[i]
 	}
 	return v
 }
 
-func stateClass(state string) string {
-	switch state {
-	case StateUp, StateRunning:
-		return "ok"
-	case StateLate, StateNew:
-		return "warn"
-	}
-	return "bad"
-}
-
 func sortViews(v []HeartbeatView) {
-	sort.Slice(v, func(i, j int) bool { return v[i].Name < v[j].Name })
+	slices.SortFunc(v, func(a, b HeartbeatView) int { return strings.Compare(a.Name, b.Name) })
 }

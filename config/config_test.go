@@ -183,7 +183,7 @@ func TestManyProblemsAreCapped(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("heartbeats:\n")
 	const n = 20000
-	for i := 0; i < n; i++ {
+	for i := range n {
 		fmt.Fprintf(&b, "  - {name: 'bad name %d', body_limit: 2MiB}\n", i)
 	}
 	_, err := Load([]byte(b.String()))
@@ -206,7 +206,7 @@ func TestManyProblemsAreCapped(t *testing.T) {
 	// Unknown keys go through yaml.v3's own errors, also capped.
 	b.Reset()
 	b.WriteString("heartbeats:\n")
-	for i := 0; i < n; i++ {
+	for i := range n {
 		fmt.Fprintf(&b, "  - {name: a%d, intervall: 5m}\n", i)
 	}
 	_, err = Load([]byte(b.String()))

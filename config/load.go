@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -45,7 +46,7 @@ func (e *Error) Error() string {
 	}
 	lines := e.Problems
 	if e.Omitted > 0 {
-		lines = append(lines[:len(lines):len(lines)], fmt.Sprintf("... and %d more problems", e.Omitted))
+		lines = append(slices.Clip(lines), fmt.Sprintf("... and %d more problems", e.Omitted))
 	}
 	if len(lines) == 1 {
 		return prefix + ": " + lines[0]
@@ -87,8 +88,7 @@ func LoadFile(path string) (*Config, error) {
 	// Relative paths in the file (ca_file, token_file, ...) are relative
 	// to the file's directory, as in Prometheus.
 	c, err := load(data, LoadDefault().Modules, filepath.Dir(path))
-	var ce *Error
-	if errors.As(err, &ce) {
+	if ce, ok := errors.AsType[*Error](err); ok {
 		ce.File = path
 	}
 	return c, err

@@ -16,7 +16,8 @@ package config
 import (
 	"reflect"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // normalize fills in what the file left out, from the defaults
@@ -118,13 +119,7 @@ func (c *Check) kinds() []checkKind {
 // defaultCheckName gives a check without a name a readable one: "keyword:Acme Shop".
 func defaultCheckName(kind, detail string) string {
 	detail = strings.TrimSpace(detail)
-	if len(detail) > 40 {
-		n := 40
-		for n > 0 && !utf8.RuneStart(detail[n]) {
-			n--
-		}
-		detail = detail[:n] + "…"
-	}
+	detail = text.Cut(detail, 40)
 	if detail == "" {
 		return kind
 	}

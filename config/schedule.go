@@ -93,17 +93,17 @@ const maxYears = 5
 func (s *Schedule) Next(from time.Time) time.Time {
 	start := from.In(s.loc)
 	y, m, d := start.Date()
-	for day := 0; day < 366*maxYears; day++ {
+	for day := range 366 * maxYears {
 		// Noon is never in a DST transition, so the date is exact.
 		date := time.Date(y, m, d+day, 12, 0, 0, 0, s.loc)
 		if !s.dayMatches(date) {
 			continue
 		}
-		for h := 0; h < 24; h++ {
+		for h := range 24 {
 			if s.spec.Hour&(1<<uint(h)) == 0 {
 				continue
 			}
-			for mi := 0; mi < 60; mi++ {
+			for mi := range 60 {
 				if s.spec.Minute&(1<<uint(mi)) == 0 {
 					continue
 				}

@@ -36,7 +36,7 @@ func nexts(t *testing.T, spec, zone string, from time.Time, n int) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	for i := 0; i < n; i++ {
+	for range n {
 		from = s.Next(from)
 		out = append(out, from.UTC().Format(time.RFC3339))
 	}

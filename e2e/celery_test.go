@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
@@ -363,5 +364,23 @@ heartbeats:
 	}
 	if out, _ := run(exp.url, "print([hb._node_name(n) for n in ('W1@Host-A.example', 'celery@pod 7')])"); out != "['w1@host-a.example', 'celery@pod-7']" {
 		t.Errorf("_node_name: %s", out)
+	}
+}
+
+// The Celery helper speaks the wire names the server declares once
+// (collector/wire): the ping path, the kinds it sends, the token header
+// and the API path. A rename on one side fails here, not in production.
+func TestCeleryHelperUsesTheWireNames(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(repoRoot, "examples", "celery", "django_health_heartbeat.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"` + wire.PingPrefix + `"`, `"` + wire.APIPrefix + `/"`, `"` + wire.TokenHeader + `"`,
+		`"` + wire.KindStart + `"`, `"` + wire.KindFail + `"`, `"` + wire.KindLog + `"`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the Celery helper does not use %s", want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -46,6 +47,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// Every test here runs the real binary, most of them with real
+		// Django, Celery, Redis, Prometheus or Chromium: not the fast loop.
+		fmt.Println("e2e: skipped with -short; make test runs it")
+		os.Exit(0)
+	}
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Dir(filepath.Dir(file))
 	dir, err := os.MkdirTemp("", "dhe-e2e-")
@@ -258,7 +266,7 @@ func post(t testing.TB, u, body string, header ...string) (int, string) {
 // e.g. `probe_success` or `probe_django_health_check_up{check="DatabaseBackend"}`.
 func metricValue(t testing.TB, exposition, series string) (float64, bool) {
 	t.Helper()
-	for _, line := range strings.Split(exposition, "\n") {
+	for line := range strings.SplitSeq(exposition, "\n") {
 		if rest, ok := strings.CutPrefix(line, series+" "); ok {
 			var v float64
 			if _, err := fmt.Sscanf(rest, "%g", &v); err == nil {

@@ -149,7 +149,7 @@ heartbeats:
 		t.Errorf("long message: %q %d", v.LastMessage, v.MessageCutBytes)
 	}
 	// A bad token is logged.
-	for i := 0; i < 3; i++ {
+	for range 3 {
 		post(t, exp.url+"/heartbeat/secret", "", "Authorization", "Bearer wrong")
 	}
 	eventually(t, 5*time.Second, func() string {

@@ -81,10 +81,8 @@ func TestHeartbeatsSurviveKill9(t *testing.T) {
 	var acked atomic.Int64
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range workers {
+		wg.Go(func() {
 			for i := range jobs {
 				name := fmt.Sprintf("job-%02d", i%names)
 				code, body := post(t, exp.url+"/heartbeat/"+name, fmt.Sprintf("ping %d", i))
@@ -94,15 +92,15 @@ func TestHeartbeatsSurviveKill9(t *testing.T) {
 				}
 				acked.Add(1)
 			}
-		}()
+		})
 	}
-	for i := 0; i < names*perName; i++ {
+	for i := range names * perName {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
 	// The last ping of each name, answered 200, then kill -9 at once.
-	for n := 0; n < names; n++ {
+	for n := range names {
 		if code, _ := post(t, exp.url+fmt.Sprintf("/heartbeat/job-%02d/log", n), fmt.Sprintf("last words of %d", n)); code != 200 {
 			t.Fatal(code)
 		}
@@ -115,7 +113,7 @@ func TestHeartbeatsSurviveKill9(t *testing.T) {
 		t.Fatalf("%d heartbeats after restart, want %d", len(hbs), names)
 	}
 	var total uint64
-	for n := 0; n < names; n++ {
+	for n := range names {
 		name := fmt.Sprintf("job-%02d", n)
 		h := hbs[name]
 		total += h.Pings["success"]

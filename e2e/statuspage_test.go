@@ -174,7 +174,7 @@ heartbeats:
 	if got := strings.Join(order("heartbeat"), ","); got != "down,down,failed,new,up,up" {
 		t.Errorf("heartbeats in the order %s", got)
 	}
-	for _, want := range []string{`running \d+s, max_runtime 1s`, "connection refused", "status code 500", "due [0-9:]+ UTC, nothing since"} {
+	for _, want := range []string{`running [\d.]+s, max_runtime 1s`, "connection refused", "status code 500", "due [0-9:]+ UTC, nothing since"} {
 		if !regexp.MustCompile(want).MatchString(page) {
 			t.Errorf("the page does not say %q", want)
 		}

@@ -100,7 +100,7 @@ targets:
 // grepLines keeps the sample lines starting with one of the prefixes.
 func grepLines(body string, prefixes ...string) string {
 	var out []string
-	for _, line := range strings.Split(body, "\n") {
+	for line := range strings.SplitSeq(body, "\n") {
 		for _, p := range prefixes {
 			if strings.HasPrefix(line, p) && !strings.HasSuffix(line, " 0") {
 				out = append(out, line)

@@ -71,7 +71,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Second}
 	u := fmt.Sprintf("https://127.0.0.1:%d/metrics", port)
 	var resp *http.Response
-	for i := 0; i < 100; i++ {
+	for range 100 {
 		if resp, err = client.Get(u); err == nil {
 			break
 		}

@@ -35,10 +35,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/django-health/django_health_exporter/internal/testutil"
 )
 
 func requirePromtool(t *testing.T) string {
 	t.Helper()
+	testutil.NeedsPrograms(t)
 	const p = "/usr/bin/promtool"
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("%s is missing: install Debian's prometheus package (make deps does it)", p)
@@ -98,6 +101,7 @@ func TestJsonnetFormatted(t *testing.T) {
 // make deps unpacks into .build/debian): the rules must pass both.
 func promtools(t *testing.T) map[string]string {
 	t.Helper()
+	testutil.NeedsPrograms(t)
 	newer := filepath.Join("..", ".build", "debian", "sid", "usr", "bin", "promtool")
 	if _, err := os.Stat(newer); err != nil {
 		t.Fatalf("%s is missing: run make deps (.ci/debian-newer fetches Prometheus 3 from Debian sid)", newer)
@@ -471,7 +475,7 @@ heartbeats:
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		for _, line := range strings.Split(string(b), "\n") {
+		for line := range strings.SplitSeq(string(b), "\n") {
 			if strings.HasPrefix(line, "# TYPE ") {
 				names[strings.Fields(line)[2]] = true
 			}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,12 +33,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/testutil"
 )
 
 // prometheusServers are Debian stable's Prometheus (2.x) and sid's (3.x,
 // unpacked by make deps).
 func prometheusServers(t *testing.T) map[string]string {
 	t.Helper()
+	testutil.NeedsPrograms(t)
 	const stable = "/usr/bin/prometheus"
 	newer := filepath.Join("..", ".build", "debian", "sid", "usr", "bin", "prometheus")
 	for _, p := range []string{stable, newer} {
@@ -84,7 +88,7 @@ func startProcess(t *testing.T, name string, argv ...string) {
 
 func waitReady(t *testing.T, u string) {
 	t.Helper()
-	for i := 0; i < 300; i++ {
+	for range 300 {
 		if resp, err := http.Get(u); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -155,9 +159,7 @@ std.manifestYamlDoc(fast.%s)`, "http://"+exp, field)
 			`targets: ["localhost:9093"]`, `targets: []`,
 		).Replace(string(example))
 		files := map[string]string{"prometheus.yml": cfg}
-		for k, v := range rendered {
-			files[k] = v
-		}
+		maps.Copy(files, rendered)
 		for name, content := range files {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 				t.Fatal(err)

@@ -130,12 +130,55 @@ type bodyScan struct {
 	pooled *[]byte // where copy lives, for releaseCopy
 }
 
+// match is the handle of one literal the body scan looks for: what a
+// check or the Django detector holds instead of an offset into the
+// scanner's literals. Only a literalSet makes one.
+type match struct{ i int }
+
+// literalSet is the strings a body scan looks for, each added once by
+// whoever needs it (a keyword check, the Django detector), which keeps
+// the handle add returns.
+type literalSet struct{ strs []string }
+
+// add adds s and returns its handle.
+func (ls *literalSet) add(s string) match {
+	ls.strs = append(ls.strs, s)
+	return match{len(ls.strs) - 1}
+}
+
+// scanner makes a scanner for the set's literals.
+func (ls *literalSet) scanner() *scanner {
+	s := &scanner{literals: make([]*literal, len(ls.strs))}
+	for i, l := range ls.strs {
+		s.literals[i] = newLiteral(l)
+	}
+	return s
+}
+
+// found is what one scan found, read through handles.
+type found []bool
+
+// has reports whether the scan found the literal of m.
+func (f found) has(m match) bool { return f[m.i] }
+
 type scanner struct {
 	hash     hash.Hash
 	literals []*literal
 	limit    int64 // 0: none
 	keep     int64 // bytes to copy; 0: none
 	sizeHint int64 // Content-Length when known, to size the copy
+}
+
+// at is the literal of a handle, to turn its search off for one scan.
+func (s *scanner) at(m match) *literal { return s.literals[m.i] }
+
+// found is what the last scan found.
+func (s *scanner) found() found {
+	f := make(found, len(s.literals))
+	for i, l := range s.literals {
+		f[i] = l.found
+	}
+	return f
 }
 
 func (s *scanner) scan(r io.Reader) bodyScan {

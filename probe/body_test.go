@@ -60,7 +60,7 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 func TestLiteralAcrossBoundaries(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("ab<>DEBUG = True")
-	for i := 0; i < 3000; i++ {
+	for range 3000 {
 		body := make([]byte, rng.IntN(200))
 		for j := range body {
 			body[j] = alphabet[rng.IntN(len(alphabet))]
@@ -74,7 +74,7 @@ func TestLiteralAcrossBoundaries(t *testing.T) {
 			copy(body[at:], pat)
 		}
 		var sizes []int
-		for n := 0; n < 50; n++ {
+		for range 50 {
 			sizes = append(sizes, 1+rng.IntN(len(pat)+3))
 		}
 		s := scanner{literals: []*literal{newLiteral(string(pat))}}

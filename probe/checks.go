@@ -17,11 +17,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // A checker is one configured check, compiled when its module is built:
@@ -68,13 +70,13 @@ func compileCheck(m *module, c *config.Check) checker {
 type keywordCheck struct {
 	base   CheckResult
 	word   string
-	lit    int
+	lit    match
 	forbid bool
 }
 
 func (k keywordCheck) check(a *answer) CheckResult {
 	r := k.base
-	found := a.found[k.lit]
+	found := a.found.has(k.lit)
 	if k.forbid {
 		r.OK = !found
 		r.Reason = foundWord(found, "body contains forbidden", "body does not contain", k.word)
@@ -211,7 +213,7 @@ func (c certCheck) check(a *answer) CheckResult {
 	}
 	left := a.tls.EarliestExpiry.Sub(a.now)
 	r.OK = left >= c.want
-	r.Reason = fmt.Sprintf("certificate expires in %s (%s), want at least %s", humanDuration(left), a.tls.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(c.want))
+	r.Reason = fmt.Sprintf("certificate expires in %s (%s), want at least %s", text.Duration(left), a.tls.EarliestExpiry.UTC().Format(time.RFC3339), text.Duration(c.want))
 	return r
 }
 
@@ -230,11 +232,8 @@ func (c headerCheck) check(a *answer) CheckResult {
 	case c.cfg.Regex == nil:
 		r.OK, r.Reason = true, "header "+name+" is present"
 	default:
-		for _, v := range values {
-			if c.cfg.Regex.MatchString(v) {
-				r.OK = true
-				break
-			}
+		if slices.ContainsFunc(values, c.cfg.Regex.MatchString) {
+			r.OK = true
 		}
 		r.Reason = fmt.Sprintf("header %s: %q %s %q", name, strings.Join(values, ", "), foundWord(r.OK, "matches", "does not match", ""), c.cfg.Regex.String())
 	}
@@ -275,33 +274,4 @@ func foundWord(cond bool, yes, no, what string) string {
 	return w + " " + strconv.Quote(what)
 }
 
-func excerpt(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
-}
-
-// humanDuration writes 14d3h rather than 339h0m0s.
-func humanDuration(d time.Duration) string {
-	neg := d < 0
-	if neg {
-		d = -d
-	}
-	days := d / (24 * time.Hour)
-	rest := (d % (24 * time.Hour)).Round(time.Minute)
-	s := ""
-	switch {
-	case days > 0 && rest >= time.Hour:
-		s = fmt.Sprintf("%dd%dh", days, rest/time.Hour)
-	case days > 0:
-		s = fmt.Sprintf("%dd", days)
-	default:
-		s = d.Round(time.Second).String()
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
-}
+func excerpt(b []byte) string { return text.CutBytes(b, 80) }

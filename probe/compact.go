@@ -15,7 +15,8 @@ package probe
 
 import (
 	"log/slog"
-	"unicode/utf8"
+
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // What a kept Result may hold: a target answers what it likes (8 MB
@@ -34,14 +35,14 @@ const (
 // few hundred kilobytes, whatever the target answered.
 func (r *Result) Compact() *Result {
 	c := *r
-	c.Target = cut(r.Target, keepTextBytes)
+	c.Target = text.Cut(r.Target, keepTextBytes)
 	c.Failures = make([]Failure, 0, min(len(r.Failures), keepFailures))
 	for _, f := range r.Failures[:min(len(r.Failures), keepFailures)] {
-		c.Failures = append(c.Failures, Failure{Reason: f.Reason, Message: cut(f.Message, keepTextBytes)})
+		c.Failures = append(c.Failures, Failure{Reason: f.Reason, Message: text.Cut(f.Message, keepTextBytes)})
 	}
 	c.Checks = make([]CheckResult, len(r.Checks))
 	for i, ch := range r.Checks {
-		ch.Reason = cut(ch.Reason, keepTextBytes)
+		ch.Reason = text.Cut(ch.Reason, keepTextBytes)
 		c.Checks[i] = ch
 	}
 	c.HealthChecks = append([]Backend(nil), r.HealthChecks...)
@@ -64,11 +65,11 @@ func compactRecord(rec slog.Record) slog.Record {
 		// probe's records are not changed once logged).
 		return rec
 	}
-	out := slog.NewRecord(rec.Time, rec.Level, cut(rec.Message, keepTextBytes), 0)
+	out := slog.NewRecord(rec.Time, rec.Level, text.Cut(rec.Message, keepTextBytes), 0)
 	rec.Attrs(func(a slog.Attr) bool {
 		switch a.Value.Kind() {
 		case slog.KindString, slog.KindAny, slog.KindGroup, slog.KindLogValuer:
-			a.Value = slog.StringValue(cut(a.Value.Resolve().String(), keepAttrBytes))
+			a.Value = slog.StringValue(text.Cut(a.Value.Resolve().String(), keepAttrBytes))
 		}
 		out.AddAttrs(a)
 		return true
@@ -122,15 +123,4 @@ func (r *Result) Size() int {
 		n += 128 + len(r.TLS.Subject) + len(r.TLS.Issuer)
 	}
 	return n
-}
-
-// cut bounds s to n bytes on a rune boundary, saying it was cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // DebugOutput is the plain-text account of a probe that &debug=true and
@@ -83,7 +84,7 @@ func debugAnswer(b *strings.Builder, r *Result) {
 			version = "handshake failed"
 		}
 		fmt.Fprintf(b, "TLS: %s, certificate %q issued by %q, first expiry in the chain %s (in %s)\n",
-			version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), humanDuration(time.Until(t.EarliestExpiry)))
+			version, subject, issuer, t.EarliestExpiry.UTC().Format(time.RFC3339), text.Duration(time.Until(t.EarliestExpiry)))
 	}
 }
 

@@ -59,25 +59,46 @@ const (
 // djangoDetector finds Django's DEBUG pages and ALLOWED_HOSTS rejections
 // from the markers the body scan found.
 type djangoDetector struct {
-	first       int // index of the first marker among the module's literals
+	markers     markerHandles
 	debug, host bool
 }
 
-func newDjangoDetector(m *module, cfg config.DjangoProbe) *djangoDetector {
-	d := &djangoDetector{first: len(m.literals), debug: cfg.DetectDebug, host: cfg.DetectDisallowedHost}
-	for _, mk := range djangoMarkers {
-		m.literal(mk)
+// markerHandles are the handles of Django's markers in a literal set,
+// indexed by marker.
+type markerHandles [len(djangoMarkers)]match
+
+// addMarkers adds every marker to a literal set.
+func addMarkers(ls *literalSet) markerHandles {
+	var h markerHandles
+	for i, mk := range djangoMarkers {
+		h[i] = ls.add(mk)
 	}
-	return d
+	return h
 }
 
 // prepare turns off the markers that mean nothing for an answer with this
 // status, so the scan does not look for them.
-func (d *djangoDetector) prepare(s *scanner, status int) {
-	for i := range djangoMarkers {
-		s.literals[d.first+i].off = !markerMatters(i, status)
+func (h *markerHandles) prepare(s *scanner, status int) {
+	for i, m := range h {
+		s.at(m).off = !markerMatters(i, status)
 	}
 }
+
+// hits is which markers a scan found, indexed by marker.
+func (h *markerHandles) hits(f found) (out [len(djangoMarkers)]bool) {
+	for i, m := range h {
+		out[i] = f.has(m)
+	}
+	return out
+}
+
+func newDjangoDetector(m *module, cfg config.DjangoProbe) *djangoDetector {
+	return &djangoDetector{markers: addMarkers(&m.literals), debug: cfg.DetectDebug, host: cfg.DetectDisallowedHost}
+}
+
+// prepare turns off the markers that mean nothing for an answer with this
+// status, so the scan does not look for them.
+func (d *djangoDetector) prepare(s *scanner, status int) { d.markers.prepare(s, status) }
 
 // markerMatters says whether a marker can mean anything for an answer with
 // this status. Django's technical pages come with 400 (SuspiciousOperation),
@@ -104,10 +125,11 @@ type djangoVerdict struct {
 	debugWhy, hostWhy     string
 }
 
-// verdict reads the markers an answer contained (found is indexed like
-// the module's literals); only the detectors turned on report.
-func (d *djangoDetector) verdict(found []bool, status int) djangoVerdict {
-	v := detectDjango(found[d.first:d.first+len(djangoMarkers)], status)
+// verdict reads the markers an answer contained; only the detectors
+// turned on report.
+func (d *djangoDetector) verdict(f found, status int) djangoVerdict {
+	hits := d.markers.hits(f)
+	v := detectDjango(hits[:], status)
 	v.debug = v.debug && d.debug
 	v.disallowedHost = v.disallowedHost && d.host
 	return v

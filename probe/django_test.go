@@ -14,6 +14,7 @@
 package probe
 
 import (
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -202,9 +203,7 @@ func TestHealthCheckFixtures(t *testing.T) {
 			}
 			s := h.probeURL(t, target, tc.module)
 			want := map[string]float64{"probe_success": tc.success}
-			for k, v := range tc.backends {
-				want[k] = v
-			}
+			maps.Copy(want, tc.backends)
 			s.want(t, want)
 		})
 	}

@@ -21,13 +21,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // Formats a health-check answer was read as (Result.HealthFormat).
@@ -308,8 +308,8 @@ func reprOfStr(v string) string {
 // sortBackends sorts and sanitises backends; see maxBackends.
 func sortBackends(b []Backend) {
 	for i := range b {
-		b[i].Name = cleanText(b[i].Name, maxBackendName)
-		b[i].Message = cleanText(b[i].Message, maxBackendMsg)
+		b[i].Name = text.Cut(b[i].Name, maxBackendName)
+		b[i].Message = text.Cut(b[i].Message, maxBackendMsg)
 	}
 	sort.Slice(b, func(i, j int) bool { return b[i].Name < b[j].Name })
 }
@@ -321,18 +321,6 @@ func limitBackends(b []Backend) ([]Backend, int) {
 		return b, 0
 	}
 	return b[:maxBackends], len(b) - maxBackends
-}
-
-// cleanText makes s valid UTF-8 of at most n bytes, cut on a rune boundary.
-func cleanText(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // decodeJSON decodes a body keeping numbers exact.

@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -161,9 +162,7 @@ type scrape struct {
 func (h *harness) probe(t testing.TB, query url.Values, header http.Header) scrape {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/probe?"+query.Encode(), nil)
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
+	maps.Copy(req.Header, header)
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
 	s := scrape{code: rec.Code, body: rec.Body.String(), series: map[string]float64{}}

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,8 +133,7 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 	log.Info("Making HTTP request", "url", httpReq.URL.Redacted(), "host", httpReq.Host, "method", httpReq.Method)
 	resp, err := client.Do(httpReq)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err
 		}
 		log.Error("Error for HTTP request", "err", err)
@@ -231,10 +231,7 @@ func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, 
 		r.TLS = tlsInfo(resp.TLS)
 		log.Info("TLS connection", "version", r.TLS.Version, "earliest_cert_expiry", r.TLS.EarliestExpiry)
 	}
-	a.found = make([]bool, len(s.literals))
-	for i, l := range s.literals {
-		a.found[i] = l.found
-	}
+	a.found = s.found()
 	a.elapsed, a.tls, a.now = end.Sub(tr.hops[0].start), r.TLS, end
 	return a
 }
@@ -332,7 +329,7 @@ type answer struct {
 	contentType string
 	readHealth  bool // the answer may be a health-check report
 	scan        bodyScan
-	found       []bool // literal matches, by the module's literal index
+	found       found // what the body scan found, read through handles
 	elapsed     time.Duration
 	tls         *TLSInfo
 	now         time.Time
@@ -374,12 +371,7 @@ func statusOK(valid []int, code int) bool {
 	if len(valid) == 0 {
 		return code >= 200 && code < 300
 	}
-	for _, v := range valid {
-		if v == code {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(valid, code)
 }
 
 func ipProtocol(a net.Addr) int {

@@ -26,8 +26,8 @@ type module struct {
 	cfg *config.Module
 	rt  *moduleTransport
 	// literals are matched while the body streams; checkers and the
-	// detector hold their indexes.
-	literals []string
+	// detector hold their handles.
+	literals literalSet
 	checks   []checker
 	django   *djangoDetector // nil when both detectors are off
 	keepBody bool            // a regex or json check needs the whole body
@@ -57,22 +57,16 @@ func newModule(mc *config.Module, userAgent string) (*module, error) {
 	return m, nil
 }
 
-// literal adds a string for the body scan to look for and returns its index.
-func (m *module) literal(s string) int {
-	m.literals = append(m.literals, s)
-	return len(m.literals) - 1
-}
+// literal adds a string for the body scan to look for and returns its
+// handle.
+func (m *module) literal(s string) match { return m.literals.add(s) }
 
 // scanner returns a scanner with the module's literals, reset.
 func (m *module) scanner() *scanner {
 	if s, ok := m.scanners.Get().(*scanner); ok {
 		return s
 	}
-	s := &scanner{literals: make([]*literal, len(m.literals))}
-	for i, l := range m.literals {
-		s.literals[i] = newLiteral(l)
-	}
-	return s
+	return m.literals.scanner()
 }
 
 func (m *module) releaseScanner(s *scanner) {

@@ -94,7 +94,7 @@ func TestAppendTextRoundTrips(t *testing.T) {
 		}
 	}
 	var order []string
-	for _, line := range strings.Split(string(text), "\n") {
+	for line := range strings.SplitSeq(string(text), "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
 			order = append(order, strings.Fields(name)[0])
 		}

@@ -16,7 +16,6 @@ package web
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/django-health/django_health_exporter/collector"
@@ -27,11 +26,7 @@ import (
 // message), linked from the status page and from the alerts.
 func HeartbeatPage(view func(name string) (collector.HeartbeatView, bool), logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/heartbeats/")
-		if name == "" || strings.Contains(name, "/") {
-			http.Redirect(w, r, "../#heartbeats", http.StatusFound)
-			return
-		}
+		name := r.PathValue("name")
 		v, ok := view(name)
 		if !ok {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -15,6 +15,7 @@ package web
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,9 +74,7 @@ func SDHandler(cfg func() *config.Config) http.Handler {
 				"__meta_django_target": t.Name,
 				"module":               t.ModuleName(),
 			}
-			for k, v := range t.Labels {
-				labels[k] = v
-			}
+			maps.Copy(labels, t.Labels)
 			groups = append(groups, sdGroup{Targets: []string{t.Name}, Labels: labels})
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -160,8 +160,8 @@ func (r *Reloader) reloadOnce() error {
 // Handler serves POST /-/reload.
 func (r *Reloader) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodPost && req.Method != http.MethodPut {
-			w.Header().Set("Allow", "POST, PUT")
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
 			return
 		}

@@ -14,17 +14,20 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/version"
 
 	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -85,10 +88,6 @@ type statusData struct {
 }
 
 func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/" {
-		http.NotFound(w, r)
-		return
-	}
 	now := time.Now()
 	if s.now != nil {
 		now = s.now()
@@ -155,23 +154,16 @@ func (s *StatusPage) targets() ([]targetRow, []summaryPart) {
 	return rows, []summaryPart{{failing, "failing", "bad"}, {unprobed, "not probed yet", "warn"}, {up, "up", "ok"}}
 }
 
-// heartbeatSeverity orders heartbeats on the page: the worst first.
-var heartbeatSeverity = map[string]int{
-	collector.StateDown: 0, collector.StateFailed: 1, collector.StateLate: 2,
-	collector.StateRunning: 3, collector.StateNew: 4, collector.StateUp: 5,
-}
-
 // heartbeatRows sorts heartbeats by severity and name, keeps at most
 // maxUpHeartbeats of those that are up, and counts each state.
 func heartbeatRows(views []collector.HeartbeatView) ([]collector.HeartbeatView, int, []summaryPart) {
-	sort.SliceStable(views, func(i, j int) bool {
-		a, b := heartbeatSeverity[views[i].State], heartbeatSeverity[views[j].State]
-		if a != b {
-			return a < b
+	slices.SortStableFunc(views, func(a, b collector.HeartbeatView) int {
+		if c := cmp.Compare(a.State.Severity(), b.State.Severity()); c != 0 {
+			return c
 		}
-		return views[i].Name < views[j].Name
+		return strings.Compare(a.Name, b.Name)
 	})
-	count := map[string]int{}
+	count := map[collector.State]int{}
 	shown, hidden := views[:0:0], 0
 	for _, v := range views {
 		count[v.State]++
@@ -182,12 +174,9 @@ func heartbeatRows(views []collector.HeartbeatView) ([]collector.HeartbeatView, 
 		shown = append(shown, v)
 	}
 	var parts []summaryPart
-	for _, st := range []struct{ state, class string }{
-		{collector.StateDown, "bad"}, {collector.StateFailed, "bad"}, {collector.StateLate, "warn"},
-		{collector.StateRunning, "ok"}, {collector.StateNew, "warn"}, {collector.StateUp, "ok"},
-	} {
-		if n := count[st.state]; n > 0 || st.state == collector.StateUp {
-			parts = append(parts, summaryPart{n, st.state, st.class})
+	for _, st := range collector.States {
+		if n := count[st]; n > 0 || st == collector.StateUp {
+			parts = append(parts, summaryPart{n, string(st), st.Class()})
 		}
 	}
 	return shown, hidden, parts
@@ -203,38 +192,13 @@ func allFine(parts []summaryPart) bool {
 	return true
 }
 
-// human writes a duration for people at 3 a.m.: seconds, minutes, hours
-// and minutes, and days and hours past 48 hours.
-func human(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return withRest(int(d.Hours()), "h", int(d.Minutes())%60, "m")
-	}
-	return withRest(int(d.Hours())/24, "d", int(d.Hours())%24, "h")
-}
-
-// withRest writes "3h 5m", or "3h" when the rest is zero.
-func withRest(n int, unit string, rest int, restUnit string) string {
-	if rest == 0 {
-		return fmt.Sprintf("%d%s", n, unit)
-	}
-	return fmt.Sprintf("%d%s %d%s", n, unit, rest, restUnit)
-}
-
 // relative says when t is from now: "5m ago", "in 2h 3m", "never".
 func relative(t, now time.Time) string {
 	switch {
 	case t.IsZero():
 		return "never"
 	case t.After(now):
-		return "in " + human(t.Sub(now))
+		return "in " + text.Duration(t.Sub(now))
 	}
-	return human(now.Sub(t)) + " ago"
+	return text.Duration(now.Sub(t)) + " ago"
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -33,11 +34,10 @@ func TestHumanDurations(t *testing.T) {
 		47*time.Hour + 59*time.Minute:    "47h 59m",
 		48 * time.Hour:                   "2d",
 		76*time.Hour + 20*time.Minute:    "3d 4h",
-		-(90 * time.Minute):              "1h 30m",
 		20000*time.Hour + 30*time.Minute: "833d 8h",
 	} {
-		if got := human(d); got != want {
-			t.Errorf("human(%v) = %q, want %q", d, got, want)
+		if got := text.Duration(d); got != want {
+			t.Errorf("text.Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 	now := time.Now()
@@ -66,7 +66,7 @@ targets:
 	c.Observe(&probe.Result{ID: 1, Target: "b-up", Module: "django", Success: true, Start: start}, true)
 	c.Observe(&probe.Result{ID: 2, Target: "d-failing", Module: "django", Start: start,
 		Failures: []probe.Failure{{Reason: "tls", Message: "x509: expired"}, {Reason: "tls", Message: "again"}}}, true)
-	for i := 0; i < 5; i++ {
+	for i := range 5 {
 		c.Observe(&probe.Result{ID: uint64(10 + i), Target: fmt.Sprintf("http://adhoc-%d/%s", i, strings.Repeat("x", 5000)),
 			Module: "django", Success: true, Start: start.Add(time.Duration(i) * time.Second)}, false)
 	}
@@ -96,16 +96,16 @@ targets:
 
 func TestHeartbeatRowsWorstFirst(t *testing.T) {
 	var views []collector.HeartbeatView
-	for i, st := range []string{"up", "new", "down", "running", "late", "failed", "up"} {
+	for i, st := range []collector.State{"up", "new", "down", "running", "late", "failed", "up"} {
 		views = append(views, collector.HeartbeatView{Name: fmt.Sprintf("h%d", i), State: st})
 	}
-	for i := 0; i < maxUpHeartbeats+5; i++ {
+	for i := range maxUpHeartbeats + 5 {
 		views = append(views, collector.HeartbeatView{Name: fmt.Sprintf("many-%04d", i), State: "up"})
 	}
 	rows, hidden, summary := heartbeatRows(views)
 	var states []string
 	for _, r := range rows[:7] {
-		states = append(states, r.State)
+		states = append(states, string(r.State))
 	}
 	if got := strings.Join(states, ","); got != "down,failed,late,running,new,up,up" {
 		t.Errorf("order %s", got)

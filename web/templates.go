@@ -17,6 +17,8 @@ import (
 	"html/template"
 	"strings"
 	"time"
+
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // The pages share one head: inline style only (no external assets), a
@@ -55,7 +57,7 @@ details summary { cursor: pointer; }
 
 var funcs = template.FuncMap{
 	"rel":   relative,
-	"human": human,
+	"human": text.Duration,
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -67,13 +69,13 @@ var funcs = template.FuncMap{
 		if s == 0 {
 			return "none"
 		}
-		return human(time.Duration(s * float64(time.Second)))
+		return text.Duration(time.Duration(s * float64(time.Second)))
 	},
 	// short is the first line of s, at most 160 bytes: the summary of a
 	// folded message.
 	"short": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
-		return cut(line, 160)
+		return text.Cut(line, 160)
 	},
 	"long": func(s string) bool { return len(s) > 160 || strings.Contains(s, "\n") },
 }

@@ -50,40 +50,80 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
-// New returns the exporter's routes.
+// New returns the exporter's routes: every endpoint is listed here, with
+// its methods (Go's method and path patterns), so the API can be read
+// where it is wired. A method a route does not take gets 405 from the
+// mux (with Allow), except where a fallback says more or counts it.
 func New(o Options) http.Handler {
 	history := NewHistory(o.HistoryLimit, o.HistoryBytes)
 	current := NewCurrent(0)
+	hb := o.Heartbeats
 	mux := http.NewServeMux()
+
+	// Probes, blackbox style: any method, as blackbox_exporter takes.
 	mux.Handle("/probe", &probe.Handler{
 		Prober:        o.Reloader.Prober,
 		TimeoutOffset: o.TimeoutOffset,
 		Observer:      probeObserver{metrics: o.Metrics, history: history, current: current, config: o.Reloader.Config},
 		Logger:        o.Logger,
 	})
-	mux.Handle("/logs", LogsHandler(history))
-	mux.Handle("/metrics", MetricsHandler(o.Gatherer, []TextSource{o.Heartbeats}, o.Logger))
-	mux.Handle("/heartbeat/", o.Heartbeats.PingHandler())
-	mux.Handle("/api/v1/heartbeats", o.Heartbeats.APIHandler())
-	mux.Handle("/api/v1/heartbeats/", o.Heartbeats.APIHandler())
-	mux.Handle("/heartbeats/", HeartbeatPage(o.Heartbeats.View, o.Logger))
-	mux.Handle("/sd", SDHandler(o.Reloader.Config))
-	mux.Handle("/config", ConfigHandler(o.Reloader.Config))
-	mux.Handle("/-/reload", o.Reloader.Handler())
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
-	if o.EnablePprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+
+	// Pings (GET also takes HEAD). Anything else under /heartbeat/ is an
+	// invalid ping: counted, and answered 405 or 400.
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		mux.HandleFunc(method+" /heartbeat/{name}", hb.ServePing)
+		mux.HandleFunc(method+" /heartbeat/{name}/{action}", hb.ServePing)
 	}
-	mux.Handle("/", &StatusPage{
+	mux.HandleFunc("/heartbeat/", hb.ServeBadPing)
+
+	// The heartbeat API.
+	mux.HandleFunc("GET /api/v1/heartbeats", hb.ServeList)
+	mux.HandleFunc("GET /api/v1/heartbeats/{name}", hb.ServeHeartbeat)
+	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hb.ServeRegister)
+	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hb.ServeUnregister)
+	mux.HandleFunc("/api/v1/heartbeats/{name}", hb.ServeBadAPIMethod)
+
+	// Pages.
+	mux.Handle("GET /{$}", &StatusPage{
 		History: history, Current: current, Config: o.Reloader.Config, Failure: o.Reloader.LastFailure,
-		Heartbeats: o.Heartbeats.Views, Logger: o.Logger,
+		Heartbeats: hb.Views, Logger: o.Logger,
 	})
+	mux.Handle("GET /heartbeats/{name}", HeartbeatPage(hb.View, o.Logger))
+	mux.Handle("GET /logs", LogsHandler(history))
+	mux.Handle("GET /config", ConfigHandler(o.Reloader.Config))
+	mux.Handle("GET /sd", SDHandler(o.Reloader.Config))
+	mux.Handle("GET /metrics", MetricsHandler(o.Gatherer, []TextSource{hb}, o.Logger))
+
+	// Lifecycle, as in Prometheus projects.
+	mux.Handle("POST /-/reload", o.Reloader.Handler())
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+	})
+	mux.Handle("GET /-/healthy", Healthy(hb.Healthy))
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
+
+	if o.EnablePprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
+}
+
+// Healthy serves /-/healthy: 200 while the exporter can do its work, 503
+// with the reason when it cannot (the heartbeat store can no longer
+// commit, so no ping can be acknowledged), as pushgateway's does.
+func Healthy(check func() error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if err := check(); err != nil {
+			http.Error(w, "Unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("Healthy\n"))
+	})
 }
 
 // probeObserver counts every probe, and keeps it for the status page: in

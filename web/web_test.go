@@ -155,14 +155,12 @@ func TestReloadsCoalesce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = r.Reload() }() // load 2, slow
+	wg.Go(func() { ; _ = r.Reload() }) // load 2, slow
 	for loads.Load() < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = r.Reload() }()
+	for range 20 {
+		wg.Go(func() { ; _ = r.Reload() })
 	}
 	time.Sleep(50 * time.Millisecond)
 	close(release)
@@ -375,7 +373,7 @@ func TestPprofIsOptIn(t *testing.T) {
 func TestProbesOfHugeAnswersKeepMemoryFlat(t *testing.T) {
 	var body strings.Builder
 	body.WriteString("{")
-	for i := 0; i < 100000; i++ {
+	for i := range 100000 {
 		if i > 0 {
 			body.WriteString(",")
 		}
@@ -398,7 +396,7 @@ func TestProbesOfHugeAnswersKeepMemoryFlat(t *testing.T) {
 		return m.HeapAlloc
 	}
 	before := heap()
-	for i := 0; i < 30; i++ {
+	for i := range 30 {
 		if rec := s.get("/probe?module=big&target=" + target.URL); rec.Code != 200 || !strings.Contains(rec.Body.String(), "probe_django_health_check_backends 200") {
 			t.Fatalf("probe %d: %d %s", i, rec.Code, rec.Body.String())
 		}

@@ -116,7 +116,7 @@ func metricsValue(base, name string) float64 {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.SplitSeq(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, name+" "); ok {
 			v, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 			return v
@@ -140,7 +140,7 @@ func run() error {
 
 	var cfg strings.Builder
 	cfg.WriteString("heartbeats:\n")
-	for i := 0; i < names; i++ {
+	for i := range names {
 		fmt.Fprintf(&cfg, "  - {name: bench-%d, interval: 1m}\n", i)
 	}
 	cfgPath := filepath.Join(dir, "ours.yml")
@@ -236,10 +236,8 @@ func pingAll(client *http.Client, base string, n int, body string) error {
 	var wg sync.WaitGroup
 	var pingErr error
 	var mu sync.Mutex
-	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range 32 {
+		wg.Go(func() {
 			for i := range jobs {
 				paths := []string{fmt.Sprintf("/heartbeat/job-%d", i)}
 				if i%4 == 0 {
@@ -261,9 +259,9 @@ func pingAll(client *http.Client, base string, n int, body string) error {
 					}
 				}
 			}
-		}()
+		})
 	}
-	for i := 0; i < n; i++ {
+	for i := range n {
 		jobs <- i
 	}
 	close(jobs)
@@ -277,7 +275,7 @@ func pingAll(client *http.Client, base string, n int, body string) error {
 func scrapeWithHeartbeats(dir string, n int) (string, bool, error) {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "heartbeat_defaults: {max_heartbeats: %d}\nheartbeats:\n", n)
-	for i := 0; i < n; i++ {
+	for i := range n {
 		if i%2 == 0 {
 			fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 5m, labels: {team: web}}\n", i)
 		} else {
@@ -307,7 +305,7 @@ func scrapeWithHeartbeats(dir string, n int) (string, bool, error) {
 	}
 	var times []float64
 	var size, series int
-	for i := 0; i < 7; i++ {
+	for range 7 {
 		start := time.Now()
 		resp, err := client.Get(base + "/metrics")
 		if err != nil {
@@ -321,7 +319,7 @@ func scrapeWithHeartbeats(dir string, n int) (string, bool, error) {
 		times = append(times, time.Since(start).Seconds())
 		size = len(b)
 		series = 0
-		for _, line := range bytes.Split(b, []byte("\n")) {
+		for line := range bytes.SplitSeq(b, []byte("\n")) {
 			if bytes.HasPrefix(line, []byte("heartbeat_")) {
 				series++
 			}
@@ -358,7 +356,7 @@ type memStatus struct{ rss, hwm, anon, file int64 }
 func memory(pid int) memStatus {
 	var m memStatus
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.SplitSeq(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue

@@ -46,7 +46,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,7 +213,7 @@ func cpu(pid int) (time.Duration, error) {
 // status reads a field of /proc/<pid>/status in kB.
 func status(pid int, field string) int64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.SplitSeq(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			v, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
 			return v
@@ -259,14 +259,12 @@ func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
 	var mu sync.Mutex
 	var firstErr error
 	jobs := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
+	for range n {
 		jobs <- struct{}{}
 	}
 	close(jobs)
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range c {
+		wg.Go(func() {
 			for range jobs {
 				body, err := scrape(probeURL)
 				if err == nil && !strings.Contains(body, "\nprobe_success 1\n") {
@@ -280,7 +278,7 @@ func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	after, err := cpu(pid)
@@ -368,9 +366,7 @@ func bareClient(args []string) {
 		failed := 0
 		var mu sync.Mutex
 		for w := 0; w < *c; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for range jobs {
 					resp, err := client.Get(*u)
 					if err == nil {
@@ -383,7 +379,7 @@ func bareClient(args []string) {
 						mu.Unlock()
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		if failed > 0 {
@@ -396,7 +392,7 @@ func bareClient(args []string) {
 
 func median(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	return s[len(s)/2]
 }
 

@@ -65,7 +65,7 @@ type sample struct {
 func measure(pid int, base string, since time.Time) sample {
 	s := sample{at: time.Since(since).Round(time.Second)}
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
+		for line := range strings.SplitSeq(string(b), "\n") {
 			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 				s.rssKB, _ = strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
 			}
@@ -77,7 +77,7 @@ func measure(pid int, base string, since time.Time) sample {
 	if resp, err := http.Get(base + "/metrics"); err == nil {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		for _, line := range strings.Split(string(b), "\n") {
+		for line := range strings.SplitSeq(string(b), "\n") {
 			if rest, ok := strings.CutPrefix(line, "go_goroutines "); ok {
 				s.goroutines, _ = strconv.Atoi(strings.TrimSpace(rest))
 			}
@@ -136,7 +136,7 @@ func run() error {
 	var cfg strings.Builder
 	cfg.WriteString("modules:\n  quick: {timeout: 2s}\n  health: {timeout: 2s, http: {valid_status_codes: [200, 500]}, django: {health_check: django-health-check}}\n")
 	cfg.WriteString("heartbeat_defaults: {auto_register: true, max_heartbeats: 2000}\nheartbeats:\n")
-	for i := 0; i < 500; i++ {
+	for i := range 500 {
 		fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 1m}\n", i)
 	}
 	cfgPath := filepath.Join(dir, "soak.yml")

@@ -35,19 +35,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
-)
 
-// Actions of a ping, the last part of /heartbeat/{name}/{action}; an exit
-// status 0..255 is one too, and "" is a success.
-const (
-	ActionStart = "start"
-	ActionFail  = "fail"
-	ActionLog   = "log"
+	"github.com/django-health/django_health_exporter/collector/wire"
 )
-
-// tokenHeader is collector.TokenHeader: the token's header when the URL
-// carries basic-auth credentials for the exporter's web configuration.
-const tokenHeader = "X-Heartbeat-Token"
 
 // DefaultTimeout is the most a ping adds to a job, retries included.
 const DefaultTimeout = 10 * time.Second
@@ -69,7 +59,7 @@ type Client struct {
 // status; rid pairs a start with its end. It gives up after the client's
 // Timeout or when ctx is done, whichever comes first.
 func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte) error {
-	u, err := url.Parse(strings.TrimRight(c.URL, "/") + "/heartbeat/" + url.PathEscape(name))
+	u, err := url.Parse(strings.TrimRight(c.URL, "/") + wire.PingPrefix + url.PathEscape(name))
 	if err != nil {
 		return fmt.Errorf("exporter URL: %w", err)
 	}
@@ -116,7 +106,7 @@ func (c *Client) send(ctx context.Context, u *url.URL, body []byte) (bool, error
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	if c.Token != "" {
 		if u.User != nil {
-			req.Header.Set(tokenHeader, c.Token)
+			req.Header.Set(wire.TokenHeader, c.Token)
 		} else {
 			req.Header.Set("Authorization", "Bearer "+c.Token)
 		}
@@ -204,7 +194,7 @@ func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptio
 	startCtx, cancelStart := context.WithCancel(ctx)
 	defer cancelStart()
 	started := make(chan error, 1)
-	go func() { started <- c.Ping(startCtx, name, ActionStart, rid, nil) }()
+	go func() { started <- c.Ping(startCtx, name, wire.KindStart, rid, nil) }()
 
 	out := &tail{n: o.TailBytes}
 	status := c.runCommand(argv, o, out)
@@ -264,8 +254,7 @@ func exitStatus(err error) int {
 	if err == nil {
 		return 0
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			return 128 + int(ws.Signal())
 		}

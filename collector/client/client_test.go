@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/django-health/django_health_exporter/collector/wire"
 )
 
 type recorded struct {
@@ -38,7 +40,7 @@ func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		got = append(got, recorded{r.URL.Path, r.URL.Query().Get("rid"), r.Header.Get("Authorization"), r.Header.Get(tokenHeader), string(b)})
+		got = append(got, recorded{r.URL.Path, r.URL.Query().Get("rid"), r.Header.Get("Authorization"), r.Header.Get(wire.TokenHeader), string(b)})
 		code := 200
 		if len(codes) > 0 {
 			code, codes = codes[0], codes[1:]
@@ -57,7 +59,7 @@ func pingServer(t *testing.T, codes ...int) (*httptest.Server, func() []recorded
 func TestClientPing(t *testing.T) {
 	srv, got := pingServer(t)
 	c := &Client{URL: srv.URL + "/", Token: "tok"}
-	if err := c.Ping(context.Background(), "nightly-report", ActionStart, "r 1", []byte("hello")); err != nil {
+	if err := c.Ping(context.Background(), "nightly-report", wire.KindStart, "r 1", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	g := got()

@@ -19,10 +19,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/django-health/django_health_exporter/collector/wire"
 )
 
 // Commands are the ping and run subcommands of the exporter's binary.
@@ -147,10 +150,8 @@ func ParseHint(args []string) string {
 	if len(args) == 0 || args[0] != "run" {
 		return ""
 	}
-	for _, a := range args {
-		if a == "--" {
-			return ""
-		}
+	if slices.Contains(args, "--") {
+		return ""
 	}
 	return "hint: put -- before the command, so that its flags stay its own: run NAME [flags] -- COMMAND ARGS..."
 }
@@ -160,13 +161,13 @@ func ParseHint(args []string) string {
 func PingAction(start, fail, log bool, exit int) (string, error) {
 	var actions []string
 	if start {
-		actions = append(actions, ActionStart)
+		actions = append(actions, wire.KindStart)
 	}
 	if fail {
-		actions = append(actions, ActionFail)
+		actions = append(actions, wire.KindFail)
 	}
 	if log {
-		actions = append(actions, ActionLog)
+		actions = append(actions, wire.KindLog)
 	}
 	if exit >= 0 {
 		if exit > 255 {

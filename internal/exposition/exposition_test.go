@@ -84,7 +84,7 @@ func labelsOf(m *dto.Metric) map[string]string {
 func TestWriteRoundTrips(t *testing.T) {
 	odd := "quote \" backslash \\ newline \n tick ✓"
 	var jobs []*job
-	for i := 0; i < 1500; i++ { // several flushes
+	for i := range 1500 { // several flushes
 		jobs = append(jobs, &job{name: fmt.Sprintf("job-%04d", i), team: "web", up: i%2 == 0, runs: [2]float64{float64(i), 1}})
 	}
 	jobs[7].team = odd

@@ -42,7 +42,7 @@ func TestTunerFollowsTheLiveHeap(t *testing.T) {
 		t.Fatalf("GOGC %d, want %d", tu.Percent(), want)
 	}
 	waitFor(400) // the test's heap is a few MiB
-	for i := 0; i < 64; i++ {
+	for range 64 {
 		keep = append(keep, make([]byte, 1<<20))
 	}
 	waitFor(100) // 64 MiB live: grow by the live heap, not 4 times it

@@ -17,6 +17,7 @@ package testutil
 import (
 	"bytes"
 	"sync"
+	"testing"
 )
 
 // SyncBuffer collects a log that several goroutines write, for a test to
@@ -36,4 +37,15 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// NeedsPrograms marks a test that runs programs from Debian's packages
+// (Prometheus, Django, Celery, Redis, Chromium). In the fast loop, `go
+// test -short ./...`, it is skipped; everywhere else (make test, CI) it
+// runs, and a missing program fails it.
+func NeedsPrograms(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs real programs from Debian's packages; make test runs it")
+	}
 }

@@ -77,7 +77,7 @@ func FreePort() int {
 
 // WaitHTTP waits up to 15 seconds for u to answer.
 func WaitHTTP(u string) error {
-	for i := 0; i < 300; i++ {
+	for range 300 {
 		if resp, err := http.Get(u); err == nil {
 			resp.Body.Close()
 			return nil

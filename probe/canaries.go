@@ -40,13 +40,13 @@ const forgedHost = "django-health-exporter-forged-host.invalid"
 // sideBodyLimit bounds what a side request reads.
 const sideBodyLimit = 1 << 20
 
-var sideScanners = sync.Pool{New: func() any {
-	s := &scanner{literals: make([]*literal, len(djangoMarkers))}
-	for i, l := range djangoMarkers {
-		s.literals[i] = newLiteral(l)
-	}
-	return s
-}}
+// sideLiterals are what a side request's body is scanned for: Django's
+// markers, whose handles are sideMarkers.
+var (
+	sideLiterals literalSet
+	sideMarkers  = addMarkers(&sideLiterals)
+	sideScanners = sync.Pool{New: func() any { return sideLiterals.scanner() }}
+)
 
 // sideAnswer is what a side request got: its status and what Django's
 // markers say.
@@ -79,21 +79,17 @@ func (m *module) side(ctx context.Context, req Request, u *url.URL, host string)
 	s := sideScanners.Get().(*scanner)
 	defer sideScanners.Put(s)
 	s.limit = sideBodyLimit
-	for i := range djangoMarkers {
-		s.literals[i].off = !markerMatters(i, resp.StatusCode)
-	}
-	found := make([]bool, len(djangoMarkers))
+	sideMarkers.prepare(s, resp.StatusCode)
+	var hits [len(djangoMarkers)]bool
 	if body, done, err := decodeBody(resp.Body, resp.Header.Get("Content-Encoding")); err == nil {
 		scan := s.scan(body)
 		done()
 		if scan.err != nil && !errors.Is(scan.err, errBodyTooLarge) {
 			return sideAnswer{status: resp.StatusCode}, scan.err
 		}
-		for i, l := range s.literals {
-			found[i] = l.found
-		}
+		hits = sideMarkers.hits(s.found())
 	}
-	return sideAnswer{status: resp.StatusCode, verdict: detectDjango(found, resp.StatusCode)}, nil
+	return sideAnswer{status: resp.StatusCode, verdict: detectDjango(hits[:], resp.StatusCode)}, nil
 }
 
 // sideRequests sends the module's side requests, if any, after the

@@ -65,8 +65,7 @@ func ParseTargetURL(raw string, fromRequest bool) (*url.URL, error) {
 }
 
 func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		return ue.Err
 	}
 	return err
@@ -92,7 +91,7 @@ func labelNameProblem(name string, reserved map[string]bool) string {
 	case strings.HasPrefix(name, model.ReservedLabelPrefix):
 		return "label names starting with __ are reserved"
 	case reserved[name]:
-		return fmt.Sprintf("label %q is set by the exporter", name)
+		return fmt.Sprintf("label %q is set by the exporter (it would be on some series twice, and Prometheus would reject the scrape)", name)
 	}
 	return ""
 }

@@ -16,11 +16,11 @@ package web
 import (
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 	"github.com/django-health/django_health_exporter/probe"
 )
 
@@ -78,7 +78,7 @@ func stateKey(target, module, hostname string) string {
 // pushed out by ad-hoc ones).
 func (c *Current) Observe(r *probe.Result, configured bool) {
 	s := &TargetState{
-		Target:     cut(r.Target, maxStateTarget),
+		Target:     text.Cut(r.Target, maxStateTarget),
 		Module:     r.Module,
 		Hostname:   r.Hostname,
 		Configured: configured,
@@ -88,7 +88,7 @@ func (c *Current) Observe(r *probe.Result, configured bool) {
 		Duration:   r.Duration,
 		Success:    r.Success,
 		StatusCode: r.StatusCode,
-		Failure:    cut(r.Failure(), maxStateFailure),
+		Failure:    text.Cut(r.Failure(), maxStateFailure),
 	}
 	for _, f := range r.Failures {
 		if !slices.Contains(s.Reasons, f.Reason) {
@@ -99,7 +99,7 @@ func (c *Current) Observe(r *probe.Result, configured bool) {
 		if i == maxStateWarnings {
 			break
 		}
-		s.Warnings = append(s.Warnings, cut(w, maxStateTarget))
+		s.Warnings = append(s.Warnings, text.Cut(w, maxStateTarget))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -173,12 +173,4 @@ func (s *TargetState) rank() int {
 		return 1
 	}
 	return 2
-}
-
-// cut keeps at most n bytes of s, on a rune boundary, marked when cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }

@@ -17,14 +17,11 @@
 package collector
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,12 +50,16 @@ const (
 // (heartbeat_defaults.retention): a restart on another configuration or a
 // reload without the name must not turn a dead job's alert into a fresh
 // "new" heartbeat with a whole period of grace.
+//
+// Lock order: h.mu, then a heartbeat's mu (heartbeat.mu); a heartbeat's
+// lock is never held while h.mu is taken. A ping holds only its
+// heartbeat's lock while it waits for the disk.
 type Heartbeats struct {
-	store  *Store
+	store  Storage
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu     sync.RWMutex
+	mu     sync.RWMutex // guards cfg, byName and retained
 	cfg    *config.Config
 	byName map[string]*heartbeat
 	// retained are the records no configuration names now.
@@ -70,8 +71,9 @@ type Heartbeats struct {
 }
 
 // NewHeartbeats reads the store's records and registers the heartbeat
-// metrics. Apply gives it the configuration.
-func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger) (*Heartbeats, error) {
+// metrics (and the store's, when it is a collector). Apply gives it the
+// configuration.
+func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger) (*Heartbeats, error) {
 	raw, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("reading heartbeat records: %w", err)
@@ -109,7 +111,10 @@ func NewHeartbeats(store *Store, reg prometheus.Registerer, logger *slog.Logger)
 		h.retained[name] = rec
 	}
 	if reg != nil {
-		reg.MustRegister(h.rejected, store)
+		reg.MustRegister(h.rejected)
+		if c, ok := store.(prometheus.Collector); ok {
+			reg.MustRegister(c)
+		}
 	}
 	return h, nil
 }
@@ -204,11 +209,8 @@ func (h *Heartbeats) autoNames() []string {
 			created[name] = rec.Created
 		}
 	}
-	names := make([]string, 0, len(created))
-	for n := range created {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool { return created[names[i]].Before(created[names[j]]) })
+	names := slices.Collect(maps.Keys(created))
+	slices.SortFunc(names, func(a, b string) int { return created[a].Compare(created[b]) })
 	return names
 }
 
@@ -218,26 +220,23 @@ func (h *Heartbeats) autoNames() []string {
 func (h *Heartbeats) take(hc *config.Heartbeat, auto bool, now time.Time) *heartbeat {
 	if hb, ok := h.byName[hc.Name]; ok {
 		hb.mu.Lock()
-		hb.cfg, hb.labels = hc, labelPairs(hc)
+		hb.reconfigure(hc)
 		hb.rec.Auto = auto
-		hb.cacheExpected = time.Time{}
 		hb.mu.Unlock()
 		return hb
 	}
-	hb := &heartbeat{cfg: hc, labels: labelPairs(hc)}
 	if rec, ok := h.retained[hc.Name]; ok {
 		delete(h.retained, hc.Name)
-		hb.rec = *rec
 		if !rec.Left.IsZero() {
 			h.logger.Info("Heartbeat is back in the configuration, with its record", "heartbeat", hc.Name, "left", rec.Left)
 		}
-		hb.rec.Left, hb.rec.Auto = time.Time{}, auto
-		h.persistAsync(hc.Name, &hb.rec)
-		return hb
+		rec.Left, rec.Auto = time.Time{}, auto
+		h.persistAsync(hc.Name, rec)
+		return newHeartbeat(hc, *rec)
 	}
 	// The creation time must survive a restart, or a heartbeat that never
 	// pings would never be due.
-	hb.rec = record{Created: now, Auto: auto}
+	hb := newHeartbeat(hc, record{Created: now, Auto: auto})
 	h.persistAsync(hc.Name, &hb.rec)
 	return hb
 }
@@ -280,117 +279,6 @@ func (h *Heartbeats) persistAsync(name string, rec *record) {
 	if b, err := json.Marshal(rec); err == nil {
 		h.store.Put(name, b, nil)
 	}
-}
-
-// pingError is a refused ping: the HTTP status and the reason label.
-type pingError struct {
-	code   int
-	reason string
-	msg    string
-}
-
-func (e *pingError) Error() string { return e.msg }
-
-// find returns the heartbeat a ping names, creating it when
-// auto_register allows, and checks the ping's token and method.
-func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
-	h.mu.RLock()
-	hb, ok := h.byName[name]
-	cfg := h.cfg
-	h.mu.RUnlock()
-	if cfg == nil {
-		return nil, errors.New("no configuration loaded")
-	}
-	if ok {
-		hb.mu.Lock()
-		want, postOnly := hb.cfg.BearerToken(), hb.cfg.PostOnlyPings()
-		hb.mu.Unlock()
-		if !tokenOK(want, token) {
-			return nil, errUnauthorized
-		}
-		if postOnly && method != http.MethodPost {
-			return nil, errPostOnly
-		}
-		return hb, nil
-	}
-	d := &cfg.HeartbeatDefaults
-	if !d.AutoRegister {
-		return nil, &pingError{404, RejectUnknown, fmt.Sprintf("unknown heartbeat %q: add it to heartbeats in the config, or turn on heartbeat_defaults.auto_register", name)}
-	}
-	if !tokenOK(d.BearerToken(), token) {
-		return nil, errUnauthorized
-	}
-	if d.PostOnly && method != http.MethodPost {
-		return nil, errPostOnly
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if hb, ok := h.byName[name]; ok {
-		return hb, nil
-	}
-	if len(h.byName) >= d.MaxHeartbeats {
-		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
-	}
-	hb = h.take(h.cfg.NewAutoHeartbeat(name), true, h.now())
-	h.byName[name] = hb
-	h.logger.Info("Registered a heartbeat", "heartbeat", name)
-	return hb, nil
-}
-
-var (
-	errUnauthorized = &pingError{401, RejectUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN"}
-	errPostOnly     = &pingError{405, RejectInvalid, "this heartbeat takes POST pings only (post_only)"}
-)
-
-// accept applies a ping and returns once its record is on disk. The ping
-// is applied to a copy of the record, and the copy kept only when the
-// write succeeded: a ping answered 503 (a full disk) changes nothing, so
-// the client's retry does not count twice.
-func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	if p.at.IsZero() {
-		p.at = h.now()
-	}
-	next := hb.rec.clone()
-	next.apply(p, hb.limits())
-	b, err := json.Marshal(&next)
-	if err == nil {
-		var msg []byte
-		if p.message != "" {
-			msg = []byte(p.message)
-		}
-		err = <-h.store.Put(name, b, msg)
-	}
-	if err != nil {
-		return err
-	}
-	hb.rec = next
-	return nil
-}
-
-// reject counts a refused ping and says so in the log, at most once a
-// minute for each heartbeat and reason: a job whose token is wrong is
-// otherwise invisible until its heartbeat is late.
-func (h *Heartbeats) reject(name, reason, detail, remote string) {
-	h.rejected.WithLabelValues(reason).Inc()
-	if len(name) > 128 {
-		name = strings.ToValidUTF8(name[:128], "") + "…"
-	}
-	if ok, suppressed := h.warnings.allow(name+"\x00"+reason, h.now()); ok {
-		h.logger.Warn("Heartbeat ping refused", "heartbeat", name, "reason", reason, "detail", detail,
-			"remote", remote, "refused_since_last_warning", suppressed)
-	}
-}
-
-// tokenOK compares tokens in constant time (and length); no token
-// configured means none is needed.
-func tokenOK(want, got string) bool {
-	if want == "" {
-		return true
-	}
-	a, b := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(got))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 // list returns the heartbeats; each is read under its own lock after.
@@ -443,47 +331,12 @@ func (h *Heartbeats) Retained() []RetainedView {
 	for name, rec := range h.retained {
 		out = append(out, RetainedView{Name: name, Left: rec.Left, Expires: rec.Left.Add(keep), LastSuccess: rec.LastSuccess})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b RetainedView) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
 // limiter lets one event a key through per period, and counts the rest.
 // It holds at most size keys: beyond that, new keys are not let through
-// (a flood of made-up names cannot grow it).
-type limiter struct {
-	mu     sync.Mutex
-	every  time.Duration
-	size   int
-	last   map[string]time.Time
-	missed map[string]int
-}
 
-func newLimiter(every time.Duration, size int) *limiter {
-	return &limiter{every: every, size: size, last: map[string]time.Time{}, missed: map[string]int{}}
-}
-
-// allow reports whether an event for key may be logged now, and how many
-// were held back since the last one that was.
-func (l *limiter) allow(key string, now time.Time) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
-		l.missed[key]++
-		return false, 0
-	}
-	if _, ok := l.last[key]; !ok && len(l.last) >= l.size {
-		for k, t := range l.last {
-			if now.Sub(t) >= l.every {
-				delete(l.last, k)
-				delete(l.missed, k)
-			}
-		}
-		if len(l.last) >= l.size {
-			return false, 0
-		}
-	}
-	l.last[key] = now
-	n := l.missed[key]
-	delete(l.missed, key)
-	return true, n
-}
+// Healthy is nil while the store can commit: /-/healthy.
+func (h *Heartbeats) Healthy() error { return h.store.Healthy() }

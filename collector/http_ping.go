@@ -14,11 +14,10 @@
 package collector
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
@@ -27,7 +26,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 const ridMax = 128
@@ -36,53 +37,31 @@ const ridMax = 128
 // cut, beyond this the ping is refused (413).
 const hardBodyCap = 1 << 20
 
-// TokenHeader carries a heartbeat token where Authorization is taken by
-// the web configuration's basic auth.
-const TokenHeader = "X-Heartbeat-Token"
-
-// PingHandler serves /heartbeat/{name} and /heartbeat/{name}/{action}:
+// ServePing serves a ping. web.New routes it with these patterns, which
+// give the name and the action:
 //
-//	/heartbeat/NAME             success
-//	/heartbeat/NAME/start       a run started
-//	/heartbeat/NAME/fail        a run failed
-//	/heartbeat/NAME/log         a message, no change of state
-//	/heartbeat/NAME/0..255      a run ended with this exit status (0: success)
+//	GET|HEAD|POST /heartbeat/{name}            success
+//	GET|HEAD|POST /heartbeat/{name}/start      a run started
+//	GET|HEAD|POST /heartbeat/{name}/fail       a run failed
+//	GET|HEAD|POST /heartbeat/{name}/log        a message, no change of state
+//	GET|HEAD|POST /heartbeat/{name}/0..255     a run ended with this exit status (0: success)
 //
-// GET, HEAD and POST; ?rid= pairs a start with its end; the end of the
-// body (up to body_limit) becomes the last message; the token comes in
+// ?rid= pairs a start with its end; the end of the body (up to
+// body_limit) becomes the last message; the token comes in
 // Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN. 200 means the
 // ping is on disk. Everything about the request is checked before the
 // heartbeat is looked up, so a refused ping never registers a name.
-func (h *Heartbeats) PingHandler() http.Handler {
-	return http.HandlerFunc(h.servePing)
-}
-
-func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
-	name, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/heartbeat/"), "/")
-	refuse := func(e *pingError) {
-		h.reject(name, e.reason, e.msg, r.RemoteAddr)
-		switch e.code {
-		case http.StatusUnauthorized:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="django_health_exporter"`)
-		case http.StatusMethodNotAllowed:
-			allow := "GET, HEAD, POST"
-			if e == errPostOnly {
-				allow = http.MethodPost
-			}
-			w.Header().Set("Allow", allow)
-		}
-		http.Error(w, e.msg, e.code)
-	}
-	p, body, perr := readPing(r, name, rest)
+func (h *Heartbeats) ServePing(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	p, body, perr := readPing(r, name, r.PathValue("action"))
 	if perr != nil {
-		refuse(perr)
+		h.refuse(w, r, name, perr)
 		return
 	}
 	hb, err := h.find(name, requestToken(r), r.Method)
 	if err != nil {
-		var pe *pingError
-		if errors.As(err, &pe) {
-			refuse(pe)
+		if pe, ok := errors.AsType[*pingError](err); ok {
+			h.refuse(w, r, name, pe)
 			return
 		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -93,7 +72,10 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 	hb.mu.Unlock()
 	p.message, p.cut = messageTail(body, limit)
 	if err := h.accept(hb, name, p); err != nil {
-		h.logger.Error("Could not store a ping; it was not counted", "heartbeat", name, "err", err)
+		// A full disk refuses every ping: one ERROR a minute says so.
+		if ok, suppressed := h.warnings.allow("\x00store", h.now()); ok {
+			h.logger.Error("Could not store a ping; it was not counted", "heartbeat", name, "err", err, "refused_since_last_error", suppressed)
+		}
 		http.Error(w, "the ping could not be stored, and was not counted: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
@@ -101,23 +83,49 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "OK\n")
 }
 
-// readPing reads and checks everything a ping says but its token: method,
-// name, action, rid and body.
+// ServeBadPing serves what the ping patterns do not take: a method other
+// than GET, HEAD or POST (405), or a path of another shape (400). Both
+// are counted as invalid pings.
+func (h *Heartbeats) ServeBadPing(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, wire.PingPrefix)
+	name, _, _ := strings.Cut(rest, "/")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+		h.refuse(w, r, name, &pingError{http.StatusBadRequest, RejectInvalid,
+			"want /heartbeat/NAME or /heartbeat/NAME/ACTION (ACTION: start, fail, log or an exit status 0-255)"})
+	default:
+		h.refuse(w, r, name, &pingError{http.StatusMethodNotAllowed, RejectInvalid, "use GET, HEAD or POST"})
+	}
+}
+
+// refuse answers a refused ping, and counts and logs it.
+func (h *Heartbeats) refuse(w http.ResponseWriter, r *http.Request, name string, e *pingError) {
+	h.reject(name, e.reason, e.msg, r.RemoteAddr)
+	switch e.code {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="django_health_exporter"`)
+	case http.StatusMethodNotAllowed:
+		allow := "GET, HEAD, POST"
+		if e == errPostOnly {
+			allow = http.MethodPost
+		}
+		w.Header().Set("Allow", allow)
+	}
+	http.Error(w, e.msg, e.code)
+}
+
+// readPing reads and checks everything a ping says but its token: name,
+// action, rid, source, values and body.
 func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 	invalid := func(msg string) *pingError { return &pingError{http.StatusBadRequest, RejectInvalid, msg} }
 	var p ping
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost:
-	default:
-		return p, nil, &pingError{http.StatusMethodNotAllowed, RejectInvalid, "use GET, HEAD or POST"}
-	}
 	if !config.ValidHeartbeatName(name) {
 		return p, nil, invalid("invalid heartbeat name: " + config.HeartbeatNameRule)
 	}
-	p.kind = KindSuccess
+	p.kind = wire.KindSuccess
 	switch action {
 	case "":
-	case KindStart, KindFail, KindLog:
+	case wire.KindStart, wire.KindFail, wire.KindLog:
 		p.kind = action
 	default:
 		code, err := strconv.Atoi(action)
@@ -126,7 +134,7 @@ func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 		}
 		p.exit = &code
 		if code != 0 {
-			p.kind = KindFail
+			p.kind = wire.KindFail
 		}
 	}
 	q := r.URL.Query()
@@ -179,8 +187,8 @@ func pingValues(params []string) (map[string]float64, error) {
 			return nil, fmt.Errorf("invalid metric=%q: want NAME:VALUE, NAME of a-z, 0-9 and _", p)
 		}
 		v, err := strconv.ParseFloat(text, 64)
-		if err != nil {
-			return nil, fmt.Errorf("invalid metric=%q: %q is not a number", p, text)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("invalid metric=%q: %q is not a finite number", p, text)
 		}
 		values[name] = v
 	}
@@ -201,15 +209,7 @@ func clientAddress(r *http.Request) string {
 // failed. It returns how many bytes were cut from the head, and the kept
 // text starts with a line saying so.
 func messageTail(body []byte, limit int64) (string, int) {
-	cut := 0
-	if int64(len(body)) > limit {
-		cut = len(body) - int(limit)
-		for cut < len(body) && !utf8.RuneStart(body[cut]) {
-			cut++
-		}
-		body = body[cut:]
-	}
-	msg := strings.ToValidUTF8(string(body), "\uFFFD")
+	msg, cut := text.Tail(string(body), int(limit))
 	if cut > 0 {
 		msg = fmt.Sprintf("[… first %d bytes cut …]\n", cut) + msg
 	}
@@ -217,9 +217,10 @@ func messageTail(body []byte, limit int64) (string, int) {
 }
 
 // requestToken reads "X-Heartbeat-Token: TOKEN" or "Authorization:
+// requestToken reads "X-Heartbeat-Token: TOKEN" or "Authorization:
 // Bearer TOKEN".
 func requestToken(r *http.Request) string {
-	if t := strings.TrimSpace(r.Header.Get(TokenHeader)); t != "" {
+	if t := strings.TrimSpace(r.Header.Get(wire.TokenHeader)); t != "" {
 		return t
 	}
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -227,41 +228,4 @@ func requestToken(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(token)
-}
-
-// APIHandler serves /api/v1/heartbeats: every heartbeat, its state and
-// why, and its last message, as JSON; and the records retained for
-// heartbeats the configuration no longer names; /api/v1/heartbeats/{name}
-// is one heartbeat, and takes PUT and DELETE (register.go). The answer is
-// written a
-// heartbeat at a time: 10,000 heartbeats with 10 KiB messages each are
-// 100 MB of JSON, which is never held in memory at once.
-func (h *Heartbeats) APIHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/heartbeats" {
-			h.serveOne(w, r)
-			return
-		}
-		views := h.Views()
-		w.Header().Set("Content-Type", "application/json")
-		bw := bufio.NewWriterSize(w, 32<<10)
-		defer bw.Flush()
-		_, _ = bw.WriteString("{\"heartbeats\": [")
-		const chunk = 256
-		for start := 0; start < len(views); start += chunk {
-			part := h.WithMessages(views[start:min(start+chunk, len(views))])
-			for i := range part {
-				if start+i > 0 {
-					_ = bw.WriteByte(',')
-				}
-				b, _ := json.Marshal(&part[i])
-				_, _ = bw.Write(b)
-				part[i].LastMessage = "" // done with it
-			}
-		}
-		retained, _ := json.Marshal(h.Retained())
-		_, _ = bw.WriteString("],\n\"retained\": ")
-		_, _ = bw.Write(retained)
-		_, _ = bw.WriteString("}\n")
-	})
 }

@@ -1,0 +1,97 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/django-health/django_health_exporter"
+
+// docs/ARCHITECTURE.md lists the imports its diagram draws, a package a
+// line; they must be what `go list` says each package imports from this
+// module, no more and no less, and every package must be in the diagram.
+func TestArchitectureDiagramIsTrue(t *testing.T) {
+	doc, err := os.ReadFile("docs/ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drawn := drawnImports(t, string(doc))
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{join .Imports ","}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, "|")
+		name := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+		if name == "" {
+			name = "main.go"
+		}
+		if strings.HasPrefix(name, "bench") || name == "e2e" || name == "mixin" || strings.HasPrefix(name, "internal/reliability") || name == "internal/testutil" {
+			continue // tools and tests, not the exporter
+		}
+		var own []string
+		for imp := range strings.SplitSeq(imports, ",") {
+			if after, ok := strings.CutPrefix(imp, module+"/"); ok {
+				own = append(own, after)
+			}
+		}
+		slices.Sort(own)
+		got, ok := drawn[name]
+		if !ok {
+			t.Errorf("%s is not in docs/ARCHITECTURE.md's import list", name)
+			continue
+		}
+		if !slices.Equal(got, own) {
+			t.Errorf("docs/ARCHITECTURE.md draws %s -> %v; go list says %v", name, got, own)
+		}
+		if !strings.Contains(string(doc), name+"/") && name != "main.go" {
+			t.Errorf("%s is missing from the diagram", name)
+		}
+		delete(drawn, name)
+	}
+	for name := range drawn {
+		t.Errorf("docs/ARCHITECTURE.md draws %s, which go list does not know", name)
+	}
+}
+
+// drawnImports reads the block after the "imports:" marker.
+func drawnImports(t *testing.T, doc string) map[string][]string {
+	_, rest, ok := strings.Cut(doc, "<!-- imports:")
+	if !ok {
+		t.Fatal("docs/ARCHITECTURE.md has no import list")
+	}
+	_, rest, _ = strings.Cut(rest, "```\n")
+	block, _, _ := strings.Cut(rest, "```")
+	drawn := map[string][]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(block), "\n") {
+		from, to, ok := strings.Cut(line, "->")
+		if !ok {
+			t.Fatalf("not an arrow: %q", line)
+		}
+		var deps []string
+		for d := range strings.SplitSeq(to, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				deps = append(deps, d)
+			}
+		}
+		slices.Sort(deps)
+		drawn[strings.TrimSpace(from)] = deps
+	}
+	return drawn
+}

@@ -1,0 +1,138 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/django-health/django_health_exporter/internal/text"
+)
+
+// Pings: find the heartbeat a ping names (or register it), check its
+// token, apply the ping to a copy of its record, and keep the copy once
+// it is on disk.
+
+// pingError is a refused ping: the HTTP status and the reason label.
+type pingError struct {
+	code   int
+	reason string
+	msg    string
+}
+
+func (e *pingError) Error() string { return e.msg }
+
+// find returns the heartbeat a ping names, creating it when
+// auto_register allows, and checks the ping's token and method.
+func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
+	h.mu.RLock()
+	hb, ok := h.byName[name]
+	cfg := h.cfg
+	h.mu.RUnlock()
+	if cfg == nil {
+		return nil, errors.New("no configuration loaded")
+	}
+	if ok {
+		hb.mu.Lock()
+		want, postOnly := hb.cfg.BearerToken(), hb.cfg.PostOnlyPings()
+		hb.mu.Unlock()
+		if !tokenOK(want, token) {
+			return nil, errUnauthorized
+		}
+		if postOnly && method != http.MethodPost {
+			return nil, errPostOnly
+		}
+		return hb, nil
+	}
+	d := &cfg.HeartbeatDefaults
+	if !d.AutoRegister {
+		return nil, &pingError{404, RejectUnknown, fmt.Sprintf("unknown heartbeat %q: add it to heartbeats in the config, or turn on heartbeat_defaults.auto_register", name)}
+	}
+	if !tokenOK(d.BearerToken(), token) {
+		return nil, errUnauthorized
+	}
+	if d.PostOnly && method != http.MethodPost {
+		return nil, errPostOnly
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hb, ok := h.byName[name]; ok {
+		return hb, nil
+	}
+	if len(h.byName) >= d.MaxHeartbeats {
+		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
+	}
+	hb = h.take(h.cfg.NewAutoHeartbeat(name), true, h.now())
+	h.byName[name] = hb
+	h.logger.Info("Registered a heartbeat", "heartbeat", name)
+	return hb, nil
+}
+
+var (
+	errUnauthorized = &pingError{401, RejectUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN"}
+	errPostOnly     = &pingError{405, RejectInvalid, "this heartbeat takes POST pings only (post_only)"}
+)
+
+// accept applies a ping and returns once its record is on disk. The ping
+// is applied to a copy of the record, and the copy kept only when the
+// write succeeded: a ping answered 503 (a full disk) changes nothing, so
+// the client's retry does not count twice.
+func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	if p.at.IsZero() {
+		p.at = h.now()
+	}
+	next := hb.rec.clone()
+	next.apply(p, hb.limits())
+	b, err := json.Marshal(&next)
+	if err == nil {
+		var msg []byte
+		if p.message != "" {
+			msg = []byte(p.message)
+		}
+		err = <-h.store.Put(name, b, msg)
+	}
+	if err != nil {
+		return err
+	}
+	hb.rec = next
+	return nil
+}
+
+// reject counts a refused ping and says so in the log, at most once a
+// minute for each heartbeat and reason: a job whose token is wrong is
+// otherwise invisible until its heartbeat is late.
+func (h *Heartbeats) reject(name, reason, detail, remote string) {
+	h.rejected.WithLabelValues(reason).Inc()
+	name = text.Cut(name, 128)
+	if ok, suppressed := h.warnings.allow(name+"\x00"+reason, h.now()); ok {
+		h.logger.Warn("Heartbeat ping refused", "heartbeat", name, "reason", reason, "detail", detail,
+			"remote", remote, "refused_since_last_warning", suppressed)
+	}
+}
+
+// tokenOK compares tokens in constant time (and length); no token
+// configured means none is needed.
+func tokenOK(want, got string) bool {
+	if want == "" {
+		return true
+	}
+	a, b := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}

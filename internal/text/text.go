@@ -1,0 +1,99 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Package text holds the small text helpers every package needs: cutting
+// text to a byte limit on a character boundary, and writing durations the
+// way a person reads them at 3 a.m. Each is written once, here.
+package text
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Ellipsis marks text that was cut.
+const Ellipsis = "…"
+
+// Cut keeps at most n bytes of the head of s, on a character boundary,
+// made valid UTF-8, and marks it with an ellipsis when anything was cut.
+func Cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	return s[:headBoundary(s, n)] + Ellipsis
+}
+
+// CutBytes is Cut for a byte slice; the result does not share its memory.
+func CutBytes(b []byte, n int) string {
+	if len(b) > 4*n+4 { // no need to copy what is cut anyway
+		b = b[:4*n+4]
+	}
+	return Cut(string(b), n)
+}
+
+// Tail keeps at most n bytes of the end of s, on a character boundary,
+// made valid UTF-8; it returns how many bytes of the head were cut. The
+// end of a log is what says why a job failed.
+func Tail(s string, n int) (string, int) {
+	cut := 0
+	if len(s) > n {
+		cut = len(s) - n
+		for cut < len(s) && !utf8.RuneStart(s[cut]) {
+			cut++
+		}
+		s = s[cut:]
+	}
+	return strings.ToValidUTF8(s, "\uFFFD"), cut
+}
+
+// headBoundary is the largest i <= n at which a character of s starts.
+func headBoundary(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
+// Duration writes a duration for people: "0.70s" (a decimal under ten
+// seconds, so a fast answer does not read "0s"; "1s" when whole), "45s", "8m", "2h 5m", and
+// days and hours past 48 hours ("3d 4h"); from ten seconds on, what is
+// left of the last unit is dropped. A negative duration gets a minus sign.
+func Duration(d time.Duration) string {
+	if d < 0 {
+		return "-" + Duration(-d)
+	}
+	switch {
+	case d < 10*time.Second && d%time.Second != 0:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		m := int(d.Minutes())
+		return withRest(m/60, "h", m%60, "m")
+	}
+	h := int(d.Hours())
+	return withRest(h/24, "d", h%24, "h")
+}
+
+// withRest writes "3h 5m", or "3h" when the rest is zero.
+func withRest(n int, unit string, rest int, restUnit string) string {
+	if rest == 0 {
+		return fmt.Sprintf("%d%s", n, unit)
+	}
+	return fmt.Sprintf("%d%s %d%s", n, unit, rest, restUnit)
+}

@@ -1,0 +1,95 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package web
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// Every endpoint of the route table, with the methods it takes and the
+// answer to one it does not: a bad method on a ping route is a 405 and
+// an invalid ping, /-/reload takes POST only (as the README says).
+func TestRouteTable(t *testing.T) {
+	s := newServer(t, loaded("heartbeat_defaults: {auto_register: true}\nheartbeats:\n  - {name: job, interval: 1h}\n"))
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/", 200, ""},
+		{"GET", "/nope", 404, ""},
+		{"GET", "/metrics", 200, ""},
+		{"POST", "/metrics", 405, "GET, HEAD"},
+		{"GET", "/-/healthy", 200, ""},
+		{"HEAD", "/-/healthy", 200, ""},
+		{"GET", "/-/ready", 200, ""},
+		{"PUT", "/-/reload", 405, "POST"},
+		{"GET", "/-/reload", 405, "POST"},
+		{"POST", "/-/reload", 200, ""},
+		{"GET", "/config", 200, ""},
+		{"GET", "/sd", 200, ""},
+		{"GET", "/logs", 400, ""}, // needs ?id=
+		{"GET", "/heartbeats/job", 200, ""},
+		{"GET", "/heartbeats/nope", 404, ""},
+		{"GET", "/heartbeat/job", 200, ""},
+		{"HEAD", "/heartbeat/job", 200, ""},
+		{"POST", "/heartbeat/job/start", 200, ""},
+		{"POST", "/heartbeat/job/0", 200, ""},
+		{"PUT", "/heartbeat/job", 405, "GET, HEAD, POST"},
+		{"DELETE", "/heartbeat/job/start", 405, "GET, HEAD, POST"},
+		{"POST", "/heartbeat/job/a/b", 400, ""},
+		{"POST", "/heartbeat/", 400, ""},
+		{"POST", "/heartbeat/job/nope", 400, ""},
+		{"GET", "/api/v1/heartbeats", 200, ""},
+		{"POST", "/api/v1/heartbeats", 405, "GET, HEAD"},
+		{"GET", "/api/v1/heartbeats/job", 200, ""},
+		{"PATCH", "/api/v1/heartbeats/job", 405, "GET, HEAD, PUT, DELETE"},
+		{"PUT", "/api/v1/heartbeats/worker-1", 201, ""},
+		{"DELETE", "/api/v1/heartbeats/worker-1", 204, ""},
+	} {
+		var body *strings.Reader
+		if c.method == "PUT" && strings.HasPrefix(c.path, "/api/") {
+			body = strings.NewReader(`{"interval": "1m"}`)
+		} else {
+			body = strings.NewReader("")
+		}
+		rec := httptest.NewRecorder()
+		s.h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, body))
+		if rec.Code != c.code {
+			t.Errorf("%s %s: %d, want %d (%s)", c.method, c.path, rec.Code, c.code, strings.TrimSpace(rec.Body.String()))
+		}
+		if got := rec.Header().Get("Allow"); c.allow != "" && got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
+	// The two bad methods and three bad paths under /heartbeat/ count.
+	if n, err := testutil.GatherAndCount(s.reg, "heartbeat_rejected_pings_total"); err != nil || n == 0 {
+		t.Fatalf("heartbeat_rejected_pings_total: %d %v", n, err)
+	}
+	mfs, _ := s.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "heartbeat_rejected_pings_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == "invalid" && m.GetCounter().GetValue() != 5 {
+				t.Errorf("invalid pings counted: %v, want 5", m.GetCounter().GetValue())
+			}
+		}
+	}
+}
