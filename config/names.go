@@ -71,14 +71,40 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// RedactURL hides the password of a URL with credentials, for anything a
-// person or a log may see. A string that is not a URL is returned as it is.
+// RedactURL hides the secrets of a URL, for anything a person or a log
+// may see: the password of user:password@, and the values of query
+// parameters whose names look secret (?token=, ?api_key=, ?password=,
+// ?secret=, ?key=, ?sig=...). A string that is not a URL is returned as
+// it is.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return raw
 	}
-	return u.Redacted()
+	return RedactedURL(u)
+}
+
+// RedactedURL is RedactURL for a parsed URL; u is not changed.
+func RedactedURL(u *url.URL) string {
+	if u.RawQuery == "" && u.User == nil {
+		return u.String()
+	}
+	c := *u
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, p := range parts {
+			name, _, hasValue := strings.Cut(p, "=")
+			unescaped, err := url.QueryUnescape(name)
+			if err != nil {
+				unescaped = name
+			}
+			if hasValue && SensitiveQueryParam(unescaped) {
+				parts[i] = name + "=" + Redacted
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	return c.Redacted()
 }
 
 // labelNameProblem says what is wrong with a label name set in the file,

@@ -38,6 +38,22 @@ func SensitiveHeader(name string) bool {
 	return false
 }
 
+// sensitiveQueryWords mark a query parameter whose value is a secret:
+// the header words, and the short names signed URLs use.
+var sensitiveQueryWords = append([]string{"sig", "pass", "pwd", "jwt", "apikey"}, sensitiveHeaderWords...)
+
+// SensitiveQueryParam reports whether a URL's query parameter holds a
+// secret, by its name.
+func SensitiveQueryParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range sensitiveQueryWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // MarshalRedacted writes v (the configuration, or a module) as YAML with
 // every secret hidden: prometheus/common's secrets (they redact
 // themselves), and what common leaves plain but is a secret all the same:

@@ -26,8 +26,27 @@ import (
 // every problem with its line and key. It changes nothing: what needs
 // parsing (regular expressions, schedules, zones, tokens) is compile's.
 
-// reservedHeartbeatLabels are set by the exporter itself.
-var reservedHeartbeatLabels = map[string]bool{"heartbeat": true, "kind": true, "reason": true, "instance": true, "job": true}
+// ReservedLabels are the label names the exporter itself puts on a
+// series (heartbeat_last_value{metric}, probe_check_success{check,type},
+// probe_http_duration_seconds{phase}, ...), the ones Prometheus and the
+// mixin add (instance, job, le, the mixin's celery and queues), and the
+// ones the third round adds (window): a user label of one of these names
+// would write a series with the label twice, and Prometheus rejects the
+// whole scrape. Heartbeat and target labels may not use them.
+var ReservedLabels = map[string]bool{
+	"heartbeat": true, "metric": true, "kind": true, "reason": true, "check": true,
+	"severity": true, "phase": true, "type": true, "le": true, "quantile": true,
+	"version": true, "module": true, "result": true, "window": true, "target": true,
+	"instance": true, "job": true, "celery": true, "queues": true,
+}
+
+// Bounds of user labels, in the file and in registrations alike: each is
+// on every series of its heartbeat.
+const (
+	MaxLabels          = 16
+	MaxLabelNameBytes  = 64
+	MaxLabelValueBytes = 256
+)
 
 const checkKindsList = "keyword, forbid_keyword, regex, forbid_regex, json, sha256, max_latency, min_cert_validity, header"
 
@@ -190,14 +209,22 @@ func (c *Config) validateTargets(v *validator) {
 		if _, ok := c.Modules[t.ModuleName()]; !ok {
 			v.errorf(at(p, "module"), "unknown module %q (known: %s)", t.Module, strings.Join(sortedKeys(c.Modules), ", "))
 		}
-		validateLabels(v, at(p, "labels"), t.Labels, nil)
+		validateLabels(v, at(p, "labels"), t.Labels, ReservedLabels)
 	}
 }
 
 func validateLabels(v *validator, path []any, labels map[string]string, reserved map[string]bool) {
+	if len(labels) > MaxLabels {
+		v.errorf(path, "%d labels: at most %d", len(labels), MaxLabels)
+	}
 	for _, k := range sortedKeys(labels) {
-		if problem := labelNameProblem(k, reserved); problem != "" {
+		switch problem := labelNameProblem(k, reserved); {
+		case problem != "":
 			v.errorf(at(path, k), "%s", problem)
+		case len(k) > MaxLabelNameBytes:
+			v.errorf(at(path, k), "label name of %d bytes: at most %d", len(k), MaxLabelNameBytes)
+		case len(labels[k]) > MaxLabelValueBytes:
+			v.errorf(at(path, k), "label value of %d bytes: at most %d", len(labels[k]), MaxLabelValueBytes)
 		}
 	}
 }
@@ -294,7 +321,7 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
 	}
 	validateTokenSource(v, p, string(h.Token), h.TokenFile)
-	validateLabels(v, at(p, "labels"), h.Labels, reservedHeartbeatLabels)
+	validateLabels(v, at(p, "labels"), h.Labels, ReservedLabels)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

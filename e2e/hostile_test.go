@@ -78,7 +78,7 @@ func TestFullDiskLosesNothing(t *testing.T) {
 	exp := &exporter{url: u, proc: p, cfgPath: cfg, storage: storage}
 
 	acked, refused := map[string]bool{}, 0
-	for i := 0; i < 200 && refused < 3; i++ {
+	for i := 0; i < 200 && refused < 20; i++ {
 		name := fmt.Sprintf("job-%03d", i)
 		code, body := post(t, u+"/heartbeat/"+name, fmt.Sprintf("%d %s", i, strings.Repeat("x", 60<<10)))
 		switch code {
@@ -99,7 +99,15 @@ func TestFullDiskLosesNothing(t *testing.T) {
 	if refused == 0 {
 		t.Fatalf("%d pings of 60 KiB fit in a 1 MiB file: the disk never filled", len(acked))
 	}
-	reliability.Record(t, "store", "disk full (file size limit) during pings", fmt.Sprintf("%d pings stored, the next answered 503 and counted nowhere", len(acked)))
+	// The log says so once a minute, not twice a refused ping.
+	if n := strings.Count(p.output(), "level=ERROR"); n > 2 {
+		t.Errorf("%d refused pings logged %d ERROR lines: want at most 2 (one a minute from the ping handler and the store)", refused, n)
+	}
+	// The exporter says it cannot do its work: /-/healthy is 503 with why.
+	if code, body := get(t, u+"/-/healthy"); code != 503 || !strings.Contains(body, "could not commit") {
+		t.Errorf("/-/healthy on a full disk: %d %s", code, body)
+	}
+	reliability.Record(t, "store", "disk full (file size limit) during pings", fmt.Sprintf("%d pings stored, the next %d answered 503 and counted nowhere; 2 ERROR lines in all; /-/healthy 503", len(acked), refused))
 	p.stop(syscall.SIGTERM)
 	restarted := startExporterWith(t, buildExporter(t), cfg, storage)
 	found := 0
@@ -134,7 +142,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	defer trickle.Close()
 	fmt.Fprintf(trickle, "POST /heartbeat/job HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
 	go func() {
-		for i := 0; i < 10; i++ {
+		for range 10 {
 			if _, err := trickle.Write([]byte("x")); err != nil {
 				return
 			}

@@ -22,6 +22,8 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+
+	"github.com/django-health/django_health_exporter/config"
 )
 
 // A probe may send two more requests after its own, with the module's
@@ -131,7 +133,7 @@ func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *p
 func (m *module) forgedHost(ctx context.Context, req Request, r *Result, log *probeLog) {
 	log.Info("Sending a forged Host header (check_allowed_hosts)", "host", forgedHost)
 	a, err := m.side(ctx, req, req.URL, forgedHost)
-	r.AllowedHosts = &SideAnswer{URL: req.URL.Redacted(), Host: forgedHost, Status: a.status}
+	r.AllowedHosts = &SideAnswer{URL: config.RedactedURL(req.URL), Host: forgedHost, Status: a.status}
 	switch {
 	case err != nil:
 		// No answer to a forged host is a refusal too (a proxy that drops

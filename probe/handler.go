@@ -35,7 +35,16 @@ const (
 	RefusedUnknownModule = "unknown_module"
 	RefusedNotAllowed    = "not_allowed"
 	RefusedBadTimeout    = "invalid_timeout"
+	RefusedLoop          = "loop"
 )
+
+// LoopHeader is set on every request a probe sends. A /probe request
+// that carries it came from a probe, this exporter's or another's: a
+// target redirected back into /probe would otherwise probe itself until
+// the timeout, thousands of probes deep. It is refused with 508, and the
+// answer carries the header too, so the probe that sent it reports
+// reason "refused".
+const LoopHeader = "X-Django-Health-Exporter-Probe"
 
 // answerPool recycles the buffers answers are written into. An answer is
 // a few kilobytes and is not compressed: gzip would cost both sides more
@@ -61,6 +70,11 @@ type Handler struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(LoopHeader) != "" {
+		w.Header().Set(LoopHeader, RefusedLoop)
+		h.refuse(w, http.StatusLoopDetected, RefusedLoop, "this request came from a probe: a probe of /probe (a target redirected here?) is refused")
+		return
+	}
 	p := h.Prober()
 	req, m, refusal := resolve(p.Config(), r.URL.Query())
 	if refusal != nil {
@@ -169,7 +183,12 @@ func probeTimeout(r *http.Request, moduleTimeout, offset time.Duration) (time.Du
 		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 {
 			return 0, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q", v)
 		}
-		scrape := time.Duration(secs * float64(time.Second))
+		// Past what a Duration holds (292 years) is as good as no limit:
+		// the module's timeout decides.
+		scrape := time.Duration(math.MaxInt64)
+		if secs < float64(math.MaxInt64)/float64(time.Second) {
+			scrape = time.Duration(secs * float64(time.Second))
+		}
 		if scrape <= 0 {
 			return 0, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q: below a nanosecond", v)
 		}

@@ -248,7 +248,7 @@ func TestNewConnectionPerProbe(t *testing.T) {
 	}))
 	defer srv.Close()
 	h := newHarness(t, config.LoadDefault())
-	for i := 0; i < 5; i++ {
+	for range 5 {
 		h.probeURL(t, srv.URL, "")
 	}
 	if len(conns) != 5 {
@@ -306,6 +306,15 @@ func TestTimeouts(t *testing.T) {
 		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tiny)
 		if got, err := probeTimeout(r, 2*time.Second, 500*time.Millisecond); err == nil {
 			t.Errorf("header %q: %v, want an error", tiny, got)
+		}
+	}
+	// A huge one (it used to overflow into "below a nanosecond") is no
+	// limit: the module's timeout decides.
+	for _, huge := range []string{"1e308", "9223372037", "1e19"} {
+		r := httptest.NewRequest(http.MethodGet, "/probe", nil)
+		r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", huge)
+		if got, err := probeTimeout(r, 2*time.Second, 500*time.Millisecond); err != nil || got != 2*time.Second {
+			t.Errorf("header %q: %v %v, want the module's 2s", huge, got, err)
 		}
 	}
 }

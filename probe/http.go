@@ -94,6 +94,7 @@ func (m *module) buildRequest(ctx context.Context, req Request) (*http.Request, 
 		}
 	}
 	setDefault("User-Agent", m.agent)
+	httpReq.Header.Set(LoopHeader, "1")
 	setDefault("Accept", m.accept)
 	setDefault("Accept-Encoding", hc.Compression)
 	return httpReq, nil
@@ -110,7 +111,7 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 		Transport: tracingTransport{next: m.rt, t: tr},
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			r.Redirects = len(via)
-			log.Info("Received redirect", "location", next.URL.Redacted())
+			log.Info("Received redirect", "location", config.RedactedURL(next.URL))
 			if !hc.HTTPClientConfig.FollowRedirects {
 				log.Info("Not following redirect: follow_redirects is false")
 				return http.ErrUseLastResponse
@@ -130,7 +131,7 @@ func (m *module) fetch(ctx context.Context, httpReq *http.Request, policy *confi
 			return checkRedirectAllowed(policy, next.URL)
 		},
 	}
-	log.Info("Making HTTP request", "url", httpReq.URL.Redacted(), "host", httpReq.Host, "method", httpReq.Method)
+	log.Info("Making HTTP request", "url", config.RedactedURL(httpReq.URL), "host", httpReq.Host, "method", httpReq.Method)
 	resp, err := client.Do(httpReq)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
@@ -247,6 +248,9 @@ func (m *module) judge(a *answer, r *Result, log *probeLog) {
 		}
 		log.Info("Invalid HTTP response status code", "status_code", a.status, "want", want)
 		r.fail(ReasonStatus, fmt.Sprintf("status code %d, want %s", a.status, want))
+	}
+	if a.header.Get(LoopHeader) == RefusedLoop {
+		r.fail(ReasonRefused, "the target is a /probe endpoint (of this exporter or another), reached by a redirect or configured: refused so a probe cannot probe itself")
 	}
 	if m.django != nil {
 		r.DetectDebug, r.DetectHost = m.django.debug, m.django.host

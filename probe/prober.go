@@ -109,7 +109,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 	}
 	r.ModuleConfig = m.cfg
 	if deadline, ok := ctx.Deadline(); ok {
-		log.Info("Beginning probe", "target", req.URL.Redacted(), "module", req.Module, "timeout_seconds", time.Until(deadline).Seconds())
+		log.Info("Beginning probe", "target", config.RedactedURL(req.URL), "module", req.Module, "timeout_seconds", time.Until(deadline).Seconds())
 	}
 	if m.cfg.HTTP.HTTPClientConfig.ProxyURL.URL != nil {
 		// The connection goes to the proxy, which decides where it leads;

@@ -14,11 +14,17 @@
 package web
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
 // Every endpoint of the route table, with the methods it takes and the
@@ -92,4 +98,35 @@ func TestRouteTable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A target that redirects into the exporter's own /probe is refused
+// there (508, probe_refused_total{reason="loop"}), and the probe that
+// followed the redirect fails with reason refused: one probe, not
+// thousands nested until the timeout.
+func TestProbeCannotProbeItself(t *testing.T) {
+	s := newServer(t, loaded("modules:\n  django: {timeout: 5s}\n"))
+	exporter := httptest.NewServer(s.h)
+	defer exporter.Close()
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, exporter.URL+"/probe?target="+url.QueryEscape("http://"+r.Host+"/")+"&module=django", http.StatusFound)
+	}))
+	defer loop.Close()
+	started := time.Now()
+	resp, err := http.Get(exporter.URL + "/probe?target=" + url.QueryEscape(loop.URL+"/") + "&module=django")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(string(body), `probe_failed_due_to{reason="refused"} 1`) || !strings.Contains(string(body), "probe_success 0") {
+		t.Errorf("the probe that reached /probe:\n%s", body)
+	}
+	if d := time.Since(started); d > 2*time.Second {
+		t.Errorf("the loop took %v", d)
+	}
+	if got := testutil.ToFloat64(s.metrics.refused.WithLabelValues("loop")); got != 1 {
+		t.Errorf("refused loops: %v, want 1", got)
+	}
+	reliability.Record(t, "probe", "a target redirecting into the exporter's own /probe", "refused at the first hop (508); the probe fails with reason refused")
 }

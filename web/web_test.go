@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"runtime"
 	"strings"
@@ -413,13 +414,15 @@ func TestProbesOfHugeAnswersKeepMemoryFlat(t *testing.T) {
 // Secrets of modules and targets show nowhere: not in /config, /sd, the
 // debug account, /logs, the status page or the exporter's log.
 func TestSecretsAreRedactedEverywhere(t *testing.T) {
-	var hits []string
+	var hits, queries []string
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits = append(hits, r.Header.Get("Authorization"))
+		queries = append(queries, r.URL.RawQuery)
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer target.Close()
 	withCreds := strings.Replace(target.URL, "http://", "http://admin:hunter2@", 1) + "/"
+	withToken := target.URL + "/?token=hunter2&api_key=hunter2&Secret=hunter2&page=1"
 	var logs syncBuffer
 	s := newServer(t, loaded(`
 modules:
@@ -430,11 +433,13 @@ modules:
   plain: {}
 targets:
   - {name: creds, url: "`+withCreds+`", module: plain}
+  - {name: tokens, url: "`+withToken+`", module: plain}
 `))
 	s.h = New(Options{Reloader: s.reloader, Heartbeats: s.hbs, Metrics: s.metrics, Gatherer: s.reg, HistoryLimit: 10,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	var pages []string
-	for _, path := range []string{"/config", "/sd", "/probe?target=creds&debug=true", "/probe?target=" + withCreds + "&module=secret&debug=true"} {
+	for _, path := range []string{"/config", "/sd", "/probe?target=creds&debug=true", "/probe?target=" + withCreds + "&module=secret&debug=true",
+		"/probe?target=tokens&debug=true", "/probe?target=" + url.QueryEscape(withToken) + "&debug=true"} {
 		rec := s.get(path)
 		if rec.Code != 200 {
 			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
@@ -447,8 +452,8 @@ targets:
 	for _, m := range regexp.MustCompile(`logs\?id=(\d+)`).FindAllStringSubmatch(status, -1) {
 		ids[m[1]] = true
 	}
-	if len(ids) != 2 {
-		t.Fatalf("the status page links %d probes, want 2", len(ids))
+	if len(ids) != 4 {
+		t.Fatalf("the status page links %d probes, want 4", len(ids))
 	}
 	for id := range ids {
 		pages = append(pages, s.get("/logs?id="+id).Body.String())
@@ -461,7 +466,10 @@ targets:
 	if hits[0] != "Basic YWRtaW46aHVudGVyMg==" {
 		t.Errorf("the target's own credentials must still be sent: %q", hits[0])
 	}
-	reliability.Record(t, "web", "secrets in module headers, oauth2 endpoint_params and target URLs", "hidden in /config, /sd, the debug account, /logs, the status page and the log")
+	if queries[2] != "token=hunter2&api_key=hunter2&Secret=hunter2&page=1" {
+		t.Errorf("the target's own query must still be sent: %q", queries[2])
+	}
+	reliability.Record(t, "web", "secrets in module headers, oauth2 endpoint_params, target URLs' passwords and query tokens (?token=, ?api_key=)", "hidden in /config, /sd, the debug account, /logs, the status page and the log")
 }
 
 // syncBuffer is the exporter's log in a test.

@@ -1,0 +1,118 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/reliability"
+)
+
+// No label a client may set breaks the scrape: a label the exporter
+// itself puts on a series (metric, kind, reason, ...) is refused in a
+// registration (400) and in the file (a config error naming the key).
+func TestReservedLabelsAreRefused(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\n")
+	for name := range config.ReservedLabels {
+		code, body := e.do("PUT", "/api/v1/heartbeats/job", `{"interval": "1m", "labels": {"`+name+`": "x"}}`)
+		if code != 400 || !strings.Contains(body, "set by the exporter") {
+			t.Errorf("label %s: %d %s", name, code, body)
+		}
+		_, err := config.Load([]byte("heartbeats:\n  - {name: job, interval: 1m, labels: {" + name + ": x}}\n"))
+		if err == nil || !strings.Contains(err.Error(), "heartbeats[0].labels."+name) {
+			t.Errorf("label %s in the file: %v", name, err)
+		}
+	}
+	if _, ok := e.hbs.View("job"); ok {
+		t.Error("a refused registration registered the heartbeat")
+	}
+	reliability.Record(t, "input", "a heartbeat label named metric (or any label the exporter sets)", "400 / config error; /metrics stays valid")
+}
+
+// Labels are bounded in number and length, in registrations and the
+// file; a registration over 64 KiB is 413, not "unexpected EOF".
+func TestRegistrationBounds(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\n")
+	labels := map[string]string{}
+	for i := range config.MaxLabels + 1 {
+		labels[fmt.Sprintf("l%d", i)] = "v"
+	}
+	b, _ := json.Marshal(map[string]any{"interval": "1m", "labels": labels})
+	if code, body := e.do("PUT", "/api/v1/heartbeats/many", string(b)); code != 400 || !strings.Contains(body, "at most 16") {
+		t.Errorf("17 labels: %d %s", code, body)
+	}
+	long := `{"interval": "1m", "labels": {"team": "` + strings.Repeat("x", config.MaxLabelValueBytes+1) + `"}}`
+	if code, body := e.do("PUT", "/api/v1/heartbeats/long", long); code != 400 || !strings.Contains(body, "at most 256") {
+		t.Errorf("a long label value: %d %s", code, body)
+	}
+	huge := `{"interval": "1m", "labels": {"team": "` + strings.Repeat("x", 70<<10) + `"}}`
+	if code, body := e.do("PUT", "/api/v1/heartbeats/huge", huge); code != 413 {
+		t.Errorf("a 70 KiB registration: %d %s", code, body)
+	}
+	reliability.Record(t, "input", "registrations with 17 labels, a 257-byte value, a 70 KiB body", "400, 400, 413; nothing registered")
+}
+
+// ?metric=NAME:NaN and Inf are refused with 400 before anything is
+// stored or registered (not 503, which clients retry).
+func TestNonFiniteValuesAreRefused(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\n")
+	for _, v := range []string{"NaN", "nan", "Inf", "-Inf", "+inf", "1e400"} {
+		if code, body := e.do("POST", "/heartbeat/fresh?metric=x:"+v, ""); code != 400 {
+			t.Errorf("metric=x:%s: %d %s", v, code, body)
+		}
+	}
+	if _, ok := e.hbs.View("fresh"); ok {
+		t.Error("a refused ping registered its heartbeat")
+	}
+	if strings.Contains(e.logs.String(), "level=ERROR") {
+		t.Errorf("a refused value logged an ERROR: %s", e.logs.String())
+	}
+	reliability.Record(t, "input", "?metric=NAME:NaN, Inf, 1e400", "400 before anything is stored; nothing registered, no ERROR")
+}
+
+// A property: whatever registrations, pings and labels clients send, the
+// exporter's /metrics is always a valid exposition (metrics() parses it
+// and fails the test when it does not).
+func TestMetricsAlwaysParse(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true, max_heartbeats: 200}\nheartbeats:\n  - {name: fixed, interval: 1m, labels: {team: web}}\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"team", "metric", "kind", "le", "env", "__x", "a-b", "Team", "queue", "heartbeat", "reason", "x" + strings.Repeat("y", 70)}
+	values := []string{"", "web", "a\"b", "a\\nb", "\u00e9t\u00e9", strings.Repeat("v", 300), "\xff"}
+	for i := range 400 {
+		name := fmt.Sprintf("hb-%d", rng.IntN(40))
+		switch rng.IntN(3) {
+		case 0:
+			labels := map[string]string{}
+			for range rng.IntN(4) {
+				labels[names[rng.IntN(len(names))]] = values[rng.IntN(len(values))]
+			}
+			b, _ := json.Marshal(map[string]any{"interval": "1m", "labels": labels})
+			e.do("PUT", "/api/v1/heartbeats/"+name, string(b))
+		case 1:
+			q := fmt.Sprintf("?metric=%s:%d&source=s%d", []string{"metric", "kind", "rows", "le"}[rng.IntN(4)], i, rng.IntN(3))
+			e.do("POST", "/heartbeat/"+name+[]string{"", "/start", "/fail", "/3"}[rng.IntN(4)]+q, "out")
+		default:
+			e.do("POST", "/heartbeat/fixed?metric=rows:"+fmt.Sprint(i), "")
+		}
+		if i%50 == 0 {
+			e.metrics()
+		}
+	}
+	e.metrics()
+}
