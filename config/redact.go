@@ -14,6 +14,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -28,15 +29,7 @@ const Redacted = "<secret>"
 var sensitiveHeaderWords = []string{"authorization", "cookie", "token", "secret", "key", "auth", "password", "passwd", "session", "signature", "credential"}
 
 // SensitiveHeader reports whether a header's value must not be shown.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range sensitiveHeaderWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+func SensitiveHeader(name string) bool { return containsAnyWord(name, sensitiveHeaderWords) }
 
 // sensitiveQueryWords mark a query parameter whose value is a secret:
 // the header words, and the short names signed URLs use.
@@ -44,14 +37,12 @@ var sensitiveQueryWords = append([]string{"sig", "pass", "pwd", "jwt", "apikey"}
 
 // SensitiveQueryParam reports whether a URL's query parameter holds a
 // secret, by its name.
-func SensitiveQueryParam(name string) bool {
+func SensitiveQueryParam(name string) bool { return containsAnyWord(name, sensitiveQueryWords) }
+
+// containsAnyWord reports whether name, in lower case, contains a word.
+func containsAnyWord(name string, words []string) bool {
 	n := strings.ToLower(name)
-	for _, w := range sensitiveQueryWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(n, w) })
 }
 
 // MarshalRedacted writes v (the configuration, or a module) as YAML with

@@ -28,16 +28,18 @@ import (
 
 // ReservedLabels are the label names the exporter itself puts on a
 // series (heartbeat_last_value{metric}, probe_check_success{check,type},
-// probe_http_duration_seconds{phase}, ...), the ones Prometheus and the
-// mixin add (instance, job, le, the mixin's celery and queues), and the
-// ones the third round adds (window): a user label of one of these names
-// would write a series with the label twice, and Prometheus rejects the
-// whole scrape. Heartbeat and target labels may not use them.
+// probe_http_duration_seconds{phase}, ...), the ones Prometheus adds
+// (instance, job, le), and the ones the third round adds (window): a
+// user label of one of these names would write a series with the label
+// twice, and Prometheus rejects the whole scrape. Heartbeat and target
+// labels may not use them. The mixin's celery and queues are not here:
+// the Celery helper sets them as registration labels, and the exporter
+// never adds them itself.
 var ReservedLabels = map[string]bool{
 	"heartbeat": true, "metric": true, "kind": true, "reason": true, "check": true,
 	"severity": true, "phase": true, "type": true, "le": true, "quantile": true,
 	"version": true, "module": true, "result": true, "window": true, "target": true,
-	"instance": true, "job": true, "celery": true, "queues": true,
+	"instance": true, "job": true,
 }
 
 // Bounds of user labels, in the file and in registrations alike: each is
