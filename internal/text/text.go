@@ -28,20 +28,17 @@ const Ellipsis = "…"
 
 // Cut keeps at most n bytes of the head of s, on a character boundary,
 // made valid UTF-8, and marks it with an ellipsis when anything was cut.
+// Only the head is read: cutting a large body costs what is kept.
 func Cut(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
-		return s
+		return strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return s[:headBoundary(s, n)] + Ellipsis
+	return strings.ToValidUTF8(s[:headBoundary(s, n)], "\uFFFD") + Ellipsis
 }
 
-// CutBytes is Cut for a byte slice; the result does not share its memory.
+// CutBytes is Cut for a byte slice; only the head is copied.
 func CutBytes(b []byte, n int) string {
-	if len(b) > 4*n+4 { // no need to copy what is cut anyway
-		b = b[:4*n+4]
-	}
-	return Cut(string(b), n)
+	return Cut(string(b[:min(len(b), n+utf8.UTFMax)]), n)
 }
 
 // Tail keeps at most n bytes of the end of s, on a character boundary,
