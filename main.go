@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
@@ -42,6 +43,7 @@ import (
 	"github.com/django-health/django_health_exporter/collector/client"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/gctune"
+	"github.com/django-health/django_health_exporter/probe"
 	"github.com/django-health/django_health_exporter/web"
 )
 
@@ -70,6 +72,7 @@ type serveFlags struct {
 	storagePath   string
 	timeoutOffset float64
 	historyLimit  int
+	probeBudget   units.Base2Bytes
 	enablePprof   bool
 	readTimeout   time.Duration
 	idleTimeout   time.Duration
@@ -92,6 +95,7 @@ func run(args []string) int {
 	serveCmd.Flag("storage.path", "Directory for heartbeat state.").Default("data/").StringVar(&f.storagePath)
 	serveCmd.Flag("timeout-offset", "Seconds taken off Prometheus's scrape timeout for a probe.").Default("0.5").Float64Var(&f.timeoutOffset)
 	serveCmd.Flag("history.limit", "How many recent probes, and separately recent failed probes, the status page keeps.").Default("100").IntVar(&f.historyLimit)
+	serveCmd.Flag("probe.memory-budget", "The most the probes in flight may hold at once (kept bodies and buffers); past it a probe is refused (503) or stops keeping its body (reason refused), rather than the exporter growing.").Default("128MiB").BytesVar(&f.probeBudget)
 	serveCmd.Flag("web.enable-pprof", "Serve Go's profiler on /debug/pprof/ (it tells anyone who can reach it a lot about the process).").BoolVar(&f.enablePprof)
 	serveCmd.Flag("web.read-timeout", "The most a client may take to send a request, body included.").Default("30s").DurationVar(&f.readTimeout)
 	serveCmd.Flag("web.idle-timeout", "How long an idle keep-alive connection stays open.").Default("2m").DurationVar(&f.idleTimeout)
@@ -158,6 +162,7 @@ func serve(f serveFlags) int {
 			Reloader: reloader, Heartbeats: heartbeats, Metrics: metrics, Gatherer: prometheus.DefaultGatherer,
 			TimeoutOffset: time.Duration(f.timeoutOffset * float64(time.Second)),
 			HistoryLimit:  f.historyLimit, EnablePprof: f.enablePprof, Logger: logger,
+			ProbeBudget: probe.NewBudget(int64(f.probeBudget)),
 		}),
 		// A client trickling a body or holding idle connections must not
 		// pin the exporter's connections and memory.

@@ -56,7 +56,8 @@ func releaseCopy(scan *bodyScan) {
 		*scan.pooled = (*scan.pooled)[:0]
 		keptPool.Put(scan.pooled)
 	}
-	scan.pooled, scan.copy = nil, nil
+	scan.budget.give(scan.held)
+	scan.pooled, scan.copy, scan.held = nil, nil, 0
 }
 
 // errBodyTooLarge ends reading at body_size_limit.
@@ -128,6 +129,11 @@ type bodyScan struct {
 	copied bool   // the copy is the whole body
 	err    error
 	pooled *[]byte // where copy lives, for releaseCopy
+	// held is what the copy holds of budget; refused is set when the
+	// budget had no room for the copy to grow, which then stopped.
+	held    int64
+	budget  *Budget
+	refused bool
 }
 
 // match is the handle of one literal the body scan looks for: what a
@@ -167,6 +173,7 @@ type scanner struct {
 	limit    int64 // 0: none
 	keep     int64 // bytes to copy; 0: none
 	sizeHint int64 // Content-Length when known, to size the copy
+	budget   *Budget
 }
 
 // at is the literal of a handle, to turn its search off for one scan.
@@ -194,13 +201,16 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 	defer chunkPool.Put(bp)
 	buf := *bp
 
-	var out bodyScan
+	out := bodyScan{budget: s.budget}
 	var kept []byte
 	if s.keep > 0 {
 		out.pooled = keptPool.Get().(*[]byte)
 		kept = (*out.pooled)[:0]
-		if want := min(s.sizeHint, s.keep); want > int64(cap(kept)) {
-			kept = make([]byte, 0, want)
+		if out.refused = !out.budget.take(int64(cap(kept))); !out.refused {
+			out.held = int64(cap(kept))
+			if want := min(s.sizeHint, s.keep); want > out.held {
+				kept = out.grow(kept, want)
+			}
 		}
 	}
 	for {
@@ -216,12 +226,13 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 			for _, l := range s.literals {
 				l.write(chunk)
 			}
-			if s.keep > 0 && int64(len(kept)) < s.keep {
-				room := s.keep - int64(len(kept))
-				if int64(len(chunk)) > room {
-					kept = append(kept, chunk[:room]...)
-				} else {
-					kept = append(kept, chunk...)
+			if s.keep > 0 && !out.refused && int64(len(kept)) < s.keep {
+				part := chunk[:min(int64(len(chunk)), s.keep-int64(len(kept)))]
+				if need := int64(len(kept) + len(part)); need > int64(cap(kept)) {
+					kept = out.grow(kept, min(s.keep, max(need, 2*int64(cap(kept)))))
+				}
+				if !out.refused {
+					kept = append(kept, part...)
 				}
 			}
 			if out.err != nil {
@@ -243,6 +254,19 @@ func (s *scanner) scan(r io.Reader) bodyScan {
 		out.copied = out.err == nil && int64(len(out.copy)) == out.n
 	}
 	return out
+}
+
+// grow gives the copy a capacity of size, when the budget has room for
+// it; else it marks the scan refused and returns the copy as it was.
+func (out *bodyScan) grow(kept []byte, size int64) []byte {
+	if !out.budget.take(size - out.held) {
+		out.refused = true
+		return kept
+	}
+	out.held = size
+	grown := make([]byte, len(kept), size)
+	copy(grown, kept)
+	return grown
 }
 
 // decodeBody undoes a Content-Encoding the checks cannot read through.

@@ -36,6 +36,7 @@ const (
 	RefusedNotAllowed    = "not_allowed"
 	RefusedBadTimeout    = "invalid_timeout"
 	RefusedLoop          = "loop"
+	RefusedMemory        = "memory"
 )
 
 // LoopHeader is set on every request a probe sends. A /probe request
@@ -67,6 +68,8 @@ type Handler struct {
 	TimeoutOffset time.Duration
 	Observer      Observer
 	Logger        *slog.Logger
+	// Budget bounds the memory of the probes in flight (nil: none).
+	Budget *Budget
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +96,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if !h.Budget.take(ProbeShare) {
+		h.refuse(w, http.StatusServiceUnavailable, RefusedMemory, fmt.Sprintf(
+			"the probes in flight hold the whole --probe.memory-budget (%d of %d bytes): try again, or raise it", h.Budget.InUse(), h.Budget.Limit()))
+		return
+	}
+	defer h.Budget.give(ProbeShare)
+	req.Budget = h.Budget
 	res := p.Probe(ctx, req, h.Logger)
 	q := r.URL.Query()
 	if h.Observer != nil {

@@ -59,7 +59,7 @@ func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog)
 		return
 	}
 	defer func() { _ = resp.Body.Close() }()
-	a := m.readBody(ctx, resp, tr, r, log)
+	a := m.readBody(ctx, resp, tr, r, log, req.Budget)
 	defer a.release()
 	m.judge(a, r, log)
 	m.sideRequests(ctx, req, r, log)
@@ -191,10 +191,10 @@ func classify(ctx context.Context, err error, tr *tracer) string {
 // readBody reads the answer's body once, in chunks, through the hash, the
 // byte count, the literal matchers and, only when a check or a health-check
 // answer needs the whole text, a copy bounded by body_size_limit.
-func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, r *Result, log *probeLog) *answer {
+func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, r *Result, log *probeLog, budget *Budget) *answer {
 	s := m.scanner()
 	defer m.releaseScanner(s)
-	s.limit = int64(m.cfg.HTTP.BodySizeLimit)
+	s.limit, s.budget = int64(m.cfg.HTTP.BodySizeLimit), budget
 	if m.django != nil {
 		m.django.prepare(s, resp.StatusCode)
 	}
@@ -221,6 +221,11 @@ func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, 
 			reason = classify(ctx, err, tr)
 		}
 		r.fail(reason, "reading body: "+err.Error())
+	}
+	if a.scan.refused {
+		msg := fmt.Sprintf("body not kept past %d bytes: the probes in flight hold the whole --probe.memory-budget (%d bytes)", len(a.scan.copy), budget.Limit())
+		log.Error("Probe memory budget exhausted", "kept_bytes", len(a.scan.copy), "budget_bytes", budget.Limit())
+		r.fail(ReasonRefused, msg)
 	}
 	r.BodyLength = a.scan.n
 	r.ContentHash = a.scan.sum

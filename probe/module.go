@@ -70,7 +70,7 @@ func (m *module) scanner() *scanner {
 }
 
 func (m *module) releaseScanner(s *scanner) {
-	s.keep, s.limit, s.sizeHint = 0, 0, 0
+	s.keep, s.limit, s.sizeHint, s.budget = 0, 0, 0, nil
 	for _, l := range s.literals {
 		l.off = false
 	}

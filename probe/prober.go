@@ -46,6 +46,8 @@ type Request struct {
 	// Policy restricts where the probe may connect and be redirected;
 	// nil for none (no allow_targets, or a configured target).
 	Policy *config.AllowList
+	// Budget bounds what the probes in flight hold; nil for no bound.
+	Budget *Budget
 }
 
 // Prober runs probes with the modules of one configuration. A reload builds

@@ -57,7 +57,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"module", "result"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "probe_refused_total",
-			Help: "Probe requests refused before probing, by reason (invalid_target, unknown_module, not_allowed, invalid_timeout, loop: a request from a probe).",
+			Help: "Probe requests refused before probing, by reason (invalid_target, unknown_module, not_allowed, invalid_timeout, loop: a request from a probe, memory: --probe.memory-budget is in use).",
 		}, []string{"reason"}),
 	}
 	reg.MustRegister(versioncollector.NewCollector(namespace), m.reloadOK, m.reloadTime, m.probes, m.refused)

@@ -45,6 +45,8 @@ type Options struct {
 	// when 0).
 	HistoryLimit int
 	HistoryBytes int
+	// ProbeBudget bounds the memory of the probes in flight (nil: none).
+	ProbeBudget *probe.Budget
 	// EnablePprof serves /debug/pprof/.
 	EnablePprof bool
 	Logger      *slog.Logger
@@ -66,6 +68,7 @@ func New(o Options) http.Handler {
 		TimeoutOffset: o.TimeoutOffset,
 		Observer:      probeObserver{metrics: o.Metrics, history: history, current: current, config: o.Reloader.Config},
 		Logger:        o.Logger,
+		Budget:        o.ProbeBudget,
 	})
 
 	// Pings (GET also takes HEAD). Anything else under /heartbeat/ is an

@@ -158,6 +158,10 @@ func startTarget(dir string, body []byte, bigChunk []byte) (*target, error) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(body)
 	})
+	mux.HandleFunc("/big30", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.Copy(w, &bigBody{chunk: bigChunk, left: 30 << 20})
+	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.FormatInt(*bigSize, 10))
@@ -431,6 +435,10 @@ modules:
       - {keyword: "Acme Shop"}
       - {keyword: "Add to cart"}
       - {forbid_regex: "Traceback"}
+  kept:
+    timeout: 120s
+    http: {tls_config: {ca_file: %[1]s}}
+    checks: [{regex: "Acme Shop"}]
   big_hash:
     timeout: 120s
     http: {tls_config: {ca_file: %[1]s}, body_size_limit: 4GiB}
@@ -463,7 +471,7 @@ modules:
 	_ = os.WriteFile(oursCfg, []byte(ours), 0o600)
 	_ = os.WriteFile(bbCfg, []byte(blackbox), 0o600)
 
-	startOurs := func(name string) (*proc.Process, string, error) {
+	startOurs := func(name string, extra ...string) (*proc.Process, string, error) {
 		port := proc.FreePort()
 		var env []string
 		if *oursEnv != "" {
@@ -473,6 +481,7 @@ modules:
 		if *cpuProfile != "" {
 			args = append(args, "--web.enable-pprof")
 		}
+		args = append(args, extra...)
 		p, err := proc.Start(dir, name, env, append([]string{*exporterBin}, args...)...)
 		if err != nil {
 			return nil, "", err
@@ -593,8 +602,8 @@ modules:
 		start        func(string) (*proc.Process, string, error)
 		bounded      bool
 	}{
-		{"django_health_exporter, sha256 check only", "big_hash", startOurs, true},
-		{"django_health_exporter, sha256 + Django detectors", "big_django", startOurs, true},
+		{"django_health_exporter, sha256 check only", "big_hash", func(n string) (*proc.Process, string, error) { return startOurs(n) }, true},
+		{"django_health_exporter, sha256 + Django detectors", "big_django", func(n string) (*proc.Process, string, error) { return startOurs(n) }, true},
 		{"blackbox_exporter, one regex (reads the body into memory)", "big_regex", startBlackbox, false},
 	} {
 		p, base, err := m.start("mem-" + m.module)
@@ -618,10 +627,73 @@ modules:
 		}
 		fmt.Println(line)
 	}
-	if rBB > *goalBlack || rBare > *goalBare || !ok {
+	budgetOK, err := concurrentMemory(startOurs, func(base string) string { return probeURL(base, "kept", "/big30") })
+	if err != nil {
+		return err
+	}
+	if rBB > *goalBlack || rBare > *goalBare || !ok || !budgetOK {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
+}
+
+// concurrentMemory sends 200 concurrent probes of 30 MB bodies, each
+// kept for a regex (up to the default body_size_limit of 10 MiB), to a
+// fresh exporter with the default --probe.memory-budget and to one with
+// a budget too large to matter, and prints the peak RSS (VmHWM) of each.
+func concurrentMemory(start func(string, ...string) (*proc.Process, string, error), probeURL func(base string) string) (bool, error) {
+	const n = 200
+	fmt.Printf("\npeak memory with %d concurrent probes of 30 MB bodies kept for a regex (VmHWM of a fresh process):\n", n)
+	ok := true
+	for _, c := range []struct {
+		name  string
+		extra []string
+		goal  bool
+	}{
+		{"django_health_exporter, --probe.memory-budget=128MiB (default)", nil, true},
+		{"django_health_exporter, --probe.memory-budget=100GiB (no bound)", []string{"--probe.memory-budget=100GiB"}, false},
+	} {
+		p, base, err := start("concurrent", c.extra...)
+		if err != nil {
+			return false, err
+		}
+		codes := map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		started := time.Now()
+		for range n {
+			wg.Go(func() {
+				code := "error"
+				if resp, err := http.Get(probeURL(base)); err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					_ = resp.Body.Close()
+					switch {
+					case resp.StatusCode != 200:
+						code = strconv.Itoa(resp.StatusCode)
+					case strings.Contains(string(b), `probe_failed_due_to{reason="refused"} 1`):
+						code = "refused"
+					default:
+						code = "probed"
+					}
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		took := time.Since(started)
+		peak := status(p.Pid(), "VmHWM")
+		p.Stop()
+		line := fmt.Sprintf("  %-62s peak %5d MiB in %.1fs; answers %v", c.name, peak>>10, took.Seconds(), codes)
+		if c.goal {
+			met := peak < 400<<10
+			ok = ok && met
+			line += "  (goal < 400 MiB) " + verdict(met)
+		}
+		fmt.Println(line)
+	}
+	return ok, nil
 }
 
 // profileOurs saves a CPU profile of the exporter taken during one batch.
