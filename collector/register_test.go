@@ -51,24 +51,7 @@ func TestRegistrationAPI(t *testing.T) {
 	if v := e.view("nightly-report"); v.Schedule != "45 2 * * *" || v.Grace != 60 {
 		t.Errorf("after the update: %s, grace %v (the defaults')", v.Schedule, v.Grace)
 	}
-	for _, tc := range []struct {
-		name, body string
-		header     []string
-		code       int
-		says       string
-	}{
-		{"configured", `{"interval": "5m"}`, auth, 409, "configuration file"},
-		{"x", `{"interval": "5m"}`, nil, 401, "token"},
-		{"x", `{"interval": "5m", "schedule": "@daily"}`, auth, 400, "give interval or schedule"},
-		{"x", `{"schedule": "61 * * * *"}`, auth, 400, "invalid cron schedule"},
-		{"x", `{"interval": "5m", "colour": "blue"}`, auth, 400, "unknown field"},
-		{"x", `{"interval": "5m", "labels": {"bad-label": "x"}}`, auth, 400, "invalid label name"},
-		{"bad%20name", `{"interval": "5m"}`, auth, 400, "invalid heartbeat name"},
-	} {
-		if code, body := put(tc.name, tc.body, tc.header...); code != tc.code || !strings.Contains(body, tc.says) {
-			t.Errorf("PUT %s %s: %d %s, want %d %q", tc.name, tc.body, code, body, tc.code, tc.says)
-		}
-	}
+	registrationRefusals(t, put)
 	put("worker-1", `{"interval": "1m"}`, auth...)
 	put("worker-2", `{"interval": "1m"}`, auth...)
 	if code, body := put("worker-3", `{"interval": "1m"}`, auth...); code != 403 || !strings.Contains(body, "max_heartbeats") {
@@ -183,7 +166,18 @@ heartbeats:
 		e.ok("POST", "/heartbeat/import?source=beat-b")
 	}
 	e.want(map[string]float64{"heartbeat_sources{heartbeat=import}": 2, "heartbeat_runs_per_period{heartbeat=import}": 2})
-	// A nightly job run twice in its slot.
+	nightlyRunsPerSlot(e)
+
+	code, body := e.do("GET", "/api/v1/heartbeats/import", "")
+	var v HeartbeatView
+	if err := json.Unmarshal([]byte(body), &v); code != 200 || err != nil || v.Values["rows"] != 1234 || len(v.Sources) != 2 {
+		t.Errorf("GET one: %d %v %+v", code, err, v)
+	}
+}
+
+// nightlyRunsPerSlot: a nightly job run twice in its slot reads 2 runs
+// from 2 sources; the next night, once, reads 1 again.
+func nightlyRunsPerSlot(e *env) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	e.clock.t = time.Date(2026, 11, 22, 2, 30, 10, 0, berlin)
 	e.ok("POST", "/heartbeat/nightly?source=beat-a")
@@ -195,10 +189,28 @@ heartbeats:
 	e.clock.t = time.Date(2026, 11, 23, 2, 30, 3, 0, berlin)
 	e.ok("POST", "/heartbeat/nightly?source=beat-a")
 	e.want(map[string]float64{"heartbeat_runs_per_period{heartbeat=nightly}": 1, "heartbeat_sources{heartbeat=nightly}": 1})
+}
 
-	code, body := e.do("GET", "/api/v1/heartbeats/import", "")
-	var v HeartbeatView
-	if err := json.Unmarshal([]byte(body), &v); code != 200 || err != nil || v.Values["rows"] != 1234 || len(v.Sources) != 2 {
-		t.Errorf("GET one: %d %v %+v", code, err, v)
+// registrationRefusals: what a registration may not do, and what the
+// answer says.
+func registrationRefusals(t *testing.T, put func(name, body string, header ...string) (int, string)) {
+	t.Helper()
+	for _, tc := range []struct {
+		name, body string
+		header     []string
+		code       int
+		says       string
+	}{
+		{"configured", `{"interval": "5m"}`, auth, 409, "configuration file"},
+		{"x", `{"interval": "5m"}`, nil, 401, "token"},
+		{"x", `{"interval": "5m", "schedule": "@daily"}`, auth, 400, "give interval or schedule"},
+		{"x", `{"schedule": "61 * * * *"}`, auth, 400, "invalid cron schedule"},
+		{"x", `{"interval": "5m", "colour": "blue"}`, auth, 400, "unknown field"},
+		{"x", `{"interval": "5m", "labels": {"bad-label": "x"}}`, auth, 400, "invalid label name"},
+		{"bad%20name", `{"interval": "5m"}`, auth, 400, "invalid heartbeat name"},
+	} {
+		if code, body := put(tc.name, tc.body, tc.header...); code != tc.code || !strings.Contains(body, tc.says) {
+			t.Errorf("PUT %s %s: %d %s, want %d %q", tc.name, tc.body, code, body, tc.code, tc.says)
+		}
 	}
 }

@@ -105,95 +105,8 @@ func TestCeleryQueuesWorkersAndBeat(t *testing.T) {
 	w2 := worker(t, "w2", env, "reports")
 	celery(t, "beat", env, "beat", "--schedule", filepath.Join(t.TempDir(), "celerybeat-schedule"))
 
-	// Beat registered every entry of its schedule with its real
-	// schedule; the entries ran, the queues' canaries and each worker
-	// pinged. The retried import is up: its retry is a log ping only.
-	eventually(t, 90*time.Second, func() string {
-		h := exp.heartbeats(t)
-		rp, ip, wn := h["refresh-prices"], h["import-products"], h["weekly-newsletter"]
-		switch {
-		case !rp.Registered || rp.Interval != 3 || rp.State != "up" || rp.Pings["start"] < 2 || rp.Pings["success"] < 2:
-			return fmt.Sprintf("refresh-prices: %+v", rp)
-		case !ip.Registered || ip.Interval != 6 || ip.State != "up" || ip.Pings["log"] < 1 || ip.Pings["success"] < 1:
-			return fmt.Sprintf("import-products: %+v", ip)
-		case !wn.Registered || wn.Schedule != "0 7 * * mon" || wn.Timezone != "UTC" || wn.State != "new":
-			return fmt.Sprintf("weekly-newsletter (never run yet, watched from the start): %+v", wn)
-		}
-		for _, q := range []string{"celery-queue-default", "celery-queue-reports"} {
-			if _, ok := h[q].Values["wait_seconds"]; h[q].State != "up" || !ok || !h[q].Registered {
-				return fmt.Sprintf("%s: %+v", q, h[q])
-			}
-		}
-		for _, w := range []string{"w1", "w2"} {
-			if wh, ok := findPrefix(h, "celery-worker@"+w+"@"); !ok || wh.State != "up" || !wh.Registered {
-				return fmt.Sprintf("celery-worker@%s@...: %+v", w, wh)
-			}
-		}
-		return ""
-	})
-	ip := exp.heartbeats(t)["import-products"]
-	if ip.Pings["fail"] != 0 || ip.Failures != 0 {
-		t.Errorf("a task that failed once and succeeded on its retry counted as failed: %+v", ip)
-	}
-	_, metrics := get(t, exp.url+"/metrics")
-	wantMetric(t, metrics, `heartbeat_pings_total{heartbeat="import-products",celery="entry",team="web",kind="fail"}`, 0)
-	wantMetric(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",celery="entry",team="web"}`, 1)
-	h := exp.heartbeats(t)
-	w1h, _ := findPrefix(h, "celery-worker@w1@")
-	w2h, _ := findPrefix(h, "celery-worker@w2@")
-	if w1h.Labels["queues"] != "default" || w2h.Labels["queues"] != "reports" || w1h.Labels["team"] != "web" || w1h.Labels["celery"] != "worker" {
-		t.Errorf("the workers' queues labels: %v, %v", w1h.Labels, w2h.Labels)
-	}
-	// The shared liveness heartbeat is not exclusive: no sources or runs
-	// per period, which would call two workers a double run.
-	if strings.Contains(metrics, `heartbeat_sources{heartbeat="celery-worker"}`) || strings.Contains(metrics, `heartbeat_runs_per_period{heartbeat="celery-worker"}`) {
-		t.Error("celery-worker is not exclusive, yet heartbeat_sources or heartbeat_runs_per_period is exported for it")
-	}
-
-	// A backlog on the reports queue: half-second reports arrive four a
-	// second, a worker runs two. The canary waits longer and longer; the
-	// default queue's does not.
-	loadDone := make(chan string, 1)
-	go func() {
-		cmd := exec.Command("/usr/bin/python3", "-c", `
-import time
-from shop.tasks import slow_report
-for i in range(60):
-    slow_report.delay(0.5)
-    time.sleep(0.25)
-`)
-		cmd.Dir = filepath.Join(repoRoot, "examples", "django")
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			loadDone <- fmt.Sprintf("queueing reports: %v\n%s", err, out)
-			return
-		}
-		loadDone <- ""
-	}()
-	var waits []float64
-	eventually(t, 60*time.Second, func() string {
-		h := exp.heartbeats(t)
-		w := h["celery-queue-reports"].Values["wait_seconds"]
-		if len(waits) == 0 || waits[len(waits)-1] != w {
-			waits = append(waits, w)
-		}
-		if d := h["celery-queue-default"].Values["wait_seconds"]; d > 1 {
-			t.Errorf("the default queue, which has no backlog, waited %.1fs", d)
-		}
-		if w < 3 {
-			return fmt.Sprintf("the reports queue's canary wait, seen so far: %v", waits)
-		}
-		return ""
-	})
-	if msg := <-loadDone; msg != "" {
-		t.Fatal(msg)
-	}
-	_, metrics = get(t, exp.url+"/metrics")
-	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",celery="queue",team="web",metric="wait_seconds"}`); !ok || v < 3 {
-		t.Errorf("heartbeat_last_value of the backlogged queue: %v %v", v, ok)
-	}
-	t.Logf("reports queue canary waits as the backlog grew: %v", waits)
+	celerySeenWhole(t, exp)
+	celerySeesBacklog(t, exp, env)
 
 	// kill -9 of the reports worker: its own heartbeat goes down, and its
 	// queue's canary goes late; the other worker and queue stay up.
@@ -383,4 +296,102 @@ func TestCeleryHelperUsesTheWireNames(t *testing.T) {
 			t.Errorf("the Celery helper does not use %s", want)
 		}
 	}
+}
+
+// celerySeenWhole: beat registered every entry of its schedule with its
+// real schedule; the entries ran, the queues' canaries and each worker
+// pinged, with their labels.
+func celerySeenWhole(t *testing.T, exp *exporter) {
+	// The retried import is up: its retry is a log ping only.
+	eventually(t, 90*time.Second, func() string {
+		h := exp.heartbeats(t)
+		rp, ip, wn := h["refresh-prices"], h["import-products"], h["weekly-newsletter"]
+		switch {
+		case !rp.Registered || rp.Interval != 3 || rp.State != "up" || rp.Pings["start"] < 2 || rp.Pings["success"] < 2:
+			return fmt.Sprintf("refresh-prices: %+v", rp)
+		case !ip.Registered || ip.Interval != 6 || ip.State != "up" || ip.Pings["log"] < 1 || ip.Pings["success"] < 1:
+			return fmt.Sprintf("import-products: %+v", ip)
+		case !wn.Registered || wn.Schedule != "0 7 * * mon" || wn.Timezone != "UTC" || wn.State != "new":
+			return fmt.Sprintf("weekly-newsletter (never run yet, watched from the start): %+v", wn)
+		}
+		for _, q := range []string{"celery-queue-default", "celery-queue-reports"} {
+			if _, ok := h[q].Values["wait_seconds"]; h[q].State != "up" || !ok || !h[q].Registered {
+				return fmt.Sprintf("%s: %+v", q, h[q])
+			}
+		}
+		for _, w := range []string{"w1", "w2"} {
+			if wh, ok := findPrefix(h, "celery-worker@"+w+"@"); !ok || wh.State != "up" || !wh.Registered {
+				return fmt.Sprintf("celery-worker@%s@...: %+v", w, wh)
+			}
+		}
+		return ""
+	})
+	ip := exp.heartbeats(t)["import-products"]
+	if ip.Pings["fail"] != 0 || ip.Failures != 0 {
+		t.Errorf("a task that failed once and succeeded on its retry counted as failed: %+v", ip)
+	}
+	_, metrics := get(t, exp.url+"/metrics")
+	wantMetric(t, metrics, `heartbeat_pings_total{heartbeat="import-products",celery="entry",team="web",kind="fail"}`, 0)
+	wantMetric(t, metrics, `heartbeat_sources{heartbeat="refresh-prices",celery="entry",team="web"}`, 1)
+	h := exp.heartbeats(t)
+	w1h, _ := findPrefix(h, "celery-worker@w1@")
+	w2h, _ := findPrefix(h, "celery-worker@w2@")
+	if w1h.Labels["queues"] != "default" || w2h.Labels["queues"] != "reports" || w1h.Labels["team"] != "web" || w1h.Labels["celery"] != "worker" {
+		t.Errorf("the workers' queues labels: %v, %v", w1h.Labels, w2h.Labels)
+	}
+	// The shared liveness heartbeat is not exclusive: no sources or runs
+	// per period, which would call two workers a double run.
+	if strings.Contains(metrics, `heartbeat_sources{heartbeat="celery-worker"}`) || strings.Contains(metrics, `heartbeat_runs_per_period{heartbeat="celery-worker"}`) {
+		t.Error("celery-worker is not exclusive, yet heartbeat_sources or heartbeat_runs_per_period is exported for it")
+	}
+}
+
+// celerySeesBacklog: a backlog on the reports queue (half-second reports
+// arrive four a second, a worker runs two): its canary waits longer and
+// longer; the default queue's does not.
+func celerySeesBacklog(t *testing.T, exp *exporter, env []string) {
+	// A backlog on the reports queue: half-second reports arrive four a
+	// second, a worker runs two. The canary waits longer and longer; the
+	// default queue's does not.
+	loadDone := make(chan string, 1)
+	go func() {
+		cmd := exec.Command("/usr/bin/python3", "-c", `
+import time
+from shop.tasks import slow_report
+for i in range(60):
+    slow_report.delay(0.5)
+    time.sleep(0.25)
+`)
+		cmd.Dir = filepath.Join(repoRoot, "examples", "django")
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			loadDone <- fmt.Sprintf("queueing reports: %v\n%s", err, out)
+			return
+		}
+		loadDone <- ""
+	}()
+	var waits []float64
+	eventually(t, 60*time.Second, func() string {
+		h := exp.heartbeats(t)
+		w := h["celery-queue-reports"].Values["wait_seconds"]
+		if len(waits) == 0 || waits[len(waits)-1] != w {
+			waits = append(waits, w)
+		}
+		if d := h["celery-queue-default"].Values["wait_seconds"]; d > 1 {
+			t.Errorf("the default queue, which has no backlog, waited %.1fs", d)
+		}
+		if w < 3 {
+			return fmt.Sprintf("the reports queue's canary wait, seen so far: %v", waits)
+		}
+		return ""
+	})
+	if msg := <-loadDone; msg != "" {
+		t.Fatal(msg)
+	}
+	_, metrics := get(t, exp.url+"/metrics")
+	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",celery="queue",team="web",metric="wait_seconds"}`); !ok || v < 3 {
+		t.Errorf("heartbeat_last_value of the backlogged queue: %v %v", v, ok)
+	}
+	t.Logf("reports queue canary waits as the backlog grew: %v", waits)
 }

@@ -111,83 +111,7 @@ func TestProbeRealDjango(t *testing.T) {
 		t.Errorf("status page lacks the probes:\n%s", tail(page, 2000))
 	}
 
-	// Prometheus, configured with the example file, finds every target on
-	// /sd and scrapes it with its module.
-	example, err := os.ReadFile(filepath.Join(repoRoot, "examples/prometheus/prometheus.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	am := startAlertmanager(t)
-	promCfg := strings.ReplaceAll(string(example), "localhost:9716", strings.TrimPrefix(exp.url, "http://"))
-	promCfg = strings.ReplaceAll(promCfg, "localhost:9093", strings.TrimPrefix(am, "http://"))
-	promCfg = strings.ReplaceAll(promCfg, "../../mixin/", filepath.Join(repoRoot, "mixin")+"/")
-	// Short intervals for a test; the timeout leaves a probe 1.5s after
-	// --timeout-offset, room enough on a loaded CI machine.
-	promCfg = strings.ReplaceAll(promCfg, "scrape_interval: 30s", "scrape_interval: 2s")
-	promCfg = strings.ReplaceAll(promCfg, "evaluation_interval: 30s", "evaluation_interval: 2s")
-	promCfg = strings.ReplaceAll(promCfg, "refresh_interval: 1m", "refresh_interval: 1s")
-	promCfg = strings.ReplaceAll(promCfg, "scrape_timeout: 15s", "scrape_timeout: 2s")
-	prom := startPrometheus(t, promCfg, nil)
-	want := map[string]string{
-		"shop-home": "1", "shop-api": "1", "shop-health": "1", "shop-admin": "1",
-		"shop-wrong-host": "0", "shop-debug": "0", "shop-debug-404": "0", "shop-celery": "0", "shop-fresh": "0",
-	}
-	eventually(t, 60*time.Second, func() string {
-		got := map[string]string{}
-		for _, s := range prom.query(t, `probe_success{job="django-probe"}`) {
-			got[s.Metric["instance"]] = fmt.Sprint(s.Value[1])
-		}
-		for inst, v := range want {
-			if got[inst] != v {
-				return fmt.Sprintf("probe_success by instance = %v, want %v", got, want)
-			}
-		}
-		return ""
-	})
-	// Labels from the exporter's config arrive with the series.
-	res := prom.query(t, `probe_success{instance="shop-home"}`)
-	if len(res) != 1 || res[0].Metric["team"] != "web" || res[0].Metric["module"] != "brand" {
-		t.Errorf("shop-home labels = %v", res)
-	}
-	if res := prom.query(t, `probe_django_debug_enabled{instance="shop-debug"} == 1`); len(res) != 1 {
-		t.Errorf("Prometheus does not see the DEBUG page: %v", res)
-	}
-	// The scrape timeout (2s) minus --timeout-offset reaches the probe.
-	if res := prom.query(t, `up{job="django-probe"} == 0`); len(res) != 0 {
-		t.Errorf("some probe scrapes failed: %v", res)
-	}
-	// And the exporter's own job counted the probes.
-	eventually(t, 30*time.Second, func() string {
-		if res := prom.query(t, `sum(django_health_exporter_probes_total{job="django-health-exporter"}) > 9`); len(res) != 1 {
-			return "django_health_exporter_probes_total not scraped yet"
-		}
-		return ""
-	})
-	// The mixin's recording rules work on the real series...
-	eventually(t, 30*time.Second, func() string {
-		if res := prom.query(t, `instance:probe_success:avg_over_time5m{instance="shop-home"} == 1`); len(res) != 1 {
-			return "recording rule instance:probe_success:avg_over_time5m not evaluated yet"
-		}
-		return ""
-	})
-	// ...and its alert for the DEBUG page fires (for: 1m) and reaches the
-	// example Alertmanager.
-	eventually(t, 150*time.Second, func() string {
-		code, body := get(t, am+"/api/v2/alerts?filter=alertname%3D%22DjangoDebugPageExposed%22")
-		if code != 200 || !strings.Contains(body, `"instance":"shop-debug"`) || !strings.Contains(body, `"severity":"critical"`) {
-			return fmt.Sprintf("Alertmanager has no DjangoDebugPageExposed for shop-debug yet: %d %s", code, tail(body, 500))
-		}
-		return ""
-	})
-	// The three DEBUG targets are scraped at different offsets within the
-	// interval, so their alerts can start pending one evaluation apart: the
-	// first one reaching Alertmanager does not mean the others fire yet.
-	eventually(t, 30*time.Second, func() string {
-		if res := prom.query(t, `ALERTS{alertname="DjangoDebugPageExposed", alertstate="firing"}`); len(res) != 3 {
-			return fmt.Sprintf("DjangoDebugPageExposed should fire for shop-debug, shop-debug-404 and shop-fresh: %v", res)
-		}
-		return ""
-	})
+	probesInExamplePrometheus(t, exp)
 }
 
 // A bad file on reload keeps the running configuration, says so in a
@@ -252,4 +176,91 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil || !strings.Contains(out, "OK: 4 modules") {
 		t.Errorf("embedded default: %v %s", err, out)
 	}
+}
+
+// examplePrometheus runs Prometheus on the example configuration, with
+// short intervals, against exp, and the example Alertmanager.
+func examplePrometheus(t *testing.T, exp *exporter) (*prometheusServer, string) {
+	example, err := os.ReadFile(filepath.Join(repoRoot, "examples/prometheus/prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	am := startAlertmanager(t)
+	promCfg := strings.ReplaceAll(string(example), "localhost:9716", strings.TrimPrefix(exp.url, "http://"))
+	promCfg = strings.ReplaceAll(promCfg, "localhost:9093", strings.TrimPrefix(am, "http://"))
+	promCfg = strings.ReplaceAll(promCfg, "../../mixin/", filepath.Join(repoRoot, "mixin")+"/")
+	// Short intervals for a test; the timeout leaves a probe 1.5s after
+	// --timeout-offset, room enough on a loaded CI machine.
+	promCfg = strings.ReplaceAll(promCfg, "scrape_interval: 30s", "scrape_interval: 2s")
+	promCfg = strings.ReplaceAll(promCfg, "evaluation_interval: 30s", "evaluation_interval: 2s")
+	promCfg = strings.ReplaceAll(promCfg, "refresh_interval: 1m", "refresh_interval: 1s")
+	promCfg = strings.ReplaceAll(promCfg, "scrape_timeout: 15s", "scrape_timeout: 2s")
+	return startPrometheus(t, promCfg, nil), am
+}
+
+// probesInExamplePrometheus: Prometheus, configured with the example
+// file, finds every target on /sd, scrapes it with its module, evaluates
+// the mixin's rules and sends the DEBUG page's alert to Alertmanager.
+func probesInExamplePrometheus(t *testing.T, exp *exporter) {
+	prom, am := examplePrometheus(t, exp)
+	want := map[string]string{
+		"shop-home": "1", "shop-api": "1", "shop-health": "1", "shop-admin": "1",
+		"shop-wrong-host": "0", "shop-debug": "0", "shop-debug-404": "0", "shop-celery": "0", "shop-fresh": "0",
+	}
+	eventually(t, 60*time.Second, func() string {
+		got := map[string]string{}
+		for _, s := range prom.query(t, `probe_success{job="django-probe"}`) {
+			got[s.Metric["instance"]] = fmt.Sprint(s.Value[1])
+		}
+		for inst, v := range want {
+			if got[inst] != v {
+				return fmt.Sprintf("probe_success by instance = %v, want %v", got, want)
+			}
+		}
+		return ""
+	})
+	// Labels from the exporter's config arrive with the series.
+	res := prom.query(t, `probe_success{instance="shop-home"}`)
+	if len(res) != 1 || res[0].Metric["team"] != "web" || res[0].Metric["module"] != "brand" {
+		t.Errorf("shop-home labels = %v", res)
+	}
+	if res := prom.query(t, `probe_django_debug_enabled{instance="shop-debug"} == 1`); len(res) != 1 {
+		t.Errorf("Prometheus does not see the DEBUG page: %v", res)
+	}
+	// The scrape timeout (2s) minus --timeout-offset reaches the probe.
+	if res := prom.query(t, `up{job="django-probe"} == 0`); len(res) != 0 {
+		t.Errorf("some probe scrapes failed: %v", res)
+	}
+	// And the exporter's own job counted the probes.
+	eventually(t, 30*time.Second, func() string {
+		if res := prom.query(t, `sum(django_health_exporter_probes_total{job="django-health-exporter"}) > 9`); len(res) != 1 {
+			return "django_health_exporter_probes_total not scraped yet"
+		}
+		return ""
+	})
+	// The mixin's recording rules work on the real series...
+	eventually(t, 30*time.Second, func() string {
+		if res := prom.query(t, `instance:probe_success:avg_over_time5m{instance="shop-home"} == 1`); len(res) != 1 {
+			return "recording rule instance:probe_success:avg_over_time5m not evaluated yet"
+		}
+		return ""
+	})
+	// ...and its alert for the DEBUG page fires (for: 1m) and reaches the
+	// example Alertmanager.
+	eventually(t, 150*time.Second, func() string {
+		code, body := get(t, am+"/api/v2/alerts?filter=alertname%3D%22DjangoDebugPageExposed%22")
+		if code != 200 || !strings.Contains(body, `"instance":"shop-debug"`) || !strings.Contains(body, `"severity":"critical"`) {
+			return fmt.Sprintf("Alertmanager has no DjangoDebugPageExposed for shop-debug yet: %d %s", code, tail(body, 500))
+		}
+		return ""
+	})
+	// The three DEBUG targets are scraped at different offsets within the
+	// interval, so their alerts can start pending one evaluation apart: the
+	// first one reaching Alertmanager does not mean the others fire yet.
+	eventually(t, 30*time.Second, func() string {
+		if res := prom.query(t, `ALERTS{alertname="DjangoDebugPageExposed", alertstate="firing"}`); len(res) != 3 {
+			return fmt.Sprintf("DjangoDebugPageExposed should fire for shop-debug, shop-debug-404 and shop-fresh: %v", res)
+		}
+		return ""
+	})
 }

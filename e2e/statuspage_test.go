@@ -91,6 +91,26 @@ func screenshot(t *testing.T, u, file string, width, height int) {
 // With SCREENSHOTS=DIR (make screenshots: docs/images) the pictures in the
 // README are taken from it.
 func TestStatusPageInChromium(t *testing.T) {
+	exp := statusPageExporter(t)
+	page := statusPageDOM(t, exp)
+	reliability.Record(t, "web", "a heartbeat message carrying a script tag, a 390-pixel-wide phone, a failed reload",
+		"escaped on the status page and the heartbeat's page; no sideways scroll; a banner with the error")
+
+	subPages(t, exp, page)
+	noSidewaysScroll(t, exp)
+
+	dir := os.Getenv("SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	screenshot(t, exp.url+"/?refresh=off", filepath.Join(dir, "status-page.png"), 1280, 1100)
+	screenshot(t, exp.url+"/?refresh=off", filepath.Join(dir, "status-page-phone.png"), 390, 1400)
+	screenshot(t, exp.url+"/heartbeats/import-products", filepath.Join(dir, "heartbeat-page.png"), 1280, 700)
+}
+
+// statusPageExporter runs an exporter with targets and heartbeats in
+// every state the page shows, and a reload of a broken file behind it.
+func statusPageExporter(t *testing.T) *exporter {
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/boom/" {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -138,7 +158,13 @@ heartbeats:
 	if code, _ := post(t, exp.url+"/-/reload", ""); code != 500 {
 		t.Fatalf("reload of a broken file answered %d", code)
 	}
+	return exp
+}
 
+// statusPageDOM checks the status page as Chromium renders it: the
+// summary, worst first, the reasons, no external assets, the refresh
+// toggle. It returns the page.
+func statusPageDOM(t *testing.T, exp *exporter) string {
 	page := dom(t, exp.url+"/", 1280)
 	for _, want := range []string{
 		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
@@ -191,11 +217,11 @@ heartbeats:
 	if off := dom(t, exp.url+"/?refresh=off", 1280); strings.Contains(off, `http-equiv="refresh"`) || !strings.Contains(off, `id="refresh-toggle" href="./"`) {
 		t.Error("?refresh=off does not stop the refresh, or offers no way to start it")
 	}
+	return page
+}
 
-	reliability.Record(t, "web", "a heartbeat message carrying a script tag, a 390-pixel-wide phone, a failed reload",
-		"escaped on the status page and the heartbeat's page; no sideways scroll; a banner with the error")
-
-	// A heartbeat's page, and the way back from every page.
+// subPages: a heartbeat's page, and the way back from every page.
+func subPages(t *testing.T, exp *exporter, page string) {
 	hb := dom(t, exp.url+"/heartbeats/import-products", 1280)
 	for _, want := range []string{"KeyError: 'supplier' &lt;script&gt;", `href="../api/v1/heartbeats/import-products"`, `id="back" href="../"`, "every 1h", "failed after 1 failure(s) in a row"} {
 		if !strings.Contains(hb, want) {
@@ -215,9 +241,11 @@ heartbeats:
 	if code, body := get(t, exp.url+"/config"); code != 200 || strings.Contains(body, "<html") {
 		t.Errorf("/config for curl: %d %s", code, tail(body, 200))
 	}
+}
 
-	// On a phone: the page, framed 390 pixels wide on a page served from
-	// the same address (a proxy), must not scroll sideways.
+// noSidewaysScroll: on a phone, the pages, framed 390 pixels wide on a
+// page served from the same address (a proxy), do not scroll sideways.
+func noSidewaysScroll(t *testing.T, exp *exporter) {
 	target, _ := url.Parse(exp.url)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	measure := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -246,12 +274,4 @@ document.getElementById("f").onload = function () {
 			t.Errorf("%s on a phone scrolls sideways: %s", p, m[0])
 		}
 	}
-
-	dir := os.Getenv("SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	screenshot(t, exp.url+"/?refresh=off", filepath.Join(dir, "status-page.png"), 1280, 1100)
-	screenshot(t, exp.url+"/?refresh=off", filepath.Join(dir, "status-page-phone.png"), 390, 1400)
-	screenshot(t, exp.url+"/heartbeats/import-products", filepath.Join(dir, "heartbeat-page.png"), 1280, 700)
 }

@@ -257,13 +257,15 @@ type firing struct {
 // checkAlerts waits for the alerts the test's data must raise, each with
 // its labels (the target's team and url, a heartbeat's own), and for those
 // it must not.
+// alertWant is an alert that must fire for a key, with labels and words.
+type alertWant struct {
+	alert, key string            // key: instance or heartbeat
+	labels     map[string]string // subset
+	says       []string          // in the description
+}
+
 func checkAlerts(t *testing.T, prom, exporter string) {
-	type want struct {
-		alert, key string            // key: instance or heartbeat
-		labels     map[string]string // subset
-		says       []string          // in the description
-	}
-	wants := []want{
+	wants := []alertWant{
 		{"DjangoProbeFailed", "shop-debug", map[string]string{"team": "data", "url": "URL:/debug", "severity": "critical"},
 			[]string{"shop-debug (", "Why: debug_page, status.", exporter + "/probe?target=shop-debug&debug=true"}},
 		{"DjangoDebugPageExposed", "shop-debug", map[string]string{"team": "data"}, nil},
@@ -294,48 +296,11 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 	var last string
 	deadline := time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(prom + "/api/v1/alerts")
-		if err != nil {
-			t.Fatal(err)
+		got, found := firingAlerts(t, prom)
+		if found != "" {
+			siteURL = found
 		}
-		var r struct {
-			Data struct {
-				Alerts []firing `json:"alerts"`
-			} `json:"data"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&r)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]firing{}
-		for _, a := range r.Data.Alerts {
-			if a.State == "firing" {
-				got[a.Labels["alertname"]+"/"+a.Labels["instance"]+a.Labels["heartbeat"]] = a
-			}
-			if a.Labels["instance"] == "shop-debug" {
-				siteURL = strings.TrimSuffix(a.Labels["url"], "/debug")
-			}
-		}
-		last = ""
-		for _, w := range wants {
-			a, ok := got[w.alert+"/"+w.key]
-			if !ok {
-				last += fmt.Sprintf("\n%s for %q is not firing", w.alert, w.key)
-				continue
-			}
-			for k, v := range w.labels {
-				v = strings.Replace(v, "URL:", siteURL, 1)
-				if a.Labels[k] != v {
-					last += fmt.Sprintf("\n%s for %q: label %s=%q, want %q", w.alert, w.key, k, a.Labels[k], v)
-				}
-			}
-			for _, s := range w.says {
-				if !strings.Contains(a.Annotations["description"], s) {
-					last += fmt.Sprintf("\n%s for %q: description %q lacks %q", w.alert, w.key, a.Annotations["description"], s)
-				}
-			}
-		}
+		last = unmet(wants, got, siteURL)
 		for _, n := range never {
 			if _, ok := got[n.alert+"/"+n.key]; ok {
 				t.Errorf("%s fires for %s, and must not", n.alert, n.key)
@@ -354,27 +319,7 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 // It returns the exporter's address.
 func startMixinExporter(t *testing.T) string {
 	t.Helper()
-	var hits atomic.Int64
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// The home page changes on every request (a CSRF token, say), and
-		// has the brand but not the footer a warning-level check wants.
-		fmt.Fprintf(w, "<h1>Acme Shop</h1><input name=csrf value=%d>", hits.Add(1))
-	})
-	mux.HandleFunc("/debug", fixture(t, "django/debug-500.http"))
-	mux.HandleFunc("/400", fixture(t, "django/prod-disallowed-host.http"))
-	mux.HandleFunc("/ht/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"DatabaseBackend": "unavailable: connection refused", "Cache backend: default": "working"}`)
-	})
-	site := httptest.NewServer(mux)
-	t.Cleanup(site.Close)
-	// Self-signed: verification fails, on every probe (not worth a log
-	// line each).
-	tlsSite := httptest.NewUnstartedServer(mux)
-	tlsSite.Config.ErrorLog = log.New(io.Discard, "", 0)
-	tlsSite.StartTLS()
-	t.Cleanup(tlsSite.Close)
+	site, tlsSite := mixinSites(t)
 
 	dir := t.TempDir()
 	bin := buildExporter(t, dir)
@@ -400,7 +345,7 @@ heartbeats:
   - {name: import, interval: 1h}
   - {name: backup, interval: 1h, max_runtime: 2s}
   - {name: refresh-prices, interval: 2s, exclusive: true}
-`, site.URL, tlsSite.URL)
+`, site, tlsSite)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -432,6 +377,41 @@ heartbeats:
 	send("POST", "/heartbeat/backup/start", "")
 	send("POST", "/heartbeat/celery-worker@w1", "")
 
+	keepPinging(t, send)
+	return addr
+}
+
+// mixinSites are the probed sites: a shop whose home page changes on
+// every request, a DEBUG page, a DisallowedHost, a health check with a
+// backend down, and the shop behind a self-signed certificate.
+func mixinSites(t *testing.T) (string, string) {
+	var hits atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The home page changes on every request (a CSRF token, say), and
+		// has the brand but not the footer a warning-level check wants.
+		fmt.Fprintf(w, "<h1>Acme Shop</h1><input name=csrf value=%d>", hits.Add(1))
+	})
+	mux.HandleFunc("/debug", fixture(t, "django/debug-500.http"))
+	mux.HandleFunc("/400", fixture(t, "django/prod-disallowed-host.http"))
+	mux.HandleFunc("/ht/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"DatabaseBackend": "unavailable: connection refused", "Cache backend: default": "working"}`)
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	// Self-signed: verification fails, on every probe (not worth a log
+	// line each).
+	tlsSite := httptest.NewUnstartedServer(mux)
+	tlsSite.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSite.StartTLS()
+	t.Cleanup(tlsSite.Close)
+	return site.URL, tlsSite.URL
+}
+
+// keepPinging sends, every half second until the test ends, what keeps
+// the alerts in their states.
+func keepPinging(t *testing.T, send func(method, path, body string)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -459,5 +439,57 @@ heartbeats:
 			}
 		}
 	}()
-	return addr
+}
+
+// firingAlerts are the alerts firing in Prometheus by alertname/key,
+// and the probed site's URL, read from shop-debug's url label.
+func firingAlerts(t *testing.T, prom string) (map[string]firing, string) {
+	resp, err := http.Get(prom + "/api/v1/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Data struct {
+			Alerts []firing `json:"alerts"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&r)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, siteURL := map[string]firing{}, ""
+	for _, a := range r.Data.Alerts {
+		if a.State == "firing" {
+			got[a.Labels["alertname"]+"/"+a.Labels["instance"]+a.Labels["heartbeat"]] = a
+		}
+		if a.Labels["instance"] == "shop-debug" {
+			siteURL = strings.TrimSuffix(a.Labels["url"], "/debug")
+		}
+	}
+	return got, siteURL
+}
+
+// unmet says what of wants the firing alerts lack, "" for nothing.
+func unmet(wants []alertWant, got map[string]firing, siteURL string) string {
+	var last string
+	for _, w := range wants {
+		a, ok := got[w.alert+"/"+w.key]
+		if !ok {
+			last += fmt.Sprintf("\n%s for %q is not firing", w.alert, w.key)
+			continue
+		}
+		for k, v := range w.labels {
+			v = strings.Replace(v, "URL:", siteURL, 1)
+			if a.Labels[k] != v {
+				last += fmt.Sprintf("\n%s for %q: label %s=%q, want %q", w.alert, w.key, k, a.Labels[k], v)
+			}
+		}
+		for _, s := range w.says {
+			if !strings.Contains(a.Annotations["description"], s) {
+				last += fmt.Sprintf("\n%s for %q: description %q lacks %q", w.alert, w.key, a.Annotations["description"], s)
+			}
+		}
+	}
+	return last
 }

@@ -43,19 +43,7 @@ func checkName(name, typ string) string {
 // Every check kind of the contract, passing and failing, each its own
 // probe_check_success series.
 func TestEveryCheckKind(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/api":
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"status": "ok", "version": 2, "checks": [{"name": "db", "ok": true}], "count": 3.0}`))
-		case "/slow":
-			time.Sleep(300 * time.Millisecond)
-			_, _ = w.Write([]byte(shopPage))
-		default:
-			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
-			_, _ = w.Write([]byte(shopPage))
-		}
-	}))
+	srv := checkKindsServer()
 	defer srv.Close()
 
 	h := newHarness(t, mustConfig(t, `
@@ -319,4 +307,22 @@ allow_targets: ["127.0.0.0/8"]
 	if got := classify(context.Background(), dnsErr, &tracer{}); got != ReasonDNS {
 		t.Errorf("a DNS error: %s", got)
 	}
+}
+
+// checkKindsServer answers a shop page with HSTS at /, JSON at /api and
+// the page after 300 ms at /slow.
+func checkKindsServer() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status": "ok", "version": 2, "checks": [{"name": "db", "ok": true}], "count": 3.0}`))
+		case "/slow":
+			time.Sleep(300 * time.Millisecond)
+			_, _ = w.Write([]byte(shopPage))
+		default:
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+			_, _ = w.Write([]byte(shopPage))
+		}
+	}))
 }

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -46,25 +48,7 @@ func TestAppendTextRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	get := func(name string, labels map[string]string) (float64, bool) {
-		mf, ok := mfs[name]
-		if !ok {
-			return 0, false
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) != len(labels) {
-				continue
-			}
-			for _, l := range m.GetLabel() {
-				if labels[l.GetName()] != l.GetValue() {
-					continue next
-				}
-			}
-			return m.GetGauge().GetValue(), true
-		}
-		return 0, false
-	}
+	get := func(name string, labels map[string]string) (float64, bool) { return sampleOf(mfs, name, labels) }
 	for _, tc := range []struct {
 		name   string
 		labels map[string]string
@@ -125,4 +109,26 @@ func TestAppendTextWithoutResponse(t *testing.T) {
 			t.Errorf("%s should be absent:\n%s", absent, text)
 		}
 	}
+}
+
+// sampleOf is the value of the series of a family with exactly these
+// labels.
+func sampleOf(mfs map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
+	mf, ok := mfs[name]
+	if !ok {
+		return 0, false
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		if len(m.GetLabel()) != len(labels) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			if labels[l.GetName()] != l.GetValue() {
+				continue next
+			}
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
 }
