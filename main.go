@@ -151,6 +151,7 @@ func serve(f serveFlags) int {
 		return 1
 	}
 	reloader := web.NewReloader(load, func(cfg *config.Config) error { heartbeats.Apply(cfg); return nil }, userAgent, metrics, logger)
+	prometheus.MustRegister(web.MaintenanceCollector(reloader.Config))
 	logger.Info("Starting "+name, "version", version.Info(), "config", configName(f.configFile))
 	logger.Info("Build context", "build_context", version.BuildContext())
 	if err := reloader.Reload(); err != nil {

@@ -30,6 +30,8 @@ type heartbeat struct {
 	cfg    *config.Heartbeat
 	labels []string // heartbeat and configured labels, as name, value pairs
 	rec    record
+	// windows are the maintenance windows that apply to it.
+	windows []*config.MaintenanceWindow
 	// derived holds what is computed from cfg and cached: reconfigure
 	// resets all of it at once.
 	derived derived
@@ -47,9 +49,9 @@ type derived struct {
 }
 
 // newHeartbeat makes a heartbeat of a configuration and a record.
-func newHeartbeat(hc *config.Heartbeat, rec record) *heartbeat {
+func newHeartbeat(hc *config.Heartbeat, windows []*config.MaintenanceWindow, rec record) *heartbeat {
 	hb := &heartbeat{rec: rec}
-	hb.reconfigure(hc)
+	hb.reconfigure(hc, windows)
 	return hb
 }
 
@@ -58,15 +60,15 @@ func newHeartbeat(hc *config.Heartbeat, rec record) *heartbeat {
 // schedule's cached answer, its current slot, the labels) goes with it.
 // A reload and a restart on the same configuration then agree on every
 // series. Callers hold h.mu (or own h alone).
-func (h *heartbeat) reconfigure(hc *config.Heartbeat) {
-	h.cfg, h.labels, h.derived = hc, labelPairs(hc), derived{}
+func (h *heartbeat) reconfigure(hc *config.Heartbeat, windows []*config.MaintenanceWindow) {
+	h.cfg, h.labels, h.windows, h.derived = hc, labelPairs(hc), windows, derived{}
 }
 
 // limits are the run limits of the heartbeat's configuration: a run may
 // stay open for its max_runtime, or at least one period plus grace.
 // Callers hold h.mu.
-func (h *heartbeat) limits() runLimits {
-	_, interval := h.expected(h.base())
+func (h *heartbeat) limits(now time.Time) runLimits {
+	_, interval := h.expected(h.base(now))
 	return runLimits{
 		staleAfter: max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration()),
 		minRuntime: time.Duration(h.cfg.MinRuntime),
@@ -75,12 +77,15 @@ func (h *heartbeat) limits() runLimits {
 }
 
 // base is what the next success is expected after: the last success, or
-// when the heartbeat was first configured.
-func (h *heartbeat) base() time.Time {
-	if h.rec.LastSuccess.IsZero() {
-		return h.rec.Created
+// when the heartbeat was first configured, or when its last pause or
+// maintenance window ended, whichever is latest: a pause that ends
+// leaves a full period plus grace.
+func (h *heartbeat) base(now time.Time) time.Time {
+	b := h.rec.LastSuccess
+	if b.IsZero() {
+		b = h.rec.Created
 	}
-	return h.rec.LastSuccess
+	return latest(b, h.resumed(now))
 }
 
 // status is a heartbeat evaluated at a moment.
@@ -93,6 +98,10 @@ type status struct {
 	Failed   bool
 	Running  bool
 	Overrun  bool
+	// Paused: by the API, or by a maintenance window, until PausedUntil
+	// (zero: until the next ping).
+	Paused      bool
+	PausedUntil time.Time
 	// RunningSince is when the oldest run in progress started.
 	RunningSince time.Time
 	// Why says, in words, what the state is about.
@@ -133,7 +142,12 @@ func (h *heartbeat) expected(base time.Time) (time.Time, time.Duration) {
 func (h *heartbeat) evaluate(now time.Time) status {
 	r := &h.rec
 	var st status
-	st.Expected, st.Interval = h.expected(h.base())
+	base := h.base(now)
+	if st.Paused, st.PausedUntil = h.paused(now); st.Paused {
+		// Never due while paused: due a full period after it ends.
+		base = latest(base, st.PausedUntil, now)
+	}
+	st.Expected, st.Interval = h.expected(base)
 	st.Deadline = st.Expected.Add(h.cfg.GraceDuration())
 	maxRuntime := time.Duration(h.cfg.MaxRuntime)
 	if len(r.Runs) > 0 {
@@ -152,8 +166,10 @@ func (h *heartbeat) evaluate(now time.Time) status {
 		}
 	}
 	st.Failed = r.Failures >= max(h.cfg.FailureThreshold, 1)
-	st.Up = !st.Failed && !st.Overrun && !now.After(st.Deadline)
+	st.Up = st.Paused || !st.Failed && !st.Overrun && !now.After(st.Deadline)
 	switch {
+	case st.Paused:
+		st.State = StatePaused
 	case st.Failed:
 		st.State = StateFailed
 	case st.Overrun || now.After(st.Deadline):
@@ -254,6 +270,8 @@ func (h *heartbeat) why(st status, now time.Time) string {
 		return fmt.Sprintf("running %s", text.Duration(now.Sub(st.RunningSince)))
 	case StateNew:
 		return fmt.Sprintf("waiting for the first ping, due %s", when(st.Expected, loc, now))
+	case StatePaused:
+		return h.pauseWhy(st, loc, now)
 	}
 	if r.Failures > 0 {
 		return fmt.Sprintf("%d failed run(s) since the last success, failure_threshold %d", r.Failures, h.cfg.FailureThreshold)

@@ -80,6 +80,8 @@ func routes(hbs *Heartbeats) http.Handler {
 	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hbs.ServeRegister)
 	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hbs.ServeUnregister)
 	mux.HandleFunc("/api/v1/heartbeats/{name}", hbs.ServeBadAPIMethod)
+	mux.HandleFunc("POST /api/v1/heartbeats/{name}/pause", hbs.ServePause)
+	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}/pause", hbs.ServeResume)
 	return mux
 }
 

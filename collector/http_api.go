@@ -18,7 +18,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/django-health/django_health_exporter/config"
 )
@@ -29,6 +33,8 @@ import (
 //	GET    /api/v1/heartbeats/{name}   one heartbeat, with its last message
 //	PUT    /api/v1/heartbeats/{name}   register it (register.go)
 //	DELETE /api/v1/heartbeats/{name}   unregister it
+//	POST   /api/v1/heartbeats/{name}/pause   pause it (pause.go)
+//	DELETE /api/v1/heartbeats/{name}/pause   resume it
 
 // maxRegistrationBody bounds a registration's JSON.
 const maxRegistrationBody = 64 << 10
@@ -101,6 +107,61 @@ func (h *Heartbeats) ServeUnregister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxPauseBody bounds a pause's JSON.
+const maxPauseBody = 4 << 10
+
+// ServePause pauses a heartbeat (POST .../pause): with {"for": "30m"},
+// {"until": "2026-12-03T14:00:00Z"}, or no body (until the next ping).
+// It answers with the heartbeat as JSON.
+func (h *Heartbeats) ServePause(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		For   string `json:"for"`
+		Until string `json:"until"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPauseBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeAPIError(w, &apiError{http.StatusBadRequest, "invalid pause: " + err.Error() + `; want {"for": "30m"} or {"until": "RFC 3339 time"}, or no body`})
+		return
+	}
+	var until time.Time
+	switch {
+	case req.For != "" && req.Until != "":
+		writeAPIError(w, &apiError{http.StatusBadRequest, `give "for" or "until", not both`})
+		return
+	case req.For != "":
+		d, err := model.ParseDuration(req.For)
+		if err != nil || d <= 0 {
+			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration such as 30m or 2h", req.For)})
+			return
+		}
+		until = h.now().Add(time.Duration(d))
+	case req.Until != "":
+		t, err := time.Parse(time.RFC3339, req.Until)
+		if err != nil {
+			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: want an RFC 3339 time such as 2026-12-03T14:00:00Z", req.Until)})
+			return
+		}
+		until = t
+	}
+	name := r.PathValue("name")
+	if err := h.Pause(name, requestToken(r), until); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	h.serveView(w, name, http.StatusOK)
+}
+
+// ServeResume ends a heartbeat's pause (DELETE .../pause).
+func (h *Heartbeats) ServeResume(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := h.Resume(name, requestToken(r)); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	h.serveView(w, name, http.StatusOK)
 }
 
 // ServeBadAPIMethod answers a method /api/v1/heartbeats/{name} does not

@@ -103,6 +103,9 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 	{Name: "heartbeat_max_runtime_seconds", Type: exposition.Gauge,
 		Help:  "How long a run may take from start to end (0: no limit).",
 		Value: func(s *snapshot) float64 { return s.maxRun.Seconds() }},
+	{Name: "heartbeat_paused", Type: exposition.Gauge,
+		Help:  "1 while the heartbeat is paused (POST /api/v1/heartbeats/{name}/pause, or an open maintenance window): it is not due, and the mixin's heartbeat alerts are quiet for it.",
+		Value: func(s *snapshot) float64 { return boolValue(s.st.Paused) }},
 	{Name: "heartbeat_pings_total", Type: exposition.Counter,
 		Help: "Pings accepted, by kind (success, start, fail, log).",
 		Samples: func(s *snapshot, smp *exposition.Sampler) {

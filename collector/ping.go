@@ -77,7 +77,7 @@ func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	if len(h.byName) >= d.MaxHeartbeats {
 		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
 	}
-	hb = h.take(h.cfg.NewAutoHeartbeat(name), true, h.now())
+	hb = h.take(h.cfg, h.cfg.NewAutoHeartbeat(name), true, h.now())
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
 	return hb, nil
@@ -99,7 +99,7 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 		p.at = h.now()
 	}
 	next := hb.rec.clone()
-	next.apply(p, hb.limits())
+	next.apply(p, hb.limits(p.at))
 	b, err := json.Marshal(&next)
 	if err == nil {
 		var msg []byte

@@ -70,6 +70,10 @@ type record struct {
 	// Successes are the times of the last successes, to count runs per
 	// period.
 	Successes []time.Time `json:"successes,omitempty"`
+	// Pause is the pause asked for through the API, nil for none;
+	// Resumed is when the last one ended.
+	Pause   *pauseRec `json:"pause,omitempty"`
+	Resumed time.Time `json:"resumed,omitzero"`
 	// Registration is what the API registered, for a heartbeat created by
 	// PUT /api/v1/heartbeats/{name}.
 	Registration *config.Registration `json:"registration,omitempty"`
@@ -99,6 +103,10 @@ func (r *record) clone() record {
 	if r.LastExit != nil {
 		exit := *r.LastExit
 		c.LastExit = &exit
+	}
+	if r.Pause != nil {
+		p := *r.Pause
+		c.Pause = &p
 	}
 	return c
 }
@@ -156,6 +164,7 @@ type runLimits struct {
 // success that ends a run shorter than min_runtime is a failure.
 func (r *record) apply(p ping, lim runLimits) {
 	r.LastPing, r.LastPingKind = p.at, p.kind
+	r.endPause(p)
 	r.Pings[wire.KindIndex(p.kind)]++
 	if p.message != "" {
 		r.Excerpt, r.MessageAt, r.MessageKind, r.MessageCut = excerpt(p.message), p.at, p.kind, p.cut

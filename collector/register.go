@@ -14,7 +14,6 @@
 package collector
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +48,7 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 			h.mu.Unlock()
 			return false, &apiError{http.StatusForbidden, fmt.Sprintf("max_heartbeats (%d) are registered already", cfg.HeartbeatDefaults.MaxHeartbeats)}
 		}
-		hb = h.take(hc, true, h.now())
+		hb = h.take(cfg, hc, true, h.now())
 		h.byName[name] = hb
 		h.logger.Info("Registered a heartbeat", "heartbeat", name, "interval", hc.Interval, "schedule", hc.Schedule)
 	}
@@ -59,15 +58,11 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 	defer hb.mu.Unlock()
 	next := hb.rec.clone()
 	next.Auto, next.Registration = true, &reg
-	b, err := json.Marshal(&next)
-	if err == nil {
-		err = <-h.store.Put(name, b, nil)
-	}
-	if err != nil {
+	if err := h.persist(name, &next); err != nil {
 		return false, err
 	}
 	hb.rec = next
-	hb.reconfigure(hc)
+	hb.reconfigure(hc, cfg.WindowsFor(hc))
 	return !live, nil
 }
 

@@ -129,7 +129,7 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 	defer h.mu.Unlock()
 	next := make(map[string]*heartbeat, len(cfg.Heartbeats))
 	for _, hc := range cfg.Heartbeats {
-		next[hc.Name] = h.take(hc, false, now)
+		next[hc.Name] = h.take(cfg, hc, false, now)
 	}
 	if d := &cfg.HeartbeatDefaults; d.AutoRegister {
 		for _, name := range h.autoNames() {
@@ -144,7 +144,7 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 					continue
 				}
 			}
-			next[name] = h.take(hc, true, now)
+			next[name] = h.take(cfg, hc, true, now)
 		}
 	}
 	for name, hb := range h.byName {
@@ -217,10 +217,11 @@ func (h *Heartbeats) autoNames() []string {
 // take makes the heartbeat of a configuration entry: the live one of that
 // name with the new configuration, or the retained record brought back,
 // or a new record. Callers hold h.mu.
-func (h *Heartbeats) take(hc *config.Heartbeat, auto bool, now time.Time) *heartbeat {
+func (h *Heartbeats) take(cfg *config.Config, hc *config.Heartbeat, auto bool, now time.Time) *heartbeat {
+	windows := cfg.WindowsFor(hc)
 	if hb, ok := h.byName[hc.Name]; ok {
 		hb.mu.Lock()
-		hb.reconfigure(hc)
+		hb.reconfigure(hc, windows)
 		hb.rec.Auto = auto
 		hb.mu.Unlock()
 		return hb
@@ -232,11 +233,11 @@ func (h *Heartbeats) take(hc *config.Heartbeat, auto bool, now time.Time) *heart
 		}
 		rec.Left, rec.Auto = time.Time{}, auto
 		h.persistAsync(hc.Name, rec)
-		return newHeartbeat(hc, *rec)
+		return newHeartbeat(hc, windows, *rec)
 	}
 	// The creation time must survive a restart, or a heartbeat that never
 	// pings would never be due.
-	hb := newHeartbeat(hc, record{Created: now, Auto: auto})
+	hb := newHeartbeat(hc, windows, record{Created: now, Auto: auto})
 	h.persistAsync(hc.Name, &hb.rec)
 	return hb
 }
@@ -279,6 +280,15 @@ func (h *Heartbeats) persistAsync(name string, rec *record) {
 	if b, err := json.Marshal(rec); err == nil {
 		h.store.Put(name, b, nil)
 	}
+}
+
+// persist writes a record and returns once it is on disk.
+func (h *Heartbeats) persist(name string, rec *record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return <-h.store.Put(name, b, nil)
 }
 
 // list returns the heartbeats; each is read under its own lock after.

@@ -25,11 +25,12 @@ const (
 	StateLate    State = "late"    // due, within its grace
 	StateRunning State = "running" // started, not yet ended
 	StateNew     State = "new"     // never pinged, not yet due
+	StatePaused  State = "paused"  // paused by the API or a maintenance window
 	StateUp      State = "up"      // the last run succeeded and the next is not due
 )
 
 // States lists every state, worst first.
-var States = []State{StateDown, StateFailed, StateLate, StateRunning, StateNew, StateUp}
+var States = []State{StateDown, StateFailed, StateLate, StateRunning, StateNew, StatePaused, StateUp}
 
 // Severity orders states: 0 is the worst.
 func (s State) Severity() int {
@@ -44,7 +45,7 @@ func (s State) Severity() int {
 // Class is how a page colours the state: "bad", "warn" or "ok".
 func (s State) Class() string {
 	switch s {
-	case StateUp, StateRunning:
+	case StateUp, StateRunning, StatePaused:
 		return "ok"
 	case StateLate, StateNew:
 		return "warn"

@@ -52,6 +52,11 @@ type HeartbeatView struct {
 	Deadline            time.Time `json:"deadline"`
 	Running             int       `json:"running"`
 	RunningSince        time.Time `json:"running_since,omitzero"`
+	// Paused: by the API or a maintenance window (Maintenance names the
+	// open ones), until PausedUntil (zero: until the next ping).
+	Paused      bool      `json:"paused"`
+	PausedUntil time.Time `json:"paused_until,omitzero"`
+	Maintenance []string  `json:"maintenance,omitempty"`
 	// LastMessage is the body of the last ping that had one (read from
 	// the store by WithMessages), from a ping of MessageKind at MessageAt;
 	// Excerpt is its last line.
@@ -111,6 +116,9 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		Deadline:            st.Deadline,
 		Running:             len(r.Runs),
 		RunningSince:        st.RunningSince,
+		Paused:              st.Paused,
+		PausedUntil:         st.PausedUntil,
+		Maintenance:         h.openWindows(now),
 		Interval:            st.Interval.Seconds(),
 		Grace:               h.cfg.GraceDuration().Seconds(),
 		EarlyMargin:         h.cfg.EarlyMarginDuration().Seconds(),

@@ -61,6 +61,13 @@ func (c *Config) compile(v *validator) {
 			h.compile(v, []any{"heartbeats", i}, d)
 		}
 	}
+	// After the targets are indexed: a window names them.
+	c.validateMaintenance(v)
+	for i, w := range c.Maintenance {
+		if w != nil {
+			w.compile(v, []any{"maintenance", i})
+		}
+	}
 }
 
 func (c *Check) compile(v *validator, path []any) {

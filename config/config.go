@@ -65,6 +65,8 @@ type Config struct {
 	AllowTargets      []string           `yaml:"allow_targets,omitempty"`
 	HeartbeatDefaults HeartbeatDefaults  `yaml:"heartbeat_defaults"`
 	Heartbeats        []*Heartbeat       `yaml:"heartbeats,omitempty"`
+	// Maintenance are planned windows: heartbeats paused, probes marked.
+	Maintenance []*MaintenanceWindow `yaml:"maintenance,omitempty"`
 
 	allow       *AllowList
 	targetIndex map[string]*Target

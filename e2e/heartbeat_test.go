@@ -47,6 +47,8 @@ type apiHeartbeat struct {
 	SourcesInPeriod int                `json:"sources_in_period"`
 	RunsPerPeriod   float64            `json:"runs_per_period"`
 	Failures        int                `json:"consecutive_failures"`
+	Paused          bool               `json:"paused"`
+	PausedUntil     time.Time          `json:"paused_until"`
 }
 
 func (e *exporter) heartbeats(t testing.TB) map[string]apiHeartbeat {

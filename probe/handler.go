@@ -138,6 +138,7 @@ func resolve(cfg *config.Config, q url.Values) (Request, *config.Module, *refusa
 	}
 	if t, ok := cfg.Target(req.Target); ok {
 		req.URL, req.Hostname = t.ParsedURL(), t.Hostname
+		req.Maintenance, _ = cfg.TargetInMaintenance(req.Target, time.Now())
 		if req.Module == "" {
 			req.Module = t.ModuleName()
 		}

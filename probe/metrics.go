@@ -95,6 +95,8 @@ var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_ip_protocol", Type: gauge, Help: "Specifies whether probe ip protocol is IP4 or IP6",
 		Present: func(r *Result) bool { return r.IPProtocol != 0 },
 		Value:   func(r *Result) float64 { return float64(r.IPProtocol) }},
+	{Name: "probe_maintenance", Type: gauge, Help: "1 while the target is in an open maintenance window of the configuration: the probe runs, and the mixin's probe alerts are quiet",
+		Value: func(r *Result) float64 { return boolFloat(r.Maintenance != "") }},
 	{Name: "probe_ssl_earliest_cert_expiry", Type: gauge, Help: "Returns earliest SSL cert expiry in unixtime",
 		Present: func(r *Result) bool { return r.TLS != nil },
 		Value:   func(r *Result) float64 { return unixSeconds(r.TLS.EarliestExpiry) }},

@@ -48,6 +48,9 @@ type Request struct {
 	Policy *config.AllowList
 	// Budget bounds what the probes in flight hold; nil for no bound.
 	Budget *Budget
+	// Maintenance names the open maintenance window of a configured
+	// target ("" for none): the probe runs, and says so.
+	Maintenance string
 }
 
 // Prober runs probes with the modules of one configuration. A reload builds
@@ -95,6 +98,7 @@ func (p *Prober) Probe(ctx context.Context, req Request, logger *slog.Logger) *R
 		ID:            probeIDs.Add(1),
 		Target:        config.RedactURL(req.Target),
 		Module:        req.Module,
+		Maintenance:   req.Maintenance,
 		Start:         time.Now(),
 		Success:       true,
 		ContentLength: -1,

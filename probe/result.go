@@ -90,6 +90,9 @@ type Result struct {
 	ID     uint64
 	Target string
 	Module string
+	// Maintenance names the open maintenance window the target was in
+	// ("" for none).
+	Maintenance string
 	// ModuleConfig is the module as it was when the probe ran: a reload
 	// does not change what a kept result says it ran with.
 	ModuleConfig *config.Module

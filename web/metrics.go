@@ -26,6 +26,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/exposition"
 	"github.com/django-health/django_health_exporter/probe"
 )
@@ -134,4 +135,37 @@ func gzipped(h http.Handler) http.Handler {
 		panic(err) // the options are constant
 	}
 	return wrap(h)
+}
+
+var maintenanceActiveDesc = prometheus.NewDesc(namespace+"_maintenance_active",
+	"1 while a maintenance window of the configuration is open (its heartbeats paused, its targets' probes marked probe_maintenance 1), 0 otherwise.",
+	[]string{"window"}, nil)
+
+// MaintenanceCollector exports django_health_exporter_maintenance_active
+// for each window of the running configuration.
+func MaintenanceCollector(cfg func() *config.Config) prometheus.Collector {
+	return maintenanceCollector(cfg)
+}
+
+type maintenanceCollector func() *config.Config
+
+func (maintenanceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- maintenanceActiveDesc }
+
+func (c maintenanceCollector) Collect(ch chan<- prometheus.Metric) {
+	cfg := c()
+	if cfg == nil {
+		return
+	}
+	now := time.Now()
+	for _, w := range cfg.Maintenance {
+		if w == nil {
+			continue
+		}
+		open, _ := w.Open(now)
+		v := 0.0
+		if open {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(maintenanceActiveDesc, prometheus.GaugeValue, v, w.Name)
+	}
 }

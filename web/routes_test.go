@@ -130,3 +130,54 @@ func TestProbeCannotProbeItself(t *testing.T) {
 	}
 	reliability.Record(t, "probe", "a target redirecting into the exporter's own /probe", "refused at the first hop (508); the probe fails with reason refused")
 }
+
+// A target in an open maintenance window is still probed, and says so:
+// probe_maintenance 1, django_health_exporter_maintenance_active 1, a
+// notice on the status page and a mark on its row.
+func TestMaintenanceOnProbesAndPage(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down for patching", http.StatusServiceUnavailable)
+	}))
+	defer site.Close()
+	s := newServer(t, loaded(`
+targets:
+  - {name: shop, url: "`+site.URL+`/"}
+  - {name: blog, url: "`+site.URL+`/blog"}
+maintenance:
+  - {name: patching, schedule: "* * * * *", duration: 2m, targets: [shop]}
+  - {name: later, schedule: "0 0 1 1 *", duration: 1m, targets: [blog]}
+`))
+	for target, want := range map[string]string{"shop": "probe_maintenance 1", "blog": "probe_maintenance 0"} {
+		if body := s.get("/probe?target=" + target).Body.String(); !strings.Contains(body, want) || !strings.Contains(body, "probe_success 0") {
+			t.Errorf("%s: want %q in\n%s", target, want, body)
+		}
+	}
+	s.reg.MustRegister(MaintenanceCollector(s.reloader.Config))
+	for window, want := range map[string]float64{"patching": 1, "later": 0} {
+		if got := maintenanceActive(t, s, window); got != want {
+			t.Errorf("maintenance_active{window=%q} = %v, want %v", window, got, want)
+		}
+	}
+	page := s.get("/").Body.String()
+	if !strings.Contains(page, `id="maintenance-patching"`) || !strings.Contains(page, "maintenance: patching") || strings.Contains(page, "maintenance: later") {
+		t.Errorf("the status page does not show the open window:\n%s", page)
+	}
+}
+
+// maintenanceActive is one window's django_health_exporter_maintenance_active.
+func maintenanceActive(t *testing.T, s *server, window string) float64 {
+	t.Helper()
+	mfs, err := s.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "django_health_exporter_maintenance_active" && m.GetLabel()[0].GetValue() == window {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no maintenance_active for %s", window)
+	return 0
+}

@@ -60,8 +60,29 @@ const (
 // targetRow is a target's state with where to read its account.
 type targetRow struct {
 	TargetState
-	Why     string
-	Details string // /logs?id= while kept, else a new debug probe
+	Maintenance string // the open maintenance window it is in
+	Why         string
+	Details     string // /logs?id= while kept, else a new debug probe
+}
+
+// openWindow is a maintenance window open now, and when it closes.
+type openWindow struct {
+	Name  string
+	Until time.Time
+}
+
+// openWindows are the configuration's maintenance windows open at now.
+func openWindows(cfg *config.Config, now time.Time) []openWindow {
+	var out []openWindow
+	for _, w := range cfg.Maintenance {
+		if w == nil {
+			continue
+		}
+		if open, end := w.Open(now); open {
+			out = append(out, openWindow{w.Name, end})
+		}
+	}
+	return out
 }
 
 // summaryPart is one count of the summary line: "2 failing".
@@ -72,11 +93,13 @@ type summaryPart struct {
 }
 
 type statusData struct {
-	Version           string
-	Now               time.Time
-	Refresh           bool
-	RefreshSeconds    int
-	ReloadFailure     *ReloadFailure
+	Version        string
+	Now            time.Time
+	Refresh        bool
+	RefreshSeconds int
+	ReloadFailure  *ReloadFailure
+	// Windows are the maintenance windows open now: "patching until 13:30".
+	Windows           []openWindow
 	TargetSummary     []summaryPart
 	HeartbeatSummary  []summaryPart
 	AllFine           bool
@@ -101,8 +124,11 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Failure != nil {
 		d.ReloadFailure = s.Failure()
 	}
+	if s.Config != nil {
+		d.Windows = openWindows(s.Config(), now)
+	}
 	if s.Current != nil && s.Config != nil {
-		d.Targets, d.TargetSummary = s.targets()
+		d.Targets, d.TargetSummary = s.targets(now)
 	}
 	if s.Heartbeats != nil {
 		d.HeartbeatsEnabled = true
@@ -121,12 +147,14 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *StatusPage) targets() ([]targetRow, []summaryPart) {
-	states := s.Current.States(s.Config())
+func (s *StatusPage) targets(now time.Time) ([]targetRow, []summaryPart) {
+	cfg := s.Config()
+	states := s.Current.States(cfg)
 	rows := make([]targetRow, len(states))
 	var failing, unprobed, up int
 	for i, st := range states {
 		row := targetRow{TargetState: st}
+		row.Maintenance, _ = cfg.TargetInMaintenance(st.Target, now)
 		switch {
 		case !st.Probed:
 			unprobed++

@@ -42,6 +42,7 @@ details summary { cursor: pointer; }
 .bad { color: #cf222e; font-weight: 600; white-space: nowrap; }
 .warn { color: #9a6700; font-weight: 600; white-space: nowrap; }
 .banner { border: 2px solid #cf222e; background: #ffebe9; padding: .6em .8em; margin: .8em 0; }
+.notice { border: 2px solid #0969da; background: #ddf4ff; padding: .6em .8em; margin: .8em 0; }
 #summary { font-size: 1.1em; margin: .6em 0; }
 #summary .fine { color: #1a7f37; }
 .reason { display: inline-block; background: #ffebe9; color: #82071e; border-radius: 3px; padding: 0 4px; margin: 0 2px 2px 0; font-size: .85em; }
@@ -94,7 +95,8 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 <a href="sd">service discovery</a> · <a href="api/v1/heartbeats">heartbeats (JSON)</a> ·
 {{if .Refresh}}refreshes every {{.RefreshSeconds}} s (<a id="refresh-toggle" href="?refresh=off">stop</a>){{else}}auto-refresh off (<a id="refresh-toggle" href="./">start</a>){{end}}</nav>
 
-{{with .ReloadFailure}}<div class="banner" id="reload-failed"><strong>The last configuration reload failed</strong> {{rel .Time $.Now}}: the exporter still runs on the previous configuration.
+{{range .Windows}}<div class="notice" id="maintenance-{{.Name}}">Maintenance window <strong>{{.Name}}</strong> is open until {{ts .Until}} ({{rel .Until $.Now}}): its heartbeats are paused, its targets' alerts quiet.</div>
+{{end}}{{with .ReloadFailure}}<div class="banner" id="reload-failed"><strong>The last configuration reload failed</strong> {{rel .Time $.Now}}: the exporter still runs on the previous configuration.
 <pre>{{.Err}}</pre></div>{{end}}
 
 <p id="summary">{{if .AllFine}}<span class="fine">Nothing is broken.</span> {{end}}
@@ -109,7 +111,7 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 {{range .Targets}}
 <tr class="target" data-state="{{if not .Probed}}unprobed{{else if .Success}}up{{else}}failing{{end}}">
 <td data-label="Target"><strong class="url">{{.Target}}</strong>{{if .URL}}<br><span class="muted url">{{.URL}}</span>{{end}}{{if .Hostname}}<br><span class="muted">Host: {{.Hostname}}</span>{{end}}{{if not .Configured}}<br><span class="muted">ad hoc, module {{.Module}}</span>{{end}}</td>
-<td data-label="State">{{if not .Probed}}<span class="warn">not probed</span>{{else if .Success}}<span class="ok">up</span>{{else}}<span class="bad">failing</span>{{end}}{{if .StatusCode}} <span class="muted">{{.StatusCode}}</span>{{end}}</td>
+<td data-label="State">{{if not .Probed}}<span class="warn">not probed</span>{{else if .Success}}<span class="ok">up</span>{{else}}<span class="bad">failing</span>{{end}}{{if .StatusCode}} <span class="muted">{{.StatusCode}}</span>{{end}}{{with .Maintenance}} <span class="reason" title="maintenance window">maintenance: {{.}}</span>{{end}}</td>
 <td data-label="Why">{{range .Reasons}}<span class="reason">{{.}}</span> {{end}}{{if long .Why}}<details><summary>{{short .Why}}</summary><pre>{{.Why}}</pre></details>{{else}}{{.Why}}{{end}}</td>
 <td data-label="Checked">{{if .Probed}}<span title="{{ts .Start}}">{{rel .Start $.Now}}</span>{{else}}<span class="muted">never</span>{{end}}</td>
 <td data-label="Took">{{if .Probed}}{{ms .Duration}}{{end}}</td>

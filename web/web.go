@@ -85,6 +85,8 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hb.ServeRegister)
 	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hb.ServeUnregister)
 	mux.HandleFunc("/api/v1/heartbeats/{name}", hb.ServeBadAPIMethod)
+	mux.HandleFunc("POST /api/v1/heartbeats/{name}/pause", hb.ServePause)
+	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}/pause", hb.ServeResume)
 
 	// Pages.
 	mux.Handle("GET /{$}", &StatusPage{

@@ -59,16 +59,55 @@ type Client struct {
 // status; rid pairs a start with its end. It gives up after the client's
 // Timeout or when ctx is done, whichever comes first.
 func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte) error {
-	u, err := url.Parse(strings.TrimRight(c.URL, "/") + wire.PingPrefix + url.PathEscape(name))
-	if err != nil {
-		return fmt.Errorf("exporter URL: %w", err)
-	}
+	path := wire.PingPrefix + url.PathEscape(name)
 	if action != "" {
-		u.Path += "/" + action
+		path += "/" + action
+	}
+	u, err := c.endpoint(path)
+	if err != nil {
+		return err
 	}
 	if rid != "" {
 		u.RawQuery = url.Values{"rid": {rid}}.Encode()
 	}
+	return c.call(ctx, http.MethodPost, u, "text/plain; charset=utf-8", body)
+}
+
+// Pause pauses a heartbeat for d (0: until its next ping), as a deploy
+// script does before it stops the jobs.
+func (c *Client) Pause(ctx context.Context, name string, d time.Duration) error {
+	u, err := c.endpoint(wire.APIPrefix + "/" + url.PathEscape(name) + "/pause")
+	if err != nil {
+		return err
+	}
+	var body []byte
+	if d > 0 {
+		body = []byte(`{"for": "` + d.String() + `"}`)
+	}
+	return c.call(ctx, http.MethodPost, u, "application/json", body)
+}
+
+// Resume ends a heartbeat's pause.
+func (c *Client) Resume(ctx context.Context, name string) error {
+	u, err := c.endpoint(wire.APIPrefix + "/" + url.PathEscape(name) + "/pause")
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, http.MethodDelete, u, "", nil)
+}
+
+// endpoint is the exporter's URL with path.
+func (c *Client) endpoint(path string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(c.URL, "/") + path)
+	if err != nil {
+		return nil, fmt.Errorf("exporter URL: %w", err)
+	}
+	return u, nil
+}
+
+// call sends one request, retrying network errors and 5xx answers until
+// the client's Timeout.
+func (c *Client) call(ctx context.Context, method string, u *url.URL, contentType string, body []byte) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -77,7 +116,7 @@ func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte
 	defer cancel()
 	var last error
 	for attempt := 0; ; attempt++ {
-		retry, err := c.send(ctx, u, body)
+		retry, err := c.send(ctx, method, u, contentType, body)
 		if err == nil {
 			return nil
 		}
@@ -98,12 +137,14 @@ func backoff(attempt int) time.Duration {
 	return min(500*time.Millisecond<<attempt, 2*time.Second)
 }
 
-func (c *Client) send(ctx context.Context, u *url.URL, body []byte) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+func (c *Client) send(ctx context.Context, method string, u *url.URL, contentType string, body []byte) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	if c.Token != "" {
 		if u.User != nil {
 			req.Header.Set(wire.TokenHeader, c.Token)

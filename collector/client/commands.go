@@ -28,11 +28,14 @@ import (
 	"github.com/django-health/django_health_exporter/collector/wire"
 )
 
-// Commands are the ping and run subcommands of the exporter's binary.
+// Commands are the ping, run, pause and resume subcommands of the exporter's binary.
 type Commands struct {
 	prog      string
 	ping      *kingpin.CmdClause
 	run       *kingpin.CmdClause
+	pause     *kingpin.CmdClause
+	resume    *kingpin.CmdClause
+	pauseFor  time.Duration
 	name      string
 	url       string
 	token     string
@@ -48,7 +51,7 @@ type Commands struct {
 	timeout   time.Duration
 }
 
-// AddCommands adds ping and run to app.
+// AddCommands adds ping, run, pause and resume to app.
 func AddCommands(app *kingpin.Application) *Commands {
 	c := &Commands{prog: app.Name}
 	c.ping = app.Command("ping", "Send one heartbeat ping (for cron jobs and scripts).")
@@ -67,6 +70,16 @@ func AddCommands(app *kingpin.Application) *Commands {
 	c.run.Arg("command", "The command and its arguments, after --.").Required().StringsVar(&c.argv)
 	c.run.Flag("tail-bytes", "How much of the end of the output to send.").Default("10240").IntVar(&c.tailBytes)
 	c.connectionFlags(c.run)
+
+	c.pause = app.Command("pause", "Pause a heartbeat (for deploys): no alert for it until --for has passed, or until its next ping.")
+	c.pause.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	c.pause.Flag("for", "How long (e.g. 30m); without it, until the heartbeat's next ping.").DurationVar(&c.pauseFor)
+	c.connectionFlags(c.pause)
+	c.pause.Flag("strict", "Exit with status 1 when the pause was not stored (by default a warning, status 0).").BoolVar(&c.strict)
+	c.resume = app.Command("resume", "End a heartbeat's pause: it is due a full period plus grace from now.")
+	c.resume.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
+	c.connectionFlags(c.resume)
+	c.resume.Flag("strict", "Exit with status 1 when the resume was not stored (by default a warning, status 0).").BoolVar(&c.strict)
 	return c
 }
 
@@ -77,7 +90,7 @@ func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("timeout", "The most the pings add to the job, every retry included.").Default(DefaultTimeout.String()).Envar("DJANGO_HEALTH_EXPORTER_TIMEOUT").DurationVar(&c.timeout)
 }
 
-// Run runs the parsed command if it is ping or run, and returns its exit
+// Run runs the parsed command if it is one of these, and returns its exit
 // status; ok is false for another command.
 func (c *Commands) Run(command string) (status int, ok bool) {
 	switch command {
@@ -85,6 +98,10 @@ func (c *Commands) Run(command string) (status int, ok bool) {
 		return c.doPing(), true
 	case c.run.FullCommand():
 		return c.doRun(), true
+	case c.pause.FullCommand():
+		return c.report("pause", c.client("pause").Pause(context.Background(), c.name, c.pauseFor)), true
+	case c.resume.FullCommand():
+		return c.report("resume", c.client("resume").Resume(context.Background(), c.name)), true
 	}
 	return 0, false
 }
@@ -126,13 +143,21 @@ func (c *Commands) doPing() int {
 			body = nil
 		}
 	}
-	if err := client.Ping(context.Background(), c.name, action, c.rid, body); err != nil {
-		if c.strict {
-			c.warn("ping", "%s: %v", c.name, err)
-			return 1
-		}
-		c.warn("ping", "warning: %s: the ping was not stored: %v", c.name, err)
+	return c.report("ping", client.Ping(context.Background(), c.name, action, c.rid, body))
+}
+
+// report turns the outcome of a command into its exit status: a
+// monitoring problem is a warning and status 0 (it must not fail the
+// script), unless --strict.
+func (c *Commands) report(cmd string, err error) int {
+	if err == nil {
+		return 0
 	}
+	if c.strict {
+		c.warn(cmd, "%s: %v", c.name, err)
+		return 1
+	}
+	c.warn(cmd, "warning: %s: the %s was not stored: %v", c.name, cmd, err)
 	return 0
 }
 
