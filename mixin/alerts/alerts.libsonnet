@@ -57,13 +57,26 @@ local agg = import '../lib/aggregate.libsonnet';
   },
 
   local hb = c.exporterSelector,
+
+  // Planned work holds the pages: no probe alert for a target in an
+  // open maintenance window (probe_maintenance 1), no heartbeat alert for
+  // a paused heartbeat (heartbeat_paused 1, by the API or a window). An
+  // exporter that predates them has neither series, and nothing is held.
+  local quietProbe(rule) = rule {
+    expr: '(\n%s)\nunless on (job, instance)\n%s == 1\n' % [rule.expr, overProbes('max', 'probe_maintenance{%s}' % c.probeSelector)],
+  },
+  local quietHeartbeat(rule) =
+    if rule.alert == 'HeartbeatPingsRejected' then rule  // not about one heartbeat
+    else rule {
+      expr: '(\n%s)\nunless on (job, heartbeat)\n%s == 1\n' % [rule.expr, overReplicas('max', 'heartbeat_paused{%s}' % hb)],
+    },
   local notWorker = '%s, heartbeat!~"%s"' % [hb, c.celeryWorkerHeartbeats],
 
   prometheusAlerts+:: {
     groups+: [
       {
         name: 'django-probes',
-        rules: [
+        rules: std.map(quietProbe, [
           {
             alert: 'DjangoProbeFailed',
             expr: failing('probe_success{%s} == 0' % c.probeSelector),
@@ -188,11 +201,11 @@ local agg = import '../lib/aggregate.libsonnet';
               'The certificate of %s expires in {{ $value | humanizeDuration }}: renew it today.' % target,
             ),
           },
-        ],
+        ]),
       },
       {
         name: 'django-heartbeats',
-        rules: [
+        rules: std.map(quietHeartbeat, [
           {
             alert: 'HeartbeatLate',
             // A run past max_runtime is HeartbeatRunningTooLong's, a
@@ -305,7 +318,7 @@ local agg = import '../lib/aggregate.libsonnet';
               'Celery worker {{ $labels.heartbeat }}{{ with $labels.queues }} (queues {{ . }}){{ end }} was due by {{ $value | humanizeTimestamp }} and has not pinged since: killed, out of memory or hung. A clean shutdown would have removed it. %s' % heartbeatLink,
             ),
           },
-        ],
+        ]),
       },
       {
         name: 'django-health-exporter',
