@@ -126,6 +126,8 @@ targets:
   - {name: shop-checkout, url: "%[1]s/boom/", labels: {team: web}}
   - {name: shop-api, url: "http://127.0.0.1:%[2]d/"}
   - {name: shop-admin, url: "%[1]s/admin/"}
+maintenance:
+  - {name: api-migration, schedule: "* * * * *", duration: 2m, targets: [shop-api]}
 heartbeat_defaults: {grace: 1s}
 heartbeats:
   - {name: celery-beat, interval: 1m, grace: 2m}
@@ -143,6 +145,7 @@ heartbeats:
 		{"/heartbeat/deploy", "v1.4.2 deployed"},
 		{"/heartbeat/backup", ""},
 		{"/heartbeat/nightly-report/start", ""},
+		{"/api/v1/heartbeats/clearsessions/pause", `{"for": "1h"}`},
 		{"/heartbeat/import-products/fail", "Traceback (most recent call last):\n  File \"shop/tasks.py\", line 31, in import_products\nKeyError: 'supplier' <script>alert(1)</script>"},
 	} {
 		if code, body := post(t, exp.url+p.path, p.body); code != 200 {
@@ -181,7 +184,7 @@ func statusPageDOM(t *testing.T, exp *exporter) string {
 		t.Fatalf("no summary line:\n%s", page)
 	}
 	text := regexp.MustCompile(`<[^>]+>`).ReplaceAllString(summary[1], "")
-	for _, want := range []string{"2 failing", "1 not probed yet", "1 up", "2 down", "1 failed", "1 new", "2 up"} {
+	for _, want := range []string{"2 failing", "1 not probed yet", "1 up", "2 down", "1 failed", "1 paused", "2 up"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary %q lacks %q", text, want)
 		}
@@ -197,10 +200,11 @@ func statusPageDOM(t *testing.T, exp *exporter) string {
 	if got := strings.Join(order("target"), ","); got != "failing,failing,unprobed,up" {
 		t.Errorf("targets in the order %s", got)
 	}
-	if got := strings.Join(order("heartbeat"), ","); got != "down,down,failed,new,up,up" {
+	if got := strings.Join(order("heartbeat"), ","); got != "down,down,failed,paused,up,up" {
 		t.Errorf("heartbeats in the order %s", got)
 	}
-	for _, want := range []string{`running [\d.]+s, max_runtime 1s`, "connection refused", "status code 500", "due [0-9:]+ UTC, nothing since"} {
+	for _, want := range []string{`running [\d.]+s, max_runtime 1s`, "connection refused", "status code 500", "due [0-9:]+ UTC, nothing since",
+		`id="maintenance-api-migration"`, "maintenance: api-migration", "paused until [0-9:]+ UTC", `overdue by [\d.]+s`} {
 		if !regexp.MustCompile(want).MatchString(page) {
 			t.Errorf("the page does not say %q", want)
 		}

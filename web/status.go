@@ -220,6 +220,14 @@ func allFine(parts []summaryPart) bool {
 	return true
 }
 
+// due says when a deadline is: "in 5m", or "overdue by 1m" once passed.
+func due(t, now time.Time) string {
+	if t.Before(now) {
+		return "overdue by " + text.Duration(now.Sub(t))
+	}
+	return relative(t, now)
+}
+
 // relative says when t is from now: "5m ago", "in 2h 3m", "never".
 func relative(t, now time.Time) string {
 	switch {

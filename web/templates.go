@@ -58,6 +58,7 @@ details summary { cursor: pointer; }
 
 var funcs = template.FuncMap{
 	"rel":   relative,
+	"due":   due,
 	"human": text.Duration,
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
@@ -136,7 +137,7 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 <td data-label="State"><span class="{{.StateClass}}">{{.State}}</span></td>
 <td data-label="Why">{{.Why}}</td>
 <td data-label="Last success">{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td>
-<td data-label="Next due"><span title="{{ts .Deadline}}">{{rel .Deadline $.Now}}</span></td>
+<td data-label="Next due"><span title="{{ts .Deadline}}">{{due .Deadline $.Now}}</span></td>
 <td data-label="Last message">{{if .Excerpt}}<pre>{{short .Excerpt}}</pre>{{end}}</td>
 </tr>
 {{end}}
@@ -188,7 +189,7 @@ var heartbeatTemplate = template.Must(template.Must(template.New("heartbeat").Fu
 <tbody>
 <tr><th>Expected</th><td>{{if .Schedule}}cron <code>{{.Schedule}}</code> in {{.Timezone}}{{else}}every {{secs .Interval}}{{end}}; grace {{secs .Grace}}{{if .Schedule}}; early margin {{secs .EarlyMargin}}{{end}}</td></tr>
 <tr><th>Runs</th><td>max_runtime {{secs .MaxRuntime}}, min_runtime {{secs .MinRuntime}}, failed after {{.FailureThreshold}} failure(s) in a row{{if .Exclusive}}; exclusive: one run per period, from one place{{end}}</td></tr>
-<tr><th>Next due</th><td><span title="{{ts .Deadline}}">{{rel .Deadline $.Now}}</span> (expected {{rel .Expected $.Now}}, then grace)</td></tr>
+<tr><th>Next due</th><td><span title="{{ts .Deadline}}">{{due .Deadline $.Now}}</span> (expected {{rel .Expected $.Now}}, then grace)</td></tr>
 <tr><th>Last success</th><td>{{if .LastSuccess.IsZero}}never{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td></tr>
 <tr><th>Last ping</th><td>{{if .LastPing.IsZero}}never{{else}}<span title="{{ts .LastPing}}">{{rel .LastPing $.Now}}</span> ({{.LastPingKind}}){{end}}</td></tr>
 <tr><th>Last start</th><td>{{if .LastStart.IsZero}}never{{else}}<span title="{{ts .LastStart}}">{{rel .LastStart $.Now}}</span>{{end}}{{if .Running}}; {{.Running}} run(s) open since {{rel .RunningSince $.Now}}{{end}}{{if .LastDuration}}; the last run took {{secs .LastDuration}}{{end}}</td></tr>
