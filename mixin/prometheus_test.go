@@ -291,6 +291,9 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 		{"HeartbeatLate", "celery-worker@w1"},            // CeleryWorkerDown says it
 		{"CeleryWorkerDown", "celery-worker@w2"},         // it pings
 		{"HeartbeatMultipleSources", "celery-worker@w2"}, // not exclusive
+		{"DjangoProbeFailed", "shop-patching"},           // in maintenance
+		{"DjangoDebugPageExposed", "shop-patching"},      // in maintenance
+		{"HeartbeatLate", "deploy-paused"},               // paused
 	}
 	siteURL := ""
 	var last string
@@ -338,6 +341,9 @@ targets:
   - {name: shop-health, url: "%[1]s/ht/", module: django_health_check}
   - {name: shop-tls, url: "%[2]s/"}
   - {name: shop-hosts, url: "%[1]s/", module: hosts}
+  - {name: shop-patching, url: "%[1]s/debug"}
+maintenance:
+  - {name: patching, schedule: "* * * * *", duration: 2m, targets: [shop-patching]}
 heartbeat_defaults: {auto_register: true, token: tok, grace: 1s}
 heartbeats:
   - {name: nightly, interval: 3s, labels: {team: data}}
@@ -345,6 +351,7 @@ heartbeats:
   - {name: import, interval: 1h}
   - {name: backup, interval: 1h, max_runtime: 2s}
   - {name: refresh-prices, interval: 2s, exclusive: true}
+  - {name: deploy-paused, interval: 1s}
 `, site, tlsSite)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -376,6 +383,7 @@ heartbeats:
 	send("POST", "/heartbeat/nightly?rid=1", "report sent")
 	send("POST", "/heartbeat/backup/start", "")
 	send("POST", "/heartbeat/celery-worker@w1", "")
+	send("POST", "/api/v1/heartbeats/deploy-paused/pause", `{"for": "1h"}`)
 
 	keepPinging(t, send)
 	return addr
