@@ -116,3 +116,23 @@ func TestMetricsAlwaysParse(t *testing.T) {
 	}
 	e.metrics()
 }
+
+// With auto_register on, a ping to a name two edits from a configured
+// one is a typo: 409 with "did you mean", and nothing is created.
+// Names that differ only in digits, and names far from every configured
+// one, are created as before.
+func TestTypoIsNotANewHeartbeat(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\nheartbeats:\n  - {name: nightly-report, interval: 1d}\n  - {name: worker-1, interval: 1m}\n")
+	code, body := e.do("POST", "/heartbeat/nightly-reprot", "")
+	if code != 409 || !strings.Contains(body, `did you mean "nightly-report"?`) {
+		t.Errorf("a typo: %d %s", code, body)
+	}
+	if _, ok := e.hbs.View("nightly-reprot"); ok {
+		t.Error("the typo was created")
+	}
+	for _, name := range []string{"worker-2", "worker-12", "import-products"} {
+		if code, body := e.do("POST", "/heartbeat/"+name, ""); code != 200 {
+			t.Errorf("%s: %d %s", name, code, body)
+		}
+	}
+}

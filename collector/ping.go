@@ -20,7 +20,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/text"
 )
 
@@ -69,6 +71,10 @@ func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	if d.PostOnly && method != http.MethodPost {
 		return nil, errPostOnly
 	}
+	if near := typoOf(name, cfg); near != "" {
+		return nil, &pingError{http.StatusConflict, RejectUnknown, fmt.Sprintf(
+			"unknown heartbeat %q: did you mean %q? auto_register does not create a name this close to a configured one: a typo would hide the real job's silence", name, near)}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if hb, ok := h.byName[name]; ok {
@@ -81,6 +87,35 @@ func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
 	return hb, nil
+}
+
+// typoOf is the configured heartbeat a new name is likely a typo of
+// (within two edits, of five or more characters), "" for none. Names
+// that differ only in digits are not typos: worker-1 and worker-2.
+func typoOf(name string, cfg *config.Config) string {
+	if len(name) < 5 {
+		return ""
+	}
+	names := make([]string, 0, len(cfg.Heartbeats))
+	for _, hc := range cfg.Heartbeats {
+		if hc != nil {
+			names = append(names, hc.Name)
+		}
+	}
+	noDigits := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	for _, near := range text.Closest(name, names, 2) {
+		if noDigits(near) != noDigits(name) {
+			return near
+		}
+	}
+	return ""
 }
 
 var (

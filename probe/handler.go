@@ -21,11 +21,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/exposition"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // Reasons a /probe request is refused, the reason label of
@@ -142,6 +144,8 @@ func resolve(cfg *config.Config, q url.Values) (Request, *config.Module, *refusa
 		if req.Module == "" {
 			req.Module = t.ModuleName()
 		}
+	} else if bareWord(req.Target) {
+		return req, nil, &refusal{http.StatusBadRequest, RefusedInvalidTarget, notATarget(cfg, req.Target)}
 	} else {
 		u, err := ParseTarget(req.Target)
 		if err != nil {
@@ -173,6 +177,26 @@ func (h *Handler) refuse(w http.ResponseWriter, code int, reason, msg string) {
 		h.Logger.Debug("Probe refused", "reason", reason, "detail", msg)
 	}
 	http.Error(w, msg, code)
+}
+
+// bareWord: no scheme, dot, port or path, and not localhost. Taken as a
+// host it would send the exporter to DNS for what is most likely a
+// configured target's name, mistyped.
+func bareWord(target string) bool {
+	return !strings.ContainsAny(target, ".:/[") && target != "localhost"
+}
+
+// notATarget says so, with the configured names closest to it.
+func notATarget(cfg *config.Config, target string) string {
+	names := make([]string, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		names = append(names, t.Name)
+	}
+	msg := fmt.Sprintf("target %q is no configured target's name and no URL (a host needs a dot, a port or http://)", target)
+	if near := text.Closest(target, names, 3); len(near) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(near[:min(len(near), 3)], ", "))
+	}
+	return msg
 }
 
 // ParseTarget reads ?target=: a URL, or a host[:port] taken as http://,

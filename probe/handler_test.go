@@ -407,3 +407,26 @@ func TestProbeLogForwardedAtDebug(t *testing.T) {
 		}
 	}
 }
+
+// A bare word that is no configured target's name is refused before any
+// DNS lookup, with the closest configured names.
+func TestBareWordTargetIsRefused(t *testing.T) {
+	h := newHarness(t, mustConfig(t, `
+targets:
+  - {name: shop-home, url: "http://127.0.0.1:9/"}
+  - {name: shop-api, url: "http://127.0.0.1:9/api"}
+`))
+	s := h.probeURL(t, "shop-hom", "")
+	if s.code != 400 || !strings.Contains(s.body, "did you mean shop-home") {
+		t.Errorf("shop-hom: %d %s", s.code, s.body)
+	}
+	if len(h.obs.done) != 0 || h.obs.refused[RefusedInvalidTarget] != 1 {
+		t.Errorf("a bare word was probed: %v %v", h.obs.done, h.obs.refused)
+	}
+	// localhost and names with a dot or a port are hosts, as before.
+	for _, target := range []string{"localhost:9", "127.0.0.1:9"} {
+		if s := h.probeURL(t, target, ""); s.code != 200 {
+			t.Errorf("%s: %d %s", target, s.code, s.body)
+		}
+	}
+}

@@ -18,6 +18,7 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -93,4 +94,63 @@ func withRest(n int, unit string, rest int, restUnit string) string {
 		return fmt.Sprintf("%d%s", n, unit)
 	}
 	return fmt.Sprintf("%d%s %d%s", n, unit, rest, restUnit)
+}
+
+// Closest are the candidates within maxDistance edits (insertions,
+// deletions, substitutions, and swaps of two neighbours) of s, nearest
+// first and then by name: "did you mean?".
+func Closest(s string, candidates []string, maxDistance int) []string {
+	type near struct {
+		name string
+		d    int
+	}
+	var found []near
+	for _, c := range candidates {
+		if c == s {
+			continue
+		}
+		if d := distance(s, c); d <= maxDistance {
+			found = append(found, near{c, d})
+		}
+	}
+	slices.SortFunc(found, func(a, b near) int {
+		if a.d != b.d {
+			return a.d - b.d
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	out := make([]string, len(found))
+	for i, n := range found {
+		out[i] = n.name
+	}
+	return out
+}
+
+// distance is the optimal string alignment distance between a and b,
+// by bytes (names here are ASCII).
+func distance(a, b string) int {
+	if d := len(a) - len(b); d > 8 || d < -8 {
+		return max(len(a), len(b)) // far apart: not worth the table
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

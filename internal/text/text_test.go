@@ -73,3 +73,19 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestClosest(t *testing.T) {
+	names := []string{"nightly-report", "nightly-reports", "celery-beat", "deploy"}
+	for s, want := range map[string]string{
+		"nightly-reprot": "nightly-report,nightly-reports", // a swap, nearest first
+		"nightly-repor":  "nightly-report,nightly-reports", // a letter missing
+		"celery-bet":     "celery-beat",
+		"deploy":         "", // itself is no suggestion
+		"backup":         "", // nothing near
+		"x":              "", // far from everything
+	} {
+		if got := strings.Join(Closest(s, names, 2), ","); got != want {
+			t.Errorf("Closest(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
