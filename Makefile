@@ -29,7 +29,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -tags netgo -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 run: build
-	./$(BIN)
+	./$(BIN) $(ARGS)
 
 # The whole suite: formatting, vet, every Go test (the end-to-end tests
 # against real Django, Prometheus, Redis and Celery included), and lint.

@@ -114,7 +114,7 @@ func Load(data []byte) (*Config, error) {
 func load(data []byte, builtins map[string]*Module, dir string) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: []string{strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, &Error{Problems: []string{syntaxProblem(data, err)}}
 	}
 	if isEmptyDocument(&root) {
 		return nil, &Error{Problems: []string{ErrEmpty.Error()}}

@@ -14,6 +14,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -288,4 +289,40 @@ func isEmptyDocument(root *yaml.Node) bool {
 		}
 	}
 	return true
+}
+
+var syntaxLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// syntaxProblem is a YAML syntax error with the line it is on. For a
+// block that goes wrong (a key indented one space too few on line 5),
+// yaml.v3 names the line where the enclosing block began (line 1); the
+// shortest head of the file that fails with the same message ends on the
+// real line, found by bisection (the heads of a file with such an error
+// parse until that line, and fail from it on).
+func syntaxProblem(data []byte, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	m := syntaxLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	reported, _ := strconv.Atoi(m[1])
+	what := m[2]
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	failsAt := func(k int) bool {
+		var n yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		return err != nil && strings.HasSuffix(err.Error(), what)
+	}
+	lo, hi := reported, len(lines) // the head of hi lines fails
+	if lo < 1 || lo > hi || !failsAt(hi) {
+		return msg
+	}
+	for lo < hi {
+		if mid := (lo + hi) / 2; failsAt(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return fmt.Sprintf("line %d: %s", hi, what)
 }

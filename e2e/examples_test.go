@@ -277,3 +277,23 @@ func TestAlertmanagerExample(t *testing.T) {
 		return ""
 	})
 }
+
+// The README's quick start writes the token where the example config
+// reads it.
+func TestReadmeAndExampleAgreeOnTheTokenFile(t *testing.T) {
+	cfg, err := os.ReadFile(filepath.Join(repoRoot, "examples", "config", "django_health_exporter.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`token_file: (\S+)`).FindSubmatch(cfg)
+	if m == nil {
+		t.Fatal("the example config has no token_file")
+	}
+	if !strings.Contains(string(readme), "openssl rand -hex 24 > "+string(m[1])) {
+		t.Errorf("the README's quick start does not write the token to %s, where the example config reads it", m[1])
+	}
+}

@@ -143,7 +143,11 @@ func (r *Reloader) reloadOnce() error {
 	if err != nil {
 		r.metrics.ConfigLoaded(false, time.Now())
 		r.failure.Store(&ReloadFailure{Err: err, Time: time.Now()})
-		r.logger.Error("Error loading config; keeping the running one", "err", err)
+		if r.current.Load() == nil {
+			r.logger.Error("Error loading config; the exporter did not start: fix the file (django_health_exporter --config.check says what is wrong)", "err", err)
+		} else {
+			r.logger.Error("Error loading config; keeping the running one", "err", err)
+		}
 		return err
 	}
 	r.current.Store(st)

@@ -14,7 +14,9 @@
 package web
 
 import (
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,8 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/reliability"
 )
 
@@ -180,4 +184,29 @@ func maintenanceActive(t *testing.T, s *server, window string) float64 {
 	}
 	t.Fatalf("no maintenance_active for %s", window)
 	return 0
+}
+
+// A configuration that does not load at start says the exporter did not
+// start; on a reload, that the running one is kept.
+func TestStartupFailureSaysSo(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	fail := true
+	r := NewReloader(func() (*config.Config, error) {
+		if fail {
+			return nil, errors.New("line 5: bad")
+		}
+		return config.LoadDefault(), nil
+	}, func(*config.Config) error { return nil }, "test", NewMetrics(prometheus.NewRegistry()), logger)
+	if err := r.Reload(); err == nil || !strings.Contains(logs.String(), "the exporter did not start") || strings.Contains(logs.String(), "keeping the running one") {
+		t.Errorf("at start: %v\n%s", err, logs.String())
+	}
+	fail = false
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	fail = true
+	if err := r.Reload(); err == nil || !strings.Contains(logs.String(), "keeping the running one") {
+		t.Errorf("on a reload: %v\n%s", err, logs.String())
+	}
 }

@@ -668,7 +668,7 @@ func concurrentMemory(start func(string, ...string) (*proc.Process, string, erro
 					b, _ := io.ReadAll(resp.Body)
 					_ = resp.Body.Close()
 					switch {
-					case resp.StatusCode != 200:
+					case resp.StatusCode != http.StatusOK:
 						code = strconv.Itoa(resp.StatusCode)
 					case strings.Contains(string(b), `probe_failed_due_to{reason="refused"} 1`):
 						code = "refused"

@@ -291,7 +291,7 @@ local agg = import '../lib/aggregate.libsonnet';
               'heartbeatpingsrejected',
               'heartbeats',
               'The exporter refuses pings: a job believes it reports, and does not.',
-              'About {{ $value | printf "%%.0f" }} ping(s) refused in %s, reason {{ $labels.reason }} (unknown: a name not configured; unauthorized: a wrong or missing token). The exporter logs each heartbeat and sender: WARN "Heartbeat ping refused".' % c.heartbeatPingsRejectedWindow,
+              'About {{ $value | printf "%%.0f" }} ping(s) refused in %s, reason {{ $labels.reason }} (unknown: a name not configured, or a typo of one; unauthorized: a wrong or missing token; invalid: a malformed ping such as an exit status over 255, a bad rid or metric, a GET where the heartbeat takes POST only; too_large: a body over 1 MiB; limit: max_heartbeats reached). The exporter logs each heartbeat and sender: WARN "Heartbeat ping refused".' % c.heartbeatPingsRejectedWindow,
             ),
           },
           {

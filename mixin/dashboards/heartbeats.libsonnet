@@ -6,7 +6,10 @@ local d = import '../lib/dashboard.libsonnet';
   local cl = if c.showMultiCluster then ', %s=~"$cluster"' % c.clusterLabel else '',
   // Every panel follows the variables ($instance: the exporter replicas
   // to read), then takes the freshest view of the replicas selected.
-  local exp = '%s, job=~"$job", instance=~"$instance"%s' % [c.exporterSelector, cl],
+  // $job chooses the job (its values come from the series), so the
+  // panels select on it alone: a fixed job beside it would make
+  // switching it show nothing.
+  local exp = 'job=~"$job", instance=~"$instance"%s' % cl,
   local sel = exp + ', heartbeat=~"$heartbeat"',
   local over(fn, metric, extra='') = agg.overReplicas(c, fn, '%s{%s%s}' % [metric, sel, extra]),
   local clusterVar = if c.showMultiCluster then [d.queryVariable('cluster', 'Cluster', 'label_values(heartbeat_up, %s)' % c.clusterLabel)] else [],
@@ -132,9 +135,9 @@ local d = import '../lib/dashboard.libsonnet';
                      w=8,
                      min=0),
         d.timeseries('Workers alive per queue',
-                     'Celery workers whose own heartbeat (celery-worker@NODE) is up, by the queues they consume.',
+                     'Celery workers whose own heartbeat (celery-worker@NODE) is up, by the queues they consume; 0 when every worker of a queue is down.',
                      'none',
-                     [d.target('count by (queues) (%s == 1)' % over('max', 'heartbeat_up', workers), '{{queues}}')],
+                     [d.target('sum by (queues) (%s)' % over('max', 'heartbeat_up', workers), '{{queues}}')],
                      w=8,
                      min=0),
         d.stateTimeline('Beat entries',

@@ -6,7 +6,8 @@ local d = import '../lib/dashboard.libsonnet';
   // Every panel follows the variables: raw series and recording rules
   // alike keep job and instance.
   local sel = 'job=~"$job", instance=~"$instance"' + (if c.showMultiCluster then ', %s=~"$cluster"' % c.clusterLabel else ''),
-  local raw = c.probeSelector + ', ' + sel,
+  // $job chooses the job, so the panels select on it alone.
+  local raw = sel,
   local over(fn, expr) = agg.overProbes(c, fn, expr),
   local clusterVar = if c.showMultiCluster then [d.queryVariable('cluster', 'Cluster', 'label_values(probe_success, %s)' % c.clusterLabel)] else [],
   local jobFilter = if c.showMultiCluster then '{%s=~"$cluster"}' % c.clusterLabel else '',
