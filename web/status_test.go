@@ -117,3 +117,26 @@ func TestHeartbeatRowsWorstFirst(t *testing.T) {
 		t.Errorf("summary %v", summary)
 	}
 }
+
+// Failing targets are listed worst first: an unreachable site before a
+// failed check, then the one failing longest.
+func TestFailingTargetsWorstFirst(t *testing.T) {
+	c := NewCurrent(10)
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	failing := func(target, reason string, at time.Time) *probe.Result {
+		return &probe.Result{Target: target, Module: "django", Start: at, Failures: []probe.Failure{{Reason: reason}}}
+	}
+	c.Observe(failing("http://c.test/", probe.ReasonCheck, t0), false)
+	c.Observe(&probe.Result{Target: "http://up.test/", Module: "django", Start: t0, Success: true}, false)
+	c.Observe(failing("http://a.test/", probe.ReasonCheck, t0.Add(time.Minute)), false)
+	c.Observe(failing("http://b.test/", probe.ReasonConnect, t0.Add(2*time.Minute)), false)
+	// c fails again later: it has failed since t0 all the same.
+	c.Observe(failing("http://c.test/", probe.ReasonCheck, t0.Add(3*time.Minute)), false)
+	var order []string
+	for _, s := range c.States(&config.Config{}) {
+		order = append(order, s.Target)
+	}
+	if got := strings.Join(order, " "); got != "http://b.test/ http://c.test/ http://a.test/ http://up.test/" {
+		t.Errorf("order: %s", got)
+	}
+}

@@ -14,8 +14,10 @@
 package web
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +53,10 @@ type TargetState struct {
 	StatusCode int
 	Reasons    []string // probe_failed_due_to
 	Failure    string   // why, in words
-	Warnings   []string // warning-level checks that failed
+	// FailingSince is when the target began to fail, over the probes
+	// this exporter saw (zero while it succeeds).
+	FailingSince time.Time
+	Warnings     []string // warning-level checks that failed
 }
 
 const (
@@ -101,9 +106,16 @@ func (c *Current) Observe(r *probe.Result, configured bool) {
 		}
 		s.Warnings = append(s.Warnings, text.Cut(w, maxStateTarget))
 	}
+	if !s.Success {
+		s.FailingSince = s.Start
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.byKey[stateKey(s.Target, s.Module, s.Hostname)] = s
+	key := stateKey(s.Target, s.Module, s.Hostname)
+	if prev, ok := c.byKey[key]; ok && !s.Success && !prev.FailingSince.IsZero() {
+		s.FailingSince = prev.FailingSince
+	}
+	c.byKey[key] = s
 	if !configured {
 		c.trimAdHoc()
 	}
@@ -155,13 +167,48 @@ func (c *Current) States(cfg *config.Config) []TargetState {
 			out = append(out, *s)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if a, b := out[i].rank(), out[j].rank(); a != b {
-			return a < b
-		}
-		return out[i].Target < out[j].Target
-	})
+	slices.SortStableFunc(out, compareStates)
 	return out
+}
+
+// compareStates puts the worst first: failing targets (by their worst
+// reason: an unreachable site before a failed check; then the longest
+// failing), then the ones not probed yet, then the ones up; by name
+// within each.
+func compareStates(a, b TargetState) int {
+	if c := cmp.Compare(a.rank(), b.rank()); c != 0 {
+		return c
+	}
+	if a.rank() == 0 {
+		if c := cmp.Compare(worstReason(a.Reasons), worstReason(b.Reasons)); c != 0 {
+			return c
+		}
+		if c := a.FailingSince.Compare(b.FailingSince); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.Target, b.Target)
+}
+
+// reasonOrder ranks probe_failed_due_to reasons, the worst first: the
+// site cannot be reached, then it answers wrongly, then one part of it
+// (a check, a backend) fails.
+var reasonOrder = []string{
+	probe.ReasonDNS, probe.ReasonConnect, probe.ReasonTLS, probe.ReasonTimeout,
+	probe.ReasonStatus, probe.ReasonDebugPage, probe.ReasonDisallowedHost, probe.ReasonRedirect,
+	probe.ReasonHealthCheck, probe.ReasonCheck, probe.ReasonAllowedHostsNotEnforced,
+	probe.ReasonBodyLimit, probe.ReasonRefused,
+}
+
+// worstReason is the rank of the worst of a target's reasons.
+func worstReason(reasons []string) int {
+	worst := len(reasonOrder)
+	for _, r := range reasons {
+		if i := slices.Index(reasonOrder, r); i >= 0 && i < worst {
+			worst = i
+		}
+	}
+	return worst
 }
 
 // rank orders the states: failing, not probed yet, up.
