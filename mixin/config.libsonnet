@@ -30,8 +30,13 @@
 
     // Where the exporter answers, for the links in alerts and dashboards
     // (/probe?...&debug=true says why a probe failed; /heartbeats/NAME
-    // shows a heartbeat's last messages).
-    exporterURL: 'http://localhost:9716',
+    // shows a heartbeat's last messages). Left empty, each link goes to
+    // the exporter that produced the series: a heartbeat's from its
+    // instance label, a probe's from exporterLabel, which
+    // examples/prometheus/prometheus.yml sets to the exporter's address.
+    // Set it for one fixed URL (a proxy, say).
+    exporterURL: '',
+    exporterLabel: 'exporter',
 
     // Heartbeats the Celery helper (examples/celery) registers.
     celeryWorkerHeartbeats: 'celery-worker@.+',
@@ -94,7 +99,8 @@
 
     // Links in the alerts.
     runbookURLPattern: 'https://github.com/django-health/django_health_exporter/blob/main/docs/runbook.md#%s',
-    grafanaURL: 'http://localhost:3000',
+    // Grafana's address: alerts carry a dashboard_url when it is set.
+    grafanaURL: '',
     dashboardIDs: {
       probes: 'django-health-probes',
       heartbeats: 'django-health-heartbeats',

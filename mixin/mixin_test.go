@@ -175,8 +175,8 @@ func TestEveryAlertIsTested(t *testing.T) {
 			if !quiet[r.Alert] {
 				t.Errorf("no test expects %s to stay quiet", r.Alert)
 			}
-			if r.Annotations["summary"] == "" || r.Annotations["description"] == "" || r.Annotations["runbook_url"] == "" || r.Annotations["dashboard_url"] == "" {
-				t.Errorf("%s lacks summary, description, runbook_url or dashboard_url", r.Alert)
+			if r.Annotations["summary"] == "" || r.Annotations["description"] == "" || r.Annotations["runbook_url"] == "" {
+				t.Errorf("%s lacks summary, description or runbook_url", r.Alert)
 			}
 			switch r.Labels["severity"] {
 			case "critical", "warning", "info":

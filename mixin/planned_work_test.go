@@ -14,11 +14,13 @@
 package mixin
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -120,4 +122,39 @@ func plannedWork(series []any, value string) []any {
 		}
 	}
 	return out
+}
+
+// No shipped alert, rule or dashboard links to localhost: a link must
+// work where the page lands. With grafanaURL set, every alert links its
+// dashboard; with exporterURL set, the links use it.
+func TestLinksWorkWherePagesLand(t *testing.T) {
+	files, _ := filepath.Glob("dashboards_out/*.json")
+	files = append(files, "prometheus_alerts.yaml", "prometheus_rules.yaml", "../examples/kubernetes/prometheus-rule.yaml")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "localhost") {
+			t.Errorf("%s links to localhost", f)
+		}
+	}
+	out, err := exec.Command("go", "tool", "jsonnet", "-J", ".", "-e",
+		`local m = (import "mixin.libsonnet") + { _config+:: { grafanaURL: "https://grafana.example.com", exporterURL: "https://exporter.example.com" } };
+[r.annotations for g in m.prometheusAlerts.groups for r in g.rules]`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var annotations []map[string]string
+	if err := json.Unmarshal(out, &annotations); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range annotations {
+		if !strings.HasPrefix(a["dashboard_url"], "https://grafana.example.com/d/") {
+			t.Errorf("with grafanaURL set, an alert lacks dashboard_url: %v", a)
+		}
+		if strings.Contains(a["description"], "http://{{") {
+			t.Errorf("with exporterURL set, a link still reads the series: %s", a["description"])
+		}
+	}
 }

@@ -22,8 +22,15 @@ local agg = import '../lib/aggregate.libsonnet';
 
   // Texts shared by the descriptions.
   local target = '{{ $labels.instance }}{{ with $labels.url }} ({{ . }}){{ end }}',
-  local debugLink = c.exporterURL + '/probe?target={{ $labels.instance | urlquery }}&debug=true',
-  local heartbeatLink = c.exporterURL + '/heartbeats/{{ $labels.heartbeat | urlquery }}',
+  // The exporter that produced the series (or the fixed exporterURL).
+  local probeExporter =
+    if c.exporterURL != '' then c.exporterURL
+    else 'http://{{ with printf "probe_success{job=%%q,instance=%%q}" $labels.job $labels.instance | query | sortByLabel "%s" }}{{ . | first | label "%s" }}{{ end }}' % [c.exporterLabel, c.exporterLabel],
+  local heartbeatExporter =
+    if c.exporterURL != '' then c.exporterURL
+    else 'http://{{ with printf "heartbeat_deadline_timestamp_seconds{job=%q,heartbeat=%q}" $labels.job $labels.heartbeat | query | sortByLabel "instance" }}{{ . | first | label "instance" }}{{ end }}',
+  local debugLink = probeExporter + '/probe?target={{ $labels.instance | urlquery }}&debug=true',
+  local heartbeatLink = heartbeatExporter + '/heartbeats/{{ $labels.heartbeat | urlquery }}',
   local where = if c.locationLabel == '' then '' else ' ({{ index $s.Labels "%s" }})' % c.locationLabel,
   // The reasons probe_failed_due_to gives for the failing target.
   local reasons =
@@ -38,8 +45,9 @@ local agg = import '../lib/aggregate.libsonnet';
     summary: summary,
     description: description,
     runbook_url: c.runbookURLPattern % anchor,
-    dashboard_url: '%s/d/%s' % [c.grafanaURL, c.dashboardIDs[dashboard]],
-  },
+  } + (if c.grafanaURL == '' then {} else {
+         dashboard_url: '%s/d/%s' % [c.grafanaURL, c.dashboardIDs[dashboard]],
+       }),
 
   // A run past max_runtime that no replica has seen end since it began
   // (a run may start on one replica and end on the other).

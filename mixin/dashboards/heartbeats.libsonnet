@@ -16,7 +16,7 @@ local d = import '../lib/dashboard.libsonnet';
   local jobFilter = if c.showMultiCluster then '{%s=~"$cluster"}' % c.clusterLabel else '',
   local page = d.dataLinks([{
     title: 'The heartbeat on the exporter (why, last pings, last message)',
-    url: c.exporterURL + '/heartbeats/${__field.labels.heartbeat:percentencode}',
+    url: (if c.exporterURL != '' then c.exporterURL else 'http://${exporter}') + '/heartbeats/${__field.labels.heartbeat:percentencode}',
   }]),
   local workers = ', heartbeat=~"%s"' % c.celeryWorkerHeartbeats,
   local queues = ', heartbeat=~"%s", metric="wait_seconds"' % c.celeryQueueHeartbeats,
@@ -31,7 +31,7 @@ local d = import '../lib/dashboard.libsonnet';
         d.queryVariable('job', 'Job', 'label_values(heartbeat_up%s, job)' % jobFilter),
         d.queryVariable('instance', 'Exporter', 'label_values(heartbeat_up{job=~"$job"}, instance)'),
         d.queryVariable('heartbeat', 'Heartbeat', 'label_values(heartbeat_up{job=~"$job", instance=~"$instance"}, heartbeat)'),
-      ],
+      ] + (if c.exporterURL != '' then [] else [d.exporterVariable('label_values(heartbeat_up{job=~"$job", instance=~"$instance"}, instance)')]),
       [
         d.row('Now'),
         d.stat('Heartbeats',

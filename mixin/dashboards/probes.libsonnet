@@ -14,7 +14,7 @@ local d = import '../lib/dashboard.libsonnet';
   // From a target's row to the exporter's account of its last probe.
   local why = d.dataLinks([{
     title: 'Why? (the exporter probes it now, with debug=true)',
-    url: c.exporterURL + '/probe?target=${__field.labels.instance:percentencode}&debug=true',
+    url: (if c.exporterURL != '' then c.exporterURL else 'http://${exporter}') + '/probe?target=${__field.labels.instance:percentencode}&debug=true',
   }]),
 
   grafanaDashboards+:: {
@@ -26,7 +26,7 @@ local d = import '../lib/dashboard.libsonnet';
       clusterVar + [
         d.queryVariable('job', 'Job', 'label_values(probe_success%s, job)' % jobFilter),
         d.queryVariable('instance', 'Target', 'label_values(probe_success{job=~"$job"}, instance)'),
-      ],
+      ] + (if c.exporterURL != '' then [] else [d.exporterVariable('label_values(probe_success{job=~"$job"}, %s)' % c.exporterLabel)]),
       [
         d.row('Now'),
         d.stat('Targets up',

@@ -3,7 +3,9 @@
 // that every other label (team, url, cluster) stays for routing.
 {
   // probeCopies are the labels that differ between copies of one probe.
-  probeCopies(c):: c.probeReplicaLabels + (if c.locationLabel != '' then [c.locationLabel] else []),
+  // The exporter's address (exporterLabel) differs between locations
+  // too, and is read by the alerts' links from the series themselves.
+  probeCopies(c):: c.probeReplicaLabels + [c.exporterLabel] + (if c.locationLabel != '' then [c.locationLabel] else []),
 
   // overProbes aggregates a probe expression over copies of the probe.
   overProbes(c, fn, expr)::

@@ -177,6 +177,10 @@
     regex: '',
   },
 
+  // exporterVariable is a hidden variable holding one exporter's
+  // address, for links to it: the first value of query.
+  exporterVariable(query):: $.queryVariable('exporter', 'Exporter address', query, includeAll=false, multi=false) { hide: 2 },
+
   // layout places panels left to right in rows of 24 columns, in order,
   // and gives each an id.
   layout(panels)::
