@@ -390,7 +390,7 @@ for i in range(60):
 		t.Fatal(msg)
 	}
 	_, metrics := get(t, exp.url+"/metrics")
-	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",celery="queue",team="web",metric="wait_seconds"}`); !ok || v < 3 {
+	if v, ok := metricValue(t, metrics, `heartbeat_last_value{heartbeat="celery-queue-reports",celery="queue",queues="reports",team="web",metric="wait_seconds"}`); !ok || v < 3 {
 		t.Errorf("heartbeat_last_value of the backlogged queue: %v %v", v, ok)
 	}
 	t.Logf("reports queue canary waits as the backlog grew: %v", waits)

@@ -42,7 +42,7 @@ func TestExamples(t *testing.T) {
 	check := func(name, cfg string) {
 		t.Helper()
 		f := filepath.Join(t.TempDir(), "config.yml")
-		cfg = strings.ReplaceAll(cfg, "/run/secrets/heartbeat-token", token)
+		cfg = strings.ReplaceAll(cfg, "/etc/django-health-exporter/heartbeat-token", token)
 		cfg = strings.ReplaceAll(cfg, "/etc/django-health-exporter/token/token", token)
 		if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func TestAlertmanagerExample(t *testing.T) {
 		alert(`"alertname": "HeartbeatLate", "severity": "critical", "job": "django-health-exporter", "heartbeat": "nightly-report", "team": "data"`),
 		alert(`"alertname": "HeartbeatFailed", "severity": "warning", "job": "django-health-exporter", "heartbeat": "import", "team": "data"`),
 		alert(`"alertname": "HeartbeatLate", "severity": "critical", "job": "django-health-exporter", "heartbeat": "celery-worker", "team": "web"`),
-		alert(`"alertname": "CeleryWorkerDown", "severity": "warning", "job": "django-health-exporter", "heartbeat": "celery-worker@w1@host", "team": "web"`),
+		alert(`"alertname": "CeleryWorkerDown", "severity": "warning", "job": "django-health-exporter", "heartbeat": "celery-worker@w1@host", "celery": "worker", "queues": "default", "team": "web"`),
 		alert(`"alertname": "DjangoContentChanged", "severity": "info", "job": "django-probe", "instance": "shop-robots"`),
 	}
 	if code, body := post(t, am+"/api/v2/alerts", "["+strings.Join(alerts, ",")+"]", "Content-Type", "application/json"); code != 200 {

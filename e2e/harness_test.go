@@ -469,11 +469,26 @@ func startPrometheus(t testing.TB, configYAML string, files map[string]string) *
 // configuration and returns its URL.
 func startAlertmanager(t testing.TB) string {
 	t.Helper()
+	example, err := os.ReadFile(filepath.Join(repoRoot, "examples/alertmanager/alertmanager.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startAlertmanagerWith(t, string(example))
+}
+
+// startAlertmanagerWith runs Debian's Alertmanager with a configuration
+// and returns its URL.
+func startAlertmanagerWith(t testing.TB, configYAML string) string {
+	t.Helper()
 	requireProgram(t, "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
 	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	port := freePort(t)
 	p := start(t, "alertmanager", dir, nil, "/usr/bin/prometheus-alertmanager",
-		"--config.file", filepath.Join(repoRoot, "examples/alertmanager/alertmanager.yml"),
+		"--config.file", cfg,
 		"--storage.path", dir,
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
 		"--cluster.listen-address=")

@@ -376,7 +376,7 @@ heartbeats:
 	register := func(name, reg string) { send("PUT", "/api/v1/heartbeats/"+name, reg) }
 	register("celery-worker@w1", `{"interval": "1s", "labels": {"celery": "worker", "queues": "default"}}`)
 	register("celery-worker@w2", `{"interval": "1s", "labels": {"celery": "worker", "queues": "reports"}}`)
-	register("celery-queue-reports", `{"interval": "1s", "labels": {"celery": "queue"}}`)
+	register("celery-queue-reports", `{"interval": "1s", "labels": {"celery": "queue", "queues": "reports"}}`)
 	register("sync-stock", `{"interval": "1s", "exclusive": true, "labels": {"celery": "entry"}}`)
 	// nightly ran once, timed, then went silent; backup started and never
 	// ended; w1 pinged once and died.

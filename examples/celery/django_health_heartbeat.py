@@ -428,7 +428,9 @@ def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
     for q in queue_names:
         # Not exclusive (an interval's default): when a backlog clears, the
         # canaries that waited in it run at once, and that is no double run.
-        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, labels=dict(_labels, celery="queue"))
+        # queues names it as a worker's queues label does: all the workers
+        # of a queue down is one alert (the canary's), not one per worker.
+        register("celery-queue-" + heartbeat_name(q), interval=canary_interval, labels=dict(_labels, celery="queue", queues=q))
     if not sync_beat:
         return
     try:
