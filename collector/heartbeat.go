@@ -70,9 +70,11 @@ func (h *heartbeat) reconfigure(hc *config.Heartbeat, windows []*config.Maintena
 func (h *heartbeat) limits(now time.Time) runLimits {
 	_, interval := h.expected(h.base(now))
 	return runLimits{
-		staleAfter: max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration()),
-		minRuntime: time.Duration(h.cfg.MinRuntime),
-		countRuns:  h.cfg.ExclusiveRuns(),
+		staleAfter:        max(time.Duration(h.cfg.MaxRuntime), interval+h.cfg.GraceDuration()),
+		minRuntime:        time.Duration(h.cfg.MinRuntime),
+		countRuns:         h.cfg.ExclusiveRuns(),
+		failureThreshold:  h.cfg.FailureThreshold,
+		recoveryThreshold: max(h.cfg.RecoveryThreshold, 1),
 	}
 }
 
@@ -102,7 +104,8 @@ type status struct {
 	// (zero: until the next ping).
 	Paused      bool
 	PausedUntil time.Time
-	// RunningSince is when the oldest run in progress started.
+	// RunningSince is when the oldest run in progress started, or sent
+	// its last progress ping.
 	RunningSince time.Time
 	// Why says, in words, what the state is about.
 	Why string
@@ -152,7 +155,9 @@ func (h *heartbeat) evaluate(now time.Time) status {
 	maxRuntime := time.Duration(h.cfg.MaxRuntime)
 	if len(r.Runs) > 0 {
 		st.Running = true
-		for _, t := range r.Runs {
+		for rid, t := range r.Runs {
+			// A progress ping restarts a run's clock.
+			t = latest(t, r.Alive[rid])
 			if st.RunningSince.IsZero() || t.Before(st.RunningSince) {
 				st.RunningSince = t
 			}
@@ -251,6 +256,9 @@ func (h *heartbeat) why(st status, now time.Time) string {
 		s := "last run failed: " + r.FailureReason
 		if r.Failures > 1 {
 			s += fmt.Sprintf(" (%d in a row, failure_threshold %d)", r.Failures, h.cfg.FailureThreshold)
+		}
+		if r.Streak > 0 {
+			s += fmt.Sprintf("; recovering: %d of %d successes in a row (recovery_threshold)", r.Streak, h.cfg.RecoveryThreshold)
 		}
 		return s
 	case StateDown:

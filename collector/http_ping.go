@@ -14,6 +14,7 @@
 package collector
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,7 @@ const hardBodyCap = 1 << 20
 //	GET|HEAD|POST /heartbeat/{name}/start      a run started
 //	GET|HEAD|POST /heartbeat/{name}/fail       a run failed
 //	GET|HEAD|POST /heartbeat/{name}/log        a message, no change of state
+//	GET|HEAD|POST /heartbeat/{name}/progress   the run is alive: max_runtime restarts
 //	GET|HEAD|POST /heartbeat/{name}/0..255     a run ended with this exit status (0: success)
 //
 // ?rid= pairs a start with its end; the end of the body (up to
@@ -69,6 +71,7 @@ func (h *Heartbeats) ServePing(w http.ResponseWriter, r *http.Request) {
 	}
 	hb.mu.Lock()
 	limit := hb.cfg.BodyLimitBytes()
+	decide(&p, hb.cfg, body)
 	hb.mu.Unlock()
 	p.message, p.cut = messageTail(body, limit)
 	if err := h.accept(hb, name, p); err != nil {
@@ -98,6 +101,34 @@ func (h *Heartbeats) ServeBadPing(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decide applies a heartbeat's keywords to a success ping's body (for
+// wrappers that always exit 0): a failure keyword in it makes it a
+// failure; with success keywords, one of them must be in it. The whole
+// body is searched, not only the tail kept as the message.
+func decide(p *ping, hc *config.Heartbeat, body []byte) {
+	if p.kind != wire.KindSuccess || len(hc.SuccessKeywords)+len(hc.FailureKeywords) == 0 {
+		return
+	}
+	for _, kw := range hc.FailureKeywords {
+		if bytes.Contains(body, []byte(kw)) {
+			p.kind, p.keyword = wire.KindFail, kw
+			p.reason = fmt.Sprintf("failure keyword %q in the message", kw)
+			return
+		}
+	}
+	if len(hc.SuccessKeywords) == 0 {
+		return
+	}
+	for _, kw := range hc.SuccessKeywords {
+		if bytes.Contains(body, []byte(kw)) {
+			p.keyword = kw
+			return
+		}
+	}
+	p.kind = wire.KindFail
+	p.reason = fmt.Sprintf("no success keyword in the message (want one of %q)", hc.SuccessKeywords)
+}
+
 // refuse answers a refused ping, and counts and logs it.
 func (h *Heartbeats) refuse(w http.ResponseWriter, r *http.Request, name string, e *pingError) {
 	h.reject(name, e.reason, e.msg, r.RemoteAddr)
@@ -125,12 +156,12 @@ func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 	p.kind = wire.KindSuccess
 	switch action {
 	case "":
-	case wire.KindStart, wire.KindFail, wire.KindLog:
+	case wire.KindStart, wire.KindFail, wire.KindLog, wire.KindProgress:
 		p.kind = action
 	default:
 		code, err := strconv.Atoi(action)
 		if err != nil || code < 0 || code > 255 || strconv.Itoa(code) != action {
-			return p, nil, invalid("unknown action " + strconv.Quote(action) + ": want start, fail, log or an exit status 0-255")
+			return p, nil, invalid("unknown action " + strconv.Quote(action) + ": want start, fail, log, progress or an exit status 0-255")
 		}
 		p.exit = &code
 		if code != 0 {

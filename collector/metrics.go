@@ -107,7 +107,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:  "1 while the heartbeat is paused (POST /api/v1/heartbeats/{name}/pause, or an open maintenance window): it is not due, and the mixin's heartbeat alerts are quiet for it.",
 		Value: func(s *snapshot) float64 { return boolValue(s.st.Paused) }},
 	{Name: "heartbeat_pings_total", Type: exposition.Counter,
-		Help: "Pings accepted, by kind (success, start, fail, log).",
+		Help: "Pings accepted, by kind (success, start, fail, log, progress).",
 		Samples: func(s *snapshot, smp *exposition.Sampler) {
 			for k, kind := range wire.Kinds {
 				smp.Sample(float64(s.rec.pings[k]), "kind", kind)
@@ -121,7 +121,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:  "Runs in progress: start pings not yet ended.",
 		Value: func(s *snapshot) float64 { return float64(s.rec.running) }},
 	{Name: "heartbeat_running_since_timestamp_seconds", Type: exposition.Gauge,
-		Help:  "When the oldest run in progress started (0: none).",
+		Help:  "When the oldest run in progress started, or sent its last progress ping (0: none): max_runtime counts from here.",
 		Value: func(s *snapshot) float64 { return ts(s.st.RunningSince) }},
 	{Name: "heartbeat_sources", Type: exposition.Gauge,
 		Help:    "Distinct senders of pings (?source=, else the client's address) within the current period (the schedule's slot, the last interval); 2 for two beats. Only for exclusive heartbeats (the default for a schedule).",

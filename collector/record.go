@@ -46,8 +46,13 @@ type record struct {
 	LastStart     time.Time `json:"last_start,omitzero"`
 	LastFailure   time.Time `json:"last_failure,omitzero"`
 	FailureReason string    `json:"failure_reason,omitempty"`
-	// Failures counts the failed runs since the last success.
-	Failures     int     `json:"failures,omitempty"`
+	// Failures counts the failed runs since the last success (that
+	// recovered the heartbeat); Streak the successes since the last
+	// failure.
+	Failures int `json:"failures,omitempty"`
+	Streak   int `json:"streak,omitempty"`
+	// Keyword is the keyword that decided the last run, "" for none.
+	Keyword      string  `json:"keyword,omitempty"`
 	LastDuration float64 `json:"last_duration,omitempty"`
 	LastExit     *int    `json:"last_exit,omitempty"`
 	// The last message is in the store's messages bucket, not in memory:
@@ -59,9 +64,11 @@ type record struct {
 	MessageCut  int       `json:"message_cut,omitempty"`
 	// LegacyMessage is where versions before the messages bucket kept the
 	// message; NewHeartbeats moves it.
-	LegacyMessage string                  `json:"message,omitempty"`
-	Runs          map[string]time.Time    `json:"runs,omitempty"` // open runs by rid ("" for none)
-	Pings         [len(wire.Kinds)]uint64 `json:"pings"`
+	LegacyMessage string               `json:"message,omitempty"`
+	Runs          map[string]time.Time `json:"runs,omitempty"` // open runs by rid ("" for none)
+	// Alive is the last progress ping of each open run that sent one.
+	Alive map[string]time.Time    `json:"alive,omitempty"`
+	Pings [len(wire.Kinds)]uint64 `json:"pings"`
 	// Values are the numbers pings reported (?metric=NAME:VALUE).
 	Values map[string]value `json:"values,omitempty"`
 	// Sources are who sent pings (?source=, else the client's address),
@@ -97,6 +104,7 @@ const (
 func (r *record) clone() record {
 	c := *r
 	c.Runs = maps.Clone(r.Runs)
+	c.Alive = maps.Clone(r.Alive)
 	c.Values = maps.Clone(r.Values)
 	c.Sources = maps.Clone(r.Sources)
 	c.Successes = append([]time.Time(nil), r.Successes...)
@@ -128,6 +136,10 @@ type ping struct {
 	at      time.Time
 	source  string
 	values  map[string]float64
+	// keyword is the keyword of the heartbeat's success_keywords or
+	// failure_keywords that decided the ping, "" for none; reason says
+	// why a ping the keywords made a failure is one.
+	keyword, reason string
 }
 
 // maxExcerpt bounds the last line of a message kept in memory.
@@ -151,6 +163,9 @@ type runLimits struct {
 	// staleAfter: a run open this long is forgotten when a later one ends.
 	staleAfter time.Duration
 	minRuntime time.Duration
+	// failureThreshold failed runs in a row make the heartbeat failed,
+	// recoveryThreshold successes in a row make it up again.
+	failureThreshold, recoveryThreshold int
 	// countRuns keeps the times of the last successes, for
 	// heartbeat_runs_per_period: only an exclusive heartbeat needs them,
 	// and every ping writes them to disk.
@@ -182,6 +197,13 @@ func (r *record) apply(p ping, lim runLimits) {
 		r.Runs[p.rid] = p.at
 		r.LastStart = p.at
 		r.trimRuns()
+	case wire.KindProgress:
+		if rid, ok := r.openRun(p.rid); ok {
+			if r.Alive == nil {
+				r.Alive = map[string]time.Time{}
+			}
+			r.Alive[rid] = p.at
+		}
 	case wire.KindSuccess, wire.KindFail:
 		started, closed := r.closeRun(p.rid)
 		var took time.Duration
@@ -198,11 +220,19 @@ func (r *record) apply(p ping, lim runLimits) {
 		if !failed && closed && took < lim.minRuntime {
 			failed, why = true, fmt.Sprintf("finished suspiciously fast: in %s, min_runtime %s", text.Duration(took), text.Duration(lim.minRuntime))
 		}
+		r.Keyword = p.keyword
 		if failed {
 			r.LastFailure, r.FailureReason = p.at, why
 			r.Failures++
+			r.Streak = 0
 		} else {
-			r.LastSuccess, r.FailureReason, r.Failures = p.at, "", 0
+			r.LastSuccess = p.at
+			r.Streak++
+			// A failed heartbeat is up again after recovery_threshold
+			// successes in a row.
+			if r.Failures < max(lim.failureThreshold, 1) || r.Streak >= lim.recoveryThreshold {
+				r.FailureReason, r.Failures = "", 0
+			}
 			switch {
 			case !lim.countRuns:
 				r.Successes = nil
@@ -250,6 +280,9 @@ func dropOldest[V any](m map[string]V, n int, at func(V) time.Time) {
 
 // failureReason says what a failing ping reported.
 func (p ping) failureReason() string {
+	if p.reason != "" {
+		return p.reason
+	}
 	if p.exit != nil {
 		return fmt.Sprintf("exit status %d", *p.exit)
 	}
@@ -260,19 +293,31 @@ func (p ping) failureReason() string {
 // same rid; without a rid, the run started without one or, failing that,
 // the only open run.
 func (r *record) closeRun(rid string) (time.Time, bool) {
-	if started, ok := r.Runs[rid]; ok {
-		delete(r.Runs, rid)
-		return started, true
+	rid, ok := r.openRun(rid)
+	if !ok {
+		return time.Time{}, false
+	}
+	started := r.Runs[rid]
+	delete(r.Runs, rid)
+	delete(r.Alive, rid)
+	return started, true
+}
+
+// openRun is the open run a ping with this rid belongs to: the run with
+// the same rid; without a rid, the only open run.
+func (r *record) openRun(rid string) (string, bool) {
+	if _, ok := r.Runs[rid]; ok {
+		return rid, true
 	}
 	if rid == "" && len(r.Runs) == 1 {
-		for k, started := range r.Runs {
-			delete(r.Runs, k)
-			return started, true
+		for k := range r.Runs {
+			return k, true
 		}
 	}
-	return time.Time{}, false
+	return "", false
 }
 
 func (r *record) trimRuns() {
 	dropOldest(r.Runs, maxOpenRuns, func(t time.Time) time.Time { return t })
+	maps.DeleteFunc(r.Alive, func(rid string, _ time.Time) bool { _, open := r.Runs[rid]; return !open })
 }

@@ -44,6 +44,8 @@ type HeartbeatView struct {
 	LastStart        time.Time `json:"last_start,omitzero"`
 	LastFailure      time.Time `json:"last_failure,omitzero"`
 	FailureReason    string    `json:"failure_reason,omitempty"`
+	// Keyword is the success or failure keyword that decided the last run.
+	Keyword string `json:"decided_by_keyword,omitempty"`
 	// ConsecutiveFailures counts the failed runs since the last success.
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	LastDuration        float64   `json:"last_duration_seconds"`
@@ -109,6 +111,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		LastStart:           r.LastStart,
 		LastFailure:         r.LastFailure,
 		FailureReason:       r.FailureReason,
+		Keyword:             r.Keyword,
 		ConsecutiveFailures: r.Failures,
 		LastDuration:        r.LastDuration,
 		LastExit:            r.LastExit,

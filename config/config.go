@@ -188,6 +188,14 @@ type HeartbeatDefaults struct {
 	// FailureThreshold is how many failed runs in a row make a heartbeat
 	// failed: more than 1 for flaky jobs that succeed on retry.
 	FailureThreshold int `yaml:"failure_threshold,omitempty"`
+	// RecoveryThreshold is how many successes in a row a failed heartbeat
+	// needs before it is up again (default 1).
+	RecoveryThreshold int `yaml:"recovery_threshold,omitempty"`
+	// SuccessKeywords and FailureKeywords decide a success ping by its
+	// body: a failure keyword in it makes it a failure; with success
+	// keywords, one of them must be in it. For wrappers that always exit 0.
+	SuccessKeywords []string `yaml:"success_keywords,omitempty"`
+	FailureKeywords []string `yaml:"failure_keywords,omitempty"`
 	// Retention is how long the record of a heartbeat the configuration
 	// no longer names is kept, to come back whole if the name returns.
 	Retention model.Duration `yaml:"retention,omitempty"`
@@ -220,6 +228,11 @@ type Heartbeat struct {
 	// EarlyMargin, FailureThreshold: as in HeartbeatDefaults.
 	EarlyMargin      *model.Duration `yaml:"early_margin,omitempty"`
 	FailureThreshold int             `yaml:"failure_threshold,omitempty"`
+	// RecoveryThreshold, SuccessKeywords, FailureKeywords: as in
+	// HeartbeatDefaults.
+	RecoveryThreshold int      `yaml:"recovery_threshold,omitempty"`
+	SuccessKeywords   []string `yaml:"success_keywords,omitempty"`
+	FailureKeywords   []string `yaml:"failure_keywords,omitempty"`
 	// MinRuntime: a run that ends sooner than this is a failure (a backup
 	// that finished in two seconds did nothing).
 	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`

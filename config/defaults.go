@@ -59,12 +59,13 @@ var (
 
 	// DefaultHeartbeatDefaults are the heartbeat_defaults when the file has none.
 	DefaultHeartbeatDefaults = HeartbeatDefaults{
-		Grace:            model.Duration(time.Minute),
-		BodyLimit:        10 * Size(units.KiB),
-		MaxHeartbeats:    1000,
-		Interval:         model.Duration(5 * time.Minute),
-		FailureThreshold: 1,
-		Retention:        model.Duration(30 * 24 * time.Hour),
+		Grace:             model.Duration(time.Minute),
+		BodyLimit:         10 * Size(units.KiB),
+		MaxHeartbeats:     1000,
+		Interval:          model.Duration(5 * time.Minute),
+		FailureThreshold:  1,
+		RecoveryThreshold: 1,
+		Retention:         model.Duration(30 * 24 * time.Hour),
 	}
 
 	// defaultEarlyMarginCap is the early margin of a heartbeat whose grace
@@ -135,6 +136,15 @@ func (h *Heartbeat) inherit(d *HeartbeatDefaults) {
 	}
 	if h.FailureThreshold == 0 {
 		h.FailureThreshold = d.FailureThreshold
+	}
+	if h.RecoveryThreshold == 0 {
+		h.RecoveryThreshold = max(d.RecoveryThreshold, 1)
+	}
+	if h.SuccessKeywords == nil {
+		h.SuccessKeywords = d.SuccessKeywords
+	}
+	if h.FailureKeywords == nil {
+		h.FailureKeywords = d.FailureKeywords
 	}
 	if h.PostOnly == nil {
 		p := d.PostOnly

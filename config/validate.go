@@ -250,6 +250,10 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.FailureThreshold < 1 {
 		v.errorf(at(path, "failure_threshold"), "must be at least 1")
 	}
+	if h.RecoveryThreshold < 0 {
+		v.errorf(at(path, "recovery_threshold"), "must be at least 1")
+	}
+	validateKeywords(v, path, h.SuccessKeywords, h.FailureKeywords)
 	if h.ExpireAfter < 0 {
 		v.errorf(at(path, "expire_after"), "must not be negative (0 never expires)")
 	}
@@ -319,6 +323,10 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 	if h.FailureThreshold < 0 {
 		v.errorf(at(p, "failure_threshold"), "must be at least 1")
 	}
+	if h.RecoveryThreshold < 0 {
+		v.errorf(at(p, "recovery_threshold"), "must be at least 1")
+	}
+	validateKeywords(v, p, h.SuccessKeywords, h.FailureKeywords)
 	if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
 		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
 	}
@@ -333,4 +341,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Bounds of the keywords that decide a ping by its body.
+const (
+	maxKeywords     = 20
+	maxKeywordBytes = 200
+)
+
+func validateKeywords(v *validator, p []any, success, failure []string) {
+	for key, words := range map[string][]string{"success_keywords": success, "failure_keywords": failure} {
+		if len(words) > maxKeywords {
+			v.errorf(at(p, key), "%d keywords: at most %d", len(words), maxKeywords)
+		}
+		for i, w := range words {
+			if w == "" || len(w) > maxKeywordBytes {
+				v.errorf(at(p, key, i), "a keyword must be 1 to %d bytes", maxKeywordBytes)
+			}
+		}
+	}
 }

@@ -206,6 +206,9 @@ type RunOptions struct {
 	// Warn receives problems with the pings; they never change the
 	// command's outcome.
 	Warn func(format string, args ...any)
+	// ProgressEvery sends a progress ping this often while the command
+	// runs (0: never): a long run stays within its max_runtime.
+	ProgressEvery time.Duration
 }
 
 // Run runs the command with its output passing through, between a start
@@ -237,8 +240,10 @@ func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptio
 	started := make(chan error, 1)
 	go func() { started <- c.Ping(startCtx, name, wire.KindStart, rid, nil) }()
 
+	stopProgress := c.progress(ctx, name, rid, o)
 	out := &tail{n: o.TailBytes}
 	status := c.runCommand(argv, o, out)
+	stopProgress()
 
 	ended := time.Now()
 	select {
@@ -256,6 +261,33 @@ func (c *Client) Run(ctx context.Context, name string, argv []string, o RunOptio
 		o.Warn("could not send the end ping of %s (exit status %d): %v", name, status, err)
 	}
 	return status
+}
+
+// progress sends a progress ping every o.ProgressEvery until the returned
+// function is called (and waits for the last one, bounded by the
+// client's timeout). Failed progress pings are warnings.
+func (c *Client) progress(ctx context.Context, name, rid string, o RunOptions) func() {
+	if o.ProgressEvery <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(o.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := c.Ping(ctx, name, wire.KindProgress, rid, nil); err != nil && ctx.Err() == nil {
+					o.Warn("could not send a progress ping of %s: %v", name, err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // runCommand runs argv, copying its output to o's writers and out, passing

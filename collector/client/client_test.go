@@ -230,3 +230,36 @@ func TestParseHint(t *testing.T) {
 		}
 	}
 }
+
+// run --progress-every sends progress pings with the run's rid while the
+// command runs, and none after it ends.
+func TestRunSendsProgress(t *testing.T) {
+	srv, got := pingServer(t)
+	c := &Client{URL: srv.URL}
+	status := c.Run(context.Background(), "import", []string{"sleep", "1.1"}, RunOptions{
+		ProgressEvery: 300 * time.Millisecond, Stdout: io.Discard, Stderr: io.Discard,
+	})
+	if status != 0 {
+		t.Fatalf("status %d", status)
+	}
+	var progress int
+	var rid string
+	g := got()
+	for i, r := range g {
+		switch {
+		case r.path == "/heartbeat/import/start":
+			rid = r.rid
+		case r.path == "/heartbeat/import/progress":
+			progress++
+			if r.rid != rid || rid == "" {
+				t.Errorf("a progress ping with rid %q, the run's is %q", r.rid, rid)
+			}
+			if i == len(g)-1 {
+				t.Error("a progress ping after the end")
+			}
+		}
+	}
+	if progress < 1 || progress > 4 { // 3 on a quiet machine
+		t.Errorf("%d progress pings in 1.1 s at 300 ms: %+v", progress, g)
+	}
+}

@@ -30,16 +30,17 @@ import (
 
 // Commands are the ping, run, pause and resume subcommands of the exporter's binary.
 type Commands struct {
-	prog      string
-	ping      *kingpin.CmdClause
-	run       *kingpin.CmdClause
-	pause     *kingpin.CmdClause
-	resume    *kingpin.CmdClause
-	pauseFor  time.Duration
-	name      string
-	url       string
-	token     string
-	tokenFile string
+	prog          string
+	ping          *kingpin.CmdClause
+	run           *kingpin.CmdClause
+	pause         *kingpin.CmdClause
+	resume        *kingpin.CmdClause
+	pauseFor      time.Duration
+	progressEvery time.Duration
+	name          string
+	url           string
+	token         string
+	tokenFile     string
 
 	start, fail, log bool
 	strict           bool
@@ -69,6 +70,7 @@ func AddCommands(app *kingpin.Application) *Commands {
 	c.run.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
 	c.run.Arg("command", "The command and its arguments, after --.").Required().StringsVar(&c.argv)
 	c.run.Flag("tail-bytes", "How much of the end of the output to send.").Default("10240").IntVar(&c.tailBytes)
+	c.run.Flag("progress-every", "Send a progress ping this often while the command runs (e.g. 5m): a long run stays within its max_runtime. 0: never.").DurationVar(&c.progressEvery)
 	c.connectionFlags(c.run)
 
 	c.pause = app.Command("pause", "Pause a heartbeat (for deploys): no alert for it until --for has passed, or until its next ping.")
@@ -163,8 +165,8 @@ func (c *Commands) report(cmd string, err error) int {
 
 func (c *Commands) doRun() int {
 	return c.client("run").Run(context.Background(), c.name, c.argv, RunOptions{
-		TailBytes: c.tailBytes,
-		Stdin:     os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		TailBytes: c.tailBytes, ProgressEvery: c.progressEvery,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Warn: func(format string, args ...any) { c.warn("run", format, args...) },
 	})
 }

@@ -26,10 +26,12 @@ const (
 	KindStart   = "start"
 	KindFail    = "fail"
 	KindLog     = "log"
+	// KindProgress: the run is alive; its max_runtime restarts from here.
+	KindProgress = "progress"
 )
 
 // Kinds lists every kind of ping, in the order records count them.
-var Kinds = [...]string{KindSuccess, KindStart, KindFail, KindLog}
+var Kinds = [...]string{KindSuccess, KindStart, KindFail, KindLog, KindProgress}
 
 // KindIndex is the position of a kind in Kinds, -1 for none.
 func KindIndex(kind string) int {
