@@ -103,3 +103,23 @@ func TestProgressKeepsARunAlive(t *testing.T) {
 		t.Errorf("after the end: duration %v, progress pings %d, %s", v.LastDuration, v.Pings["progress"], v.State)
 	}
 }
+
+// wait_seconds keeps the largest value reported since the previous
+// scrape: canaries that waited in a backlog drain at once, and the last
+// (smallest) wait must not hide it.
+func TestWaitSecondsKeepsThePeakBetweenScrapes(t *testing.T) {
+	e := newEnv(t, "heartbeats:\n  - {name: celery-queue-reports, interval: 1m}\n")
+	e.metrics() // a scrape
+	for _, wait := range []string{"0.5", "14.9", "3.2", "0.03"} {
+		e.clock.advance(10 * time.Millisecond)
+		e.ok("POST", "/heartbeat/celery-queue-reports?metric=wait_seconds:"+wait+"&metric=rows:"+wait)
+	}
+	e.want(map[string]float64{
+		"heartbeat_last_value{heartbeat=celery-queue-reports,metric=wait_seconds}": 14.9,
+		"heartbeat_last_value{heartbeat=celery-queue-reports,metric=rows}":         0.03, // any other number: its last
+	})
+	// After the scrape, a new period: the next wait is what counts.
+	e.clock.advance(time.Second)
+	e.ok("POST", "/heartbeat/celery-queue-reports?metric=wait_seconds:0.2")
+	e.want(map[string]float64{"heartbeat_last_value{heartbeat=celery-queue-reports,metric=wait_seconds}": 0.2})
+}

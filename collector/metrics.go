@@ -87,7 +87,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Help:  "When the last ping of any kind arrived (0: never).",
 		Value: func(s *snapshot) float64 { return ts(s.rec.lastPing) }},
 	{Name: "heartbeat_last_value", Type: exposition.Gauge,
-		Help:    "The last number a ping reported for each metric (?metric=NAME:VALUE).",
+		Help:    "The last number a ping reported for each metric (?metric=NAME:VALUE); for wait_seconds the largest since the previous scrape, so a backlog that drains between two scrapes still shows.",
 		Present: func(s *snapshot) bool { return len(s.values) > 0 },
 		Samples: func(s *snapshot, smp *exposition.Sampler) {
 			for _, name := range slices.Sorted(maps.Keys(s.values)) {
@@ -160,6 +160,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 func (h *Heartbeats) WriteText(w io.Writer) error {
 	now := h.now()
 	h.maintain(now)
+	defer h.scraped.Store(now.UnixNano())
 	list := h.list()
 	snaps := make([]snapshot, len(list))
 	for i, hb := range list {

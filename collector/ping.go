@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/text"
@@ -133,6 +134,7 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 	if p.at.IsZero() {
 		p.at = h.now()
 	}
+	p.peakSince = time.Unix(0, h.scraped.Load())
 	next := hb.rec.clone()
 	next.apply(p, hb.limits(p.at))
 	b, err := json.Marshal(&next)

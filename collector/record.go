@@ -92,6 +92,13 @@ type value struct {
 	At time.Time `json:"at"`
 }
 
+// peakValue is the number a ping reports (?metric=) whose largest value
+// since the previous scrape is kept, not its last: a Celery queue's
+// canaries that waited in a backlog all run at once when it drains, each
+// reporting its wait; the last (the smallest) would hide the backlog from
+// a scrape every 15 s.
+const peakValue = "wait_seconds"
+
 // Bounds of what a record keeps of values, sources and successes.
 const (
 	maxValues    = 10
@@ -136,6 +143,9 @@ type ping struct {
 	at      time.Time
 	source  string
 	values  map[string]float64
+	// peakSince is when /metrics was last scraped: a peakValue reported
+	// since keeps the largest.
+	peakSince time.Time
 	// keyword is the keyword of the heartbeat's success_keywords or
 	// failure_keywords that decided the ping, "" for none; reason says
 	// why a ping the keywords made a failure is one.
@@ -258,6 +268,9 @@ func (r *record) note(p ping) {
 	for name, v := range p.values {
 		if r.Values == nil {
 			r.Values = map[string]value{}
+		}
+		if old, ok := r.Values[name]; ok && name == peakValue && old.At.After(p.peakSince) {
+			v = max(v, old.V)
 		}
 		r.Values[name] = value{V: v, At: p.at}
 	}

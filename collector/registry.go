@@ -68,6 +68,7 @@ type Heartbeats struct {
 	rejected   *prometheus.CounterVec
 	warnings   *limiter
 	maintained atomic.Int64 // unix nanoseconds of the last maintain
+	scraped    atomic.Int64 // unix nanoseconds of the last /metrics
 }
 
 // NewHeartbeats reads the store's records and registers the heartbeat
