@@ -123,3 +123,21 @@ func TestWaitSecondsKeepsThePeakBetweenScrapes(t *testing.T) {
 	e.ok("POST", "/heartbeat/celery-queue-reports?metric=wait_seconds:0.2")
 	e.want(map[string]float64{"heartbeat_last_value{heartbeat=celery-queue-reports,metric=wait_seconds}": 0.2})
 }
+
+// A heartbeat with several schedules is due at the earliest next slot of
+// any; a registration may give the list too.
+func TestSeveralSchedules(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\nheartbeats:\n  - {name: report, schedule: [\"0 13 * * *\", \"30 12 * * *\"], grace: 1m}\n")
+	// start is 12:00 UTC: 12:30 comes before 13:00.
+	if v := e.view("report"); !v.Expected.Equal(start.Add(30*time.Minute)) || v.Schedule != "0 13 * * *; 30 12 * * *" {
+		t.Errorf("expected %v, schedule %q", v.Expected, v.Schedule)
+	}
+	e.clock.advance(31 * time.Minute)
+	e.ok("POST", "/heartbeat/report")
+	if v := e.view("report"); !v.Expected.Equal(start.Add(time.Hour)) {
+		t.Errorf("after the 12:30 run, expected %v", v.Expected)
+	}
+	if code, body := e.do("PUT", "/api/v1/heartbeats/shifts", `{"schedule": ["0 6 * * *", "0 18 * * *"]}`); code != 201 || !strings.Contains(body, `"schedule": "0 6 * * *; 0 18 * * *"`) {
+		t.Errorf("a registration with two schedules: %d %s", code, body)
+	}
+}

@@ -147,7 +147,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		}
 	}
 	if s := h.cfg.CronSchedule(); s != nil {
-		v.Schedule, v.Timezone = h.cfg.Schedule, h.cfg.Location().String()
+		v.Schedule, v.Timezone = h.cfg.Schedule.String(), h.cfg.Location().String()
 	}
 	for i, k := range wire.Kinds {
 		v.Pings[k] = r.Pings[i]

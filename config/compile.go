@@ -105,16 +105,16 @@ func (h *Heartbeat) compile(v *validator, p []any, d *HeartbeatDefaults) {
 		}
 		h.location = loc
 	}
-	if h.Schedule != "" && h.Interval == 0 && !strings.Contains(h.Schedule, "TZ=") {
-		if sched, err := ParseSchedule(h.Schedule, h.location); err != nil {
-			v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule, err)
+	if len(h.Schedule) > 0 && h.Interval == 0 && !strings.Contains(h.Schedule.String(), "TZ=") && len(h.Schedule) <= maxScheduleLines {
+		if sched, err := ParseSchedules(h.Schedule, h.location); err != nil {
+			v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule.String(), err)
 		} else if sched.Next(time.Now()).IsZero() {
-			v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule)
+			v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule.String())
 		} else {
 			h.schedule = sched
 			h.shortestGap = sched.ShortestGap(time.Now(), 64)
 			if h.EarlyMargin != nil && time.Duration(*h.EarlyMargin) >= h.shortestGap {
-				v.errorf(at(p, "early_margin"), "must be shorter than the %s between two runs of %q", h.shortestGap, h.Schedule)
+				v.errorf(at(p, "early_margin"), "must be shorter than the %s between two runs of %q", h.shortestGap, h.Schedule.String())
 			}
 		}
 	}

@@ -217,7 +217,7 @@ func (h *HeartbeatDefaults) BearerToken() string { return h.token }
 type Heartbeat struct {
 	Name       string            `yaml:"name"`
 	Interval   model.Duration    `yaml:"interval,omitempty"`
-	Schedule   string            `yaml:"schedule,omitempty"`
+	Schedule   CronList          `yaml:"schedule,omitempty"`
 	Timezone   string            `yaml:"timezone,omitempty"`
 	Grace      *model.Duration   `yaml:"grace,omitempty"`
 	MaxRuntime model.Duration    `yaml:"max_runtime,omitempty"`
@@ -294,7 +294,7 @@ func (h *Heartbeat) ExclusiveRuns() bool {
 	if h.Exclusive != nil {
 		return *h.Exclusive
 	}
-	return h.Schedule != ""
+	return len(h.Schedule) > 0
 }
 
 // PostOnlyPings reports whether the heartbeat refuses GET and HEAD pings.

@@ -119,7 +119,7 @@ func (c *Config) NewAutoHeartbeat(name string) *Heartbeat {
 // inherit fills in from heartbeat_defaults the values the heartbeat
 // leaves out (the token is inherited when it is read, in compile).
 func (h *Heartbeat) inherit(d *HeartbeatDefaults) {
-	if h.Interval == 0 && h.Schedule == "" {
+	if h.Interval == 0 && len(h.Schedule) == 0 {
 		h.Interval = d.Interval
 	}
 	if h.Grace == nil {

@@ -23,7 +23,7 @@ import (
 // file that a program can know.
 type Registration struct {
 	Interval   model.Duration    `json:"interval,omitempty"`
-	Schedule   string            `json:"schedule,omitempty"`
+	Schedule   CronList          `json:"schedule,omitempty"`
 	Timezone   string            `json:"timezone,omitempty"`
 	Grace      *model.Duration   `json:"grace,omitempty"`
 	MaxRuntime model.Duration    `json:"max_runtime,omitempty"`

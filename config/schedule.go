@@ -14,12 +14,15 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Schedule is a five-field cron schedule read in a time zone, with the
@@ -37,7 +40,15 @@ import (
 // robfig/cron parses the fields; its own Next skips a fixed-time job on
 // the day clocks go forward and runs it twice the day they go back
 // (TestRobfigCronGetsDSTWrong).
+//
+// A Schedule is one cron line or several (schedule: [...]): it fires at
+// the earliest next time of any of them.
 type Schedule struct {
+	crons []*cronLine
+}
+
+// cronLine is one five-field cron line, read in a time zone.
+type cronLine struct {
 	spec     *cron.SpecSchedule
 	wildcard bool
 	loc      *time.Location
@@ -54,6 +65,30 @@ var descriptors = map[string]string{
 // ParseSchedule parses a five-field cron schedule ("30 2 * * *", "@daily")
 // to be read in loc (UTC when nil).
 func ParseSchedule(s string, loc *time.Location) (*Schedule, error) {
+	return ParseSchedules([]string{s}, loc)
+}
+
+// ParseSchedules parses several cron lines into one schedule, which
+// fires at the earliest next time of any of them.
+func ParseSchedules(lines []string, loc *time.Location) (*Schedule, error) {
+	if len(lines) == 0 {
+		return nil, errors.New("no cron line")
+	}
+	s := &Schedule{}
+	for _, line := range lines {
+		c, err := parseCronLine(line, loc)
+		if err != nil {
+			if len(lines) > 1 {
+				return nil, fmt.Errorf("%q: %w", line, err)
+			}
+			return nil, err
+		}
+		s.crons = append(s.crons, c)
+	}
+	return s, nil
+}
+
+func parseCronLine(s string, loc *time.Location) (*cronLine, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "@every") {
 		return nil, errors.New("@every is an interval: use the interval key")
@@ -77,7 +112,7 @@ func ParseSchedule(s string, loc *time.Location) (*Schedule, error) {
 		loc = time.UTC
 	}
 	fields := strings.Fields(s)
-	return &Schedule{
+	return &cronLine{
 		spec:     spec,
 		wildcard: strings.HasPrefix(fields[0], "*") || strings.HasPrefix(fields[1], "*"),
 		loc:      loc,
@@ -91,6 +126,17 @@ const maxYears = 5
 // Next is the first time strictly after from at which the job runs, or
 // the zero time if it never does.
 func (s *Schedule) Next(from time.Time) time.Time {
+	var next time.Time
+	for _, c := range s.crons {
+		if t := c.Next(from); !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
+}
+
+// Next is the line's first time strictly after from, or zero for none.
+func (s *cronLine) Next(from time.Time) time.Time {
 	start := from.In(s.loc)
 	y, m, d := start.Date()
 	for day := range 366 * maxYears {
@@ -120,7 +166,7 @@ func (s *Schedule) Next(from time.Time) time.Time {
 
 // dayMatches applies cron's rule: when both day-of-month and day-of-week
 // are restricted, either may match.
-func (s *Schedule) dayMatches(t time.Time) bool {
+func (s *cronLine) dayMatches(t time.Time) bool {
 	if s.spec.Month&(1<<uint(t.Month())) == 0 {
 		return false
 	}
@@ -135,7 +181,7 @@ func (s *Schedule) dayMatches(t time.Time) bool {
 
 // runs are the instants at which a job scheduled at this wall-clock time
 // runs, earliest first.
-func (s *Schedule) runs(y int, mo time.Month, d, h, mi int) []time.Time {
+func (s *cronLine) runs(y int, mo time.Month, d, h, mi int) []time.Time {
 	occ := occurrences(s.loc, y, mo, d, h, mi)
 	switch {
 	case len(occ) == 0 && s.wildcard:
@@ -203,3 +249,65 @@ func (s *Schedule) ShortestGap(from time.Time, n int) time.Duration {
 	}
 	return shortest
 }
+
+// CronList is a heartbeat's schedule as written: one cron line
+// (schedule: "30 2 * * *") or several (schedule: ["0 2 * * 1-5",
+// "0 6 * * 6,0"]); the heartbeat is due at the earliest next slot of any.
+type CronList []string
+
+// UnmarshalYAML reads one line or a list of lines.
+func (c *CronList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*c = CronList{n.Value}
+		if n.Value == "" {
+			*c = nil
+		}
+		return nil
+	case yaml.SequenceNode:
+		var lines []string
+		if err := n.Decode(&lines); err != nil {
+			return err
+		}
+		*c = lines
+		return nil
+	}
+	return fmt.Errorf("line %d: schedule must be a cron line or a list of them", n.Line)
+}
+
+// MarshalYAML writes one line as a string, several as a list.
+func (c CronList) MarshalYAML() (any, error) {
+	if len(c) == 1 {
+		return c[0], nil
+	}
+	return []string(c), nil
+}
+
+// UnmarshalJSON reads one line or a list of lines (the registration API).
+func (c *CronList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*c = CronList{one}
+		if one == "" {
+			*c = nil
+		}
+		return nil
+	}
+	var lines []string
+	if err := json.Unmarshal(b, &lines); err != nil {
+		return errors.New("schedule must be a cron line or a list of them")
+	}
+	*c = lines
+	return nil
+}
+
+// MarshalJSON writes one line as a string, several as a list.
+func (c CronList) MarshalJSON() ([]byte, error) {
+	if len(c) == 1 {
+		return json.Marshal(c[0])
+	}
+	return json.Marshal([]string(c))
+}
+
+// String writes the lines for people: "0 2 * * 1-5; 0 6 * * 6,0".
+func (c CronList) String() string { return strings.Join(c, "; ") }

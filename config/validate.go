@@ -15,6 +15,7 @@ package config
 
 import (
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -293,15 +294,17 @@ func (c *Config) validateHeartbeats(v *validator) {
 
 // validate checks one heartbeat's keys but its name.
 func (h *Heartbeat) validate(v *validator, p []any) {
-	if h.Timezone != "" && h.Schedule == "" {
+	if h.Timezone != "" && len(h.Schedule) == 0 {
 		v.errorf(at(p, "timezone"), "timezone only applies to a schedule")
 	}
 	switch {
-	case h.Schedule != "" && h.Interval != 0:
+	case len(h.Schedule) > 0 && h.Interval != 0:
 		v.errorf(at(p, "schedule"), "give interval or schedule, not both")
-	case h.Schedule != "" && (strings.HasPrefix(h.Schedule, "TZ=") || strings.HasPrefix(h.Schedule, "CRON_TZ=")):
+	case slices.ContainsFunc(h.Schedule, func(s string) bool { return strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") }):
 		v.errorf(at(p, "schedule"), "put the time zone in the timezone key, not in the schedule")
-	case h.Schedule == "" && h.Interval < 0: // 0 takes heartbeat_defaults.interval
+	case len(h.Schedule) > maxScheduleLines:
+		v.errorf(at(p, "schedule"), "%d cron lines: at most %d", len(h.Schedule), maxScheduleLines)
+	case len(h.Schedule) == 0 && h.Interval < 0: // 0 takes heartbeat_defaults.interval
 		v.errorf(at(p, "interval"), "must be greater than 0")
 	}
 	for _, d := range []struct {
@@ -342,6 +345,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// maxScheduleLines bounds a schedule's cron lines.
+const maxScheduleLines = 10
 
 // Bounds of the keywords that decide a ping by its body.
 const (
