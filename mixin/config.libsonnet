@@ -68,6 +68,8 @@
     heartbeatPingsRejectedWindow: '10m',
     heartbeatPingsRejectedFor: '0m',
     celeryQueueBacklogSeconds: 300,
+    // Messages waiting in a queue (queue_length, measured by beat).
+    celeryQueueBacklogLength: 1000,
     celeryQueueBacklogFor: '10m',
     celeryWorkerDownFor: '1m',
     configReloadFailedFor: '10m',

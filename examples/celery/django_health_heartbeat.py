@@ -30,7 +30,9 @@ exporter's configuration (it needs heartbeat_defaults.auto_register):
                            killed worker goes down on its own;
     celery-queue-QUEUE     a canary task beat sends to each queue; the
                            worker that runs it reports how long it waited
-                           (metric wait_seconds): a queue nobody consumes
+                           (metric wait_seconds), and beat measures its
+                           length through the broker (metric
+                           queue_length): a queue nobody consumes
                            goes late, a backlog shows as a rising wait;
     each beat entry        registered with its real schedule (an interval,
                            or a crontab as cron in its time zone) when beat
@@ -344,6 +346,9 @@ def connect_celery(app, tasks=None, beat="celery-beat", worker="celery-worker", 
         _mark_beat_entries(scheduler, app, sync_beat)
         threading.Thread(target=_register_beat, name="heartbeat-register", daemon=True,
                          args=(app, scheduler, queue_names, canary_interval, sync_beat)).start()
+        if queue_names:
+            threading.Thread(target=_measure_queues, name="heartbeat-queue-length", daemon=True,
+                             args=(app, queue_names, canary_interval)).start()
 
     @signals.before_task_publish.connect(weak=False)
     def mark_message(sender=None, headers=None, **kwargs):
@@ -421,6 +426,41 @@ def _register_entry(app, name, entry):
         log.info("heartbeat: beat entry %s has a schedule cron cannot say; not watched", name)
         return
     register(heartbeat_name(name), labels=dict(_labels, celery="entry"), **reg)
+
+
+def queue_lengths(app, queue_names):
+    """Each queue's length through the broker, {name: messages}; a queue
+    the broker does not know is left out. A passive declare counts a Redis
+    list with the priority sub-queues Celery makes, and an AMQP queue's
+    ready messages. Never raises."""
+    out = {}
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1)
+            for q in queue_names:
+                try:
+                    # A channel per queue: an unknown queue closes the
+                    # AMQP channel that asked.
+                    with conn.channel() as channel:
+                        out[q] = int(channel.queue_declare(queue=q, passive=True).message_count)
+                except Exception as e:  # noqa: BLE001
+                    if getattr(conn.transport, "driver_type", "") == "redis":
+                        out[q] = 0  # Redis deletes an empty list: not found is empty
+                    else:
+                        log.info("heartbeat: length of queue %s: %s", q, e)
+    except Exception as e:  # noqa: BLE001
+        log.warning("heartbeat: measuring queue lengths: %s", e)
+    return out
+
+
+def _measure_queues(app, queue_names, interval):
+    """In beat: every interval, each watched queue's length, sent on its
+    canary heartbeat as a log ping with metric queue_length (a log ping:
+    it says how long the queue is, not that a worker consumes it)."""
+    while True:
+        for q, n in queue_lengths(app, queue_names).items():
+            ping("celery-queue-" + heartbeat_name(q), kind="log", source=_beat_source, metrics={"queue_length": n})
+        time.sleep(float(interval))
 
 
 def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):

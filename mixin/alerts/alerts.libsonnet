@@ -315,6 +315,20 @@ local agg = import '../lib/aggregate.libsonnet';
             ),
           },
           {
+            alert: 'CeleryQueueBacklog',
+            // The length beat measures through the broker: a backlog
+            // shows before the canary that waits in it runs.
+            expr: overReplicas('max', 'heartbeat_last_value{%s, metric="queue_length", heartbeat=~"%s"}' % [hb, c.celeryQueueHeartbeats]) + ' > %g' % c.celeryQueueBacklogLength,
+            'for': c.celeryQueueBacklogFor,
+            labels: { severity: c.celeryQueueBacklogSeverity },
+            annotations: annotations(
+              'celeryqueuebacklog',
+              'heartbeats',
+              'A Celery queue is backed up.',
+              '{{ $value | printf "%%.0f" }} messages wait in the queue of {{ $labels.heartbeat }} (threshold %g), as beat measured it through the broker.' % c.celeryQueueBacklogLength,
+            ),
+          },
+          {
             alert: 'CeleryWorkerDown',
             expr: overReplicas('max', 'heartbeat_deadline_timestamp_seconds{%s, heartbeat=~"%s"}' % [hb, c.celeryWorkerHeartbeats]) + ' < time()',
             'for': c.celeryWorkerDownFor,
