@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,7 +102,7 @@ heartbeats:
 			t.Fatalf("register %s: %d %s", name, code, body)
 		}
 	}
-	stopPings := keepCeleryAlive(t, exp.url, append([]string{"celery-beat", "celery-worker"}, mapsKeys(celery)...))
+	stopPings := keepCeleryAlive(t, exp.url, append([]string{"celery-beat", "celery-worker"}, slices.Collect(maps.Keys(celery))...))
 
 	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
 	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
@@ -145,14 +147,6 @@ heartbeats:
 	t.Logf("notifications: %v", got)
 	reliability.Record(t, "alerts", "a site of three targets stopped, and every Celery worker, queue and beat entry silent, through the example Alertmanager",
 		fmt.Sprintf("web's pager: %d notification (%d alerts); data's pager: %d; data's chat: %d", len(got["/pager"]), len(got["/pager"][0]), len(got["/data-pager"]), len(got["/data-chat"])))
-}
-
-func mapsKeys(m map[string]string) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 // keepCeleryAlive pings the names every half second until the returned
@@ -239,4 +233,66 @@ std.manifestYamlDoc(fast.%s)`, field)
 		out[name] = string(b)
 	}
 	return out
+}
+
+// Every Celery worker killed (kill -9, real Celery on Redis, beat left
+// running) is one page through the example Alertmanager, and at most one
+// warning to chat: celery-worker and celery-beat go late (celery-beat's
+// task runs on a worker), and the inhibitions hold each worker's
+// CeleryWorkerDown, the queues' canaries and the beat entries.
+func TestEveryWorkerKilledIsOnePage(t *testing.T) {
+	hooks := &notifications{byPath: map[string][][]string{}}
+	hook := httptest.NewServer(hooks)
+	defer hook.Close()
+	broker := startRedis(t)
+	// The example's timings, a hundred times faster: the defaults' grace
+	// is celery-beat's and celery-worker's.
+	exp := startExporter(t, `
+heartbeat_defaults: {auto_register: true, grace: 3s, expire_after: 1h}
+heartbeats:
+  - {name: celery-beat, interval: 1s, grace: 3s, exclusive: true, labels: {team: web}}
+  - {name: celery-worker, interval: 1s, grace: 3s, labels: {team: web}}
+`)
+	env := celeryEnv(t, broker, exp.url)
+	w1 := worker(t, "w1", env, "default")
+	w2 := worker(t, "w2", env, "reports")
+	celery(t, "beat", env, "beat", "--schedule", filepath.Join(t.TempDir(), "celerybeat-schedule"))
+	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
+	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
+	eventually(t, 90*time.Second, func() string {
+		up := map[string]bool{}
+		for _, s := range prom.query(t, `heartbeat_up == 1`) {
+			up[s.Metric["heartbeat"]] = true
+		}
+		for _, want := range []string{"celery-beat", "celery-worker", "celery-queue-default", "celery-queue-reports", "refresh-prices"} {
+			if !up[want] {
+				return fmt.Sprintf("%s not up in Prometheus yet: %v", want, up)
+			}
+		}
+		for _, w := range []string{"celery-worker@w1@", "celery-worker@w2@"} {
+			if !slices.ContainsFunc(slices.Collect(maps.Keys(up)), func(n string) bool { return strings.HasPrefix(n, w) }) {
+				return w + "... not up in Prometheus yet"
+			}
+		}
+		return ""
+	})
+	w1.stop(syscall.SIGKILL)
+	w2.stop(syscall.SIGKILL)
+	eventually(t, 90*time.Second, func() string {
+		if got := hooks.get(); len(got["/pager"]) >= 1 {
+			return ""
+		}
+		return fmt.Sprintf("no page yet: %v", hooks.get())
+	})
+	time.Sleep(40 * time.Second) // group_wait is 30 s: what else was coming has come
+	got := hooks.get()
+	if len(got["/pager"]) != 1 {
+		t.Errorf("every worker killed: %d pages, want 1: %v", len(got["/pager"]), got["/pager"])
+	}
+	if len(got["/chat"]) > 1 {
+		t.Errorf("every worker killed: %d warnings to chat, want at most 1: %v", len(got["/chat"]), got["/chat"])
+	}
+	t.Logf("notifications: %v", got)
+	reliability.Record(t, "alerts", "kill -9 of every Celery worker (real Celery on Redis), through the example Alertmanager",
+		fmt.Sprintf("%d page (%v), %d to chat", len(got["/pager"]), got["/pager"], len(got["/chat"])))
 }

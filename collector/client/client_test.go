@@ -246,10 +246,10 @@ func TestRunSendsProgress(t *testing.T) {
 	var rid string
 	g := got()
 	for i, r := range g {
-		switch {
-		case r.path == "/heartbeat/import/start":
+		switch r.path {
+		case "/heartbeat/import/start":
 			rid = r.rid
-		case r.path == "/heartbeat/import/progress":
+		case "/heartbeat/import/progress":
 			progress++
 			if r.rid != rid || rid == "" {
 				t.Errorf("a progress ping with rid %q, the run's is %q", r.rid, rid)
