@@ -16,6 +16,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,4 +95,24 @@ func drawnImports(t *testing.T, doc string) map[string][]string {
 		drawn[strings.TrimSpace(from)] = deps
 	}
 	return drawn
+}
+
+// collector/ stays in files a newcomer can read: none over 350 lines.
+func TestCollectorFilesStaySmall(t *testing.T) {
+	files, err := filepath.Glob("collector/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n > 350 {
+			t.Errorf("%s has %d lines: split it by concern (docs/ARCHITECTURE.md)", f, n)
+		}
+	}
 }

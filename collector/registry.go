@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -302,52 +301,6 @@ func (h *Heartbeats) list() []*heartbeat {
 	}
 	return list
 }
-
-// Views returns every heartbeat as the status page shows it, sorted by
-// name: the last line of its last message, not the message.
-func (h *Heartbeats) Views() []HeartbeatView {
-	now := h.now()
-	list := h.list()
-	views := make([]HeartbeatView, 0, len(list))
-	for _, hb := range list {
-		hb.mu.Lock()
-		views = append(views, hb.view(now))
-		hb.mu.Unlock()
-	}
-	sortViews(views)
-	return views
-}
-
-// WithMessages fills in the last message of each view, from the store.
-func (h *Heartbeats) WithMessages(views []HeartbeatView) []HeartbeatView {
-	index := make(map[string]int, len(views))
-	names := make([]string, len(views))
-	for i, v := range views {
-		index[v.Name], names[i] = i, v.Name
-	}
-	err := h.store.Messages(names, func(name, msg string) { views[index[name]].LastMessage = msg })
-	if err != nil {
-		h.logger.Error("Could not read the last messages", "err", err)
-	}
-	return views
-}
-
-// Retained lists the records kept for heartbeats the configuration no
-// longer names, sorted by name.
-func (h *Heartbeats) Retained() []RetainedView {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	keep := h.retention()
-	out := make([]RetainedView, 0, len(h.retained))
-	for name, rec := range h.retained {
-		out = append(out, RetainedView{Name: name, Left: rec.Left, Expires: rec.Left.Add(keep), LastSuccess: rec.LastSuccess})
-	}
-	slices.SortFunc(out, func(a, b RetainedView) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-// limiter lets one event a key through per period, and counts the rest.
-// It holds at most size keys: beyond that, new keys are not let through
 
 // Healthy is nil while the store can commit: /-/healthy.
 func (h *Heartbeats) Healthy() error { return h.store.Healthy() }
