@@ -29,6 +29,9 @@ import (
 // turned is a problem with its line, like any other.
 func (c *Config) compile(v *validator) {
 	for _, name := range sortedKeys(c.Modules) {
+		if l := c.Modules[name].Django.Login; l != nil {
+			l.compile(v, []any{"modules", name, "django", "login"})
+		}
 		for i, ch := range c.Modules[name].Checks {
 			if ch != nil && ch.kind != "" {
 				ch.compile(v, []any{"modules", name, "checks", i, ch.kind})

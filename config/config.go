@@ -107,6 +107,8 @@ type DjangoProbe struct {
 	// CheckAllowedHosts also sends a forged Host header and expects it to
 	// be refused: ALLOWED_HOSTS = ['*'] answers it.
 	CheckAllowedHosts bool `yaml:"check_allowed_hosts,omitempty"`
+	// Login, when set, logs in after the probe's own request (login.go).
+	Login *DjangoLogin `yaml:"login,omitempty"`
 }
 
 // Severities of a check.

@@ -69,6 +69,9 @@ func (m *Module) normalize(dir string) {
 	if m.Django.HealthCheck == "" {
 		m.Django.HealthCheck = DefaultDjangoProbe.HealthCheck
 	}
+	if m.Django.Login != nil {
+		m.Django.Login.normalize()
+	}
 	for _, c := range m.Checks {
 		if c != nil {
 			c.normalize()

@@ -88,6 +88,9 @@ func (m *Module) validate(v *validator, path []any) {
 	default:
 		v.errorf(at(path, "django", "health_check"), "unknown value %q: want auto, django-health-check, watchman or none", m.Django.HealthCheck)
 	}
+	if m.Django.Login != nil {
+		m.Django.Login.validate(v, at(path, "django", "login"))
+	}
 }
 
 func (h *HTTPProbe) validate(v *validator, path []any) {

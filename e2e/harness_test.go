@@ -15,6 +15,7 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -212,6 +213,10 @@ func tail(s string, n int) string {
 
 // waitHTTP waits until url answers without a server error (Prometheus's
 // /-/ready answers 503 until it is ready) or the process dies.
+// waitClient asks whether a server is up, HTTPS certificates unchecked:
+// a test's own servers have self-signed ones.
+var waitClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
+
 func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -221,7 +226,7 @@ func waitHTTP(t testing.TB, p *proc, u string, timeout time.Duration) {
 			t.Fatalf("%s exited early (%v):\n%s", p.name, p.err, tail(p.output(), 4000))
 		default:
 		}
-		resp, err := http.Get(u)
+		resp, err := waitClient.Get(u)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {
@@ -291,8 +296,18 @@ func wantMetric(t testing.TB, exposition, series string, want float64) {
 
 // django is the example project under gunicorn.
 type django struct {
-	url  string
-	proc *proc
+	url    string
+	proc   *proc
+	dbPath string
+}
+
+// djangoOptions are the extras a test may want of a Django.
+type djangoOptions struct {
+	env []string
+	// user and password make a superuser after the migration.
+	user, password string
+	// certFile and keyFile serve HTTPS (under gunicorn).
+	certFile, keyFile string
 }
 
 // startDjango runs examples/django under Debian's gunicorn with extra
@@ -352,6 +367,13 @@ func (v djangoVersion) env(t testing.TB) []string {
 // gunicorn or runserver, with extra environment.
 func startDjangoVersion(t testing.TB, v djangoVersion, env ...string) *django {
 	t.Helper()
+	return startDjangoWith(t, v, djangoOptions{env: env})
+}
+
+// startDjangoWith runs examples/django on a Django version with options.
+func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
+	t.Helper()
+	env := o.env
 	python := v.python
 	if python == "" {
 		python = "/usr/bin/python3"
@@ -375,18 +397,34 @@ func startDjangoVersion(t testing.TB, v djangoVersion, env ...string) *django {
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("migrate on Django %s: %v\n%s", v.name, err, out)
 	}
+	if o.user != "" {
+		create := exec.Command(python, "manage.py", "createsuperuser", "--noinput", "--username", o.user, "--email", o.user+"@example.com")
+		create.Dir = project
+		create.Env = append(os.Environ(), append(all, "DJANGO_SUPERUSER_PASSWORD="+o.password)...)
+		if out, err := create.CombinedOutput(); err != nil {
+			t.Fatalf("createsuperuser on Django %s: %v\n%s", v.name, err, out)
+		}
+	}
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	var p *proc
 	if v.runserver {
 		p = start(t, "runserver-"+v.name, project, all, python, "manage.py", "runserver", "--noreload", addr)
 	} else {
-		p = start(t, "gunicorn-"+v.name, project, all, "/usr/bin/gunicorn",
-			"--bind", addr, "--workers", "2", "--access-logfile", "-", "shop.wsgi")
+		args := []string{"/usr/bin/gunicorn", "--bind", addr, "--workers", "2", "--access-logfile", "-"}
+		if o.certFile != "" {
+			args = append(args, "--certfile", o.certFile, "--keyfile", o.keyFile)
+		}
+		p = start(t, "gunicorn-"+v.name, project, all, append(args, "shop.wsgi")...)
+	}
+	if o.certFile != "" {
+		u := "https://" + addr
+		waitHTTP(t, p, u+"/", 30*time.Second)
+		return &django{url: u, proc: p, dbPath: filepath.Join(dbDir, "db.sqlite3")}
 	}
 	u := "http://" + addr
 	waitHTTP(t, p, u+"/", 30*time.Second)
-	return &django{url: u, proc: p}
+	return &django{url: u, proc: p, dbPath: filepath.Join(dbDir, "db.sqlite3")}
 }
 
 // exporter is the built binary, started with a config file.

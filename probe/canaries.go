@@ -106,6 +106,9 @@ func (m *module) sideRequests(ctx context.Context, req Request, r *Result, log *
 	if m.cfg.Django.CheckAllowedHosts {
 		m.forgedHost(ctx, req, r, log)
 	}
+	if m.cfg.Django.Login != nil {
+		m.login(ctx, req, r, log)
+	}
 }
 
 func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *probeLog) {

@@ -99,7 +99,7 @@ func debugChecks(b *strings.Builder, r *Result) {
 }
 
 func debugDjango(b *strings.Builder, r *Result) {
-	if !r.DetectDebug && !r.DetectHost && r.AllowedHosts == nil {
+	if !r.DetectDebug && !r.DetectHost && r.AllowedHosts == nil && r.Login == nil {
 		return
 	}
 	b.WriteString("\nDjango:\n")
@@ -114,6 +114,24 @@ func debugDjango(b *strings.Builder, r *Result) {
 	}
 	if a := r.AllowedHosts; a != nil {
 		fmt.Fprintf(b, "  Forged Host %s: %s\n", a.Host, a.Detail)
+	}
+	debugLogin(b, r.Login)
+}
+
+func debugLogin(b *strings.Builder, l *LoginResult) {
+	if l == nil {
+		return
+	}
+	if l.Success {
+		fmt.Fprintf(b, "  Login: logged in, landed on %s\n", l.Landed)
+	} else {
+		fmt.Fprintf(b, "  Login: FAILED at %s: %s\n", l.Step, l.Detail)
+	}
+	for i, step := range loginSteps {
+		fmt.Fprintf(b, "    %-8s %.4fs\n", step, l.Durations[i])
+	}
+	if l.Logout != "" {
+		fmt.Fprintf(b, "  Logout: %s\n", l.Logout)
 	}
 }
 

@@ -65,16 +65,21 @@ func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog)
 	m.sideRequests(ctx, req, r, log)
 }
 
-// buildRequest makes the module's request for a URL: method, body,
-// headers (a Host header sets the host), User-Agent, and the Accept and
-// Accept-Encoding the module asks for unless it sets its own.
+// buildRequest makes the module's request for a URL.
 func (m *module) buildRequest(ctx context.Context, req Request) (*http.Request, error) {
-	hc := &m.cfg.HTTP
 	var body io.Reader
-	if hc.Body != "" {
-		body = strings.NewReader(hc.Body)
+	if b := m.cfg.HTTP.Body; b != "" {
+		body = strings.NewReader(b)
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, hc.Method, req.URL.String(), body)
+	return m.newRequest(ctx, req, m.cfg.HTTP.Method, body)
+}
+
+// newRequest makes a request for req's URL with the module's headers (a
+// Host header sets the host), User-Agent, and the Accept and
+// Accept-Encoding the module asks for unless it sets its own.
+func (m *module) newRequest(ctx context.Context, req Request, method string, body io.Reader) (*http.Request, error) {
+	hc := &m.cfg.HTTP
+	httpReq, err := http.NewRequestWithContext(ctx, method, req.URL.String(), body)
 	if err != nil {
 		return nil, err
 	}

@@ -58,12 +58,22 @@ var resultFamilies = exposition.Prepare([]family{
 				s.Sample(boolFloat(b.Up), "check", b.Name)
 			}
 		}},
+	{Name: "probe_django_login_duration_seconds", Type: gauge, Help: "Seconds each step of the login (django.login) took: page, submit, landing, logout",
+		Present: func(r *Result) bool { return r.Login != nil },
+		Samples: func(r *Result, s *exposition.Sampler) {
+			for i, step := range loginSteps {
+				s.Sample(r.Login.Durations[i], "step", step)
+			}
+		}},
+	{Name: "probe_django_login_success", Type: gauge, Help: "1 when the probe logged in (django.login) and found the expected page, 0 when a step failed",
+		Present: func(r *Result) bool { return r.Login != nil },
+		Value:   func(r *Result) float64 { return boolFloat(r.Login.Success) }},
 	{Name: "probe_dns_lookup_time_seconds", Type: gauge, Help: "Returns the time taken for probe dns lookup in seconds",
 		Present: func(r *Result) bool { return r.IPProtocol != 0 },
 		Value:   func(r *Result) float64 { return r.DNSLookup }},
 	{Name: "probe_duration_seconds", Type: gauge, Help: "Returns how long the probe took to complete in seconds",
 		Value: func(r *Result) float64 { return r.Duration.Seconds() }},
-	{Name: "probe_failed_due_to", Type: gauge, Help: "1 for each reason the probe failed, of a fixed set: dns, connect, tls, timeout, status, check, debug_page, disallowed_host, allowed_hosts_not_enforced, health_check, body_limit, redirect, refused",
+	{Name: "probe_failed_due_to", Type: gauge, Help: "1 for each reason the probe failed, of a fixed set: dns, connect, tls, timeout, status, check, debug_page, disallowed_host, allowed_hosts_not_enforced, health_check, body_limit, redirect, refused, login",
 		Samples: func(r *Result, s *exposition.Sampler) {
 			for _, reason := range Reasons {
 				s.Sample(boolFloat(r.FailedDueTo(reason)), "reason", reason)

@@ -50,12 +50,13 @@ const (
 	ReasonBodyLimit               = "body_limit"
 	ReasonRedirect                = "redirect"
 	ReasonRefused                 = "refused"
+	ReasonLogin                   = "login"
 )
 
 // Reasons is every reason, in the order probe_failed_due_to lists them.
 var Reasons = [...]string{
 	ReasonAllowedHostsNotEnforced, ReasonBodyLimit, ReasonCheck, ReasonConnect, ReasonDebugPage,
-	ReasonDisallowedHost, ReasonDNS, ReasonHealthCheck, ReasonRedirect, ReasonRefused,
+	ReasonDisallowedHost, ReasonDNS, ReasonHealthCheck, ReasonLogin, ReasonRedirect, ReasonRefused,
 	ReasonStatus, ReasonTimeout, ReasonTLS,
 }
 
@@ -136,6 +137,9 @@ type Result struct {
 	// AllowedHosts is what the forged Host header got back, nil when the
 	// module does not send it.
 	AllowedHosts *SideAnswer
+	// Login is what the module's login (django.login) found, nil when the
+	// module has none.
+	Login *LoginResult
 
 	Log []slog.Record
 }

@@ -196,7 +196,7 @@ func compareStates(a, b TargetState) int {
 var reasonOrder = []string{
 	probe.ReasonDNS, probe.ReasonConnect, probe.ReasonTLS, probe.ReasonTimeout,
 	probe.ReasonStatus, probe.ReasonDebugPage, probe.ReasonDisallowedHost, probe.ReasonRedirect,
-	probe.ReasonHealthCheck, probe.ReasonCheck, probe.ReasonAllowedHostsNotEnforced,
+	probe.ReasonLogin, probe.ReasonHealthCheck, probe.ReasonCheck, probe.ReasonAllowedHostsNotEnforced,
 	probe.ReasonBodyLimit, probe.ReasonRefused,
 }
 

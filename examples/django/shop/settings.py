@@ -8,6 +8,8 @@ and every failure django_health_exporter detects:
   DJANGO_ALLOWED_HOSTS=a,b   ALLOWED_HOSTS
   DJANGO_DB_PATH=/path.db    the SQLite database file
   DJANGO_EMPTY_URLCONF=1     no URLs at all (Django's "install worked" page)
+  DJANGO_CSRF_COOKIE_AGE=0   a CSRF cookie that expires at once (what a
+                             browser that dropped it sends: nothing)
   CELERY_BROKER_URL=redis:// the broker; the health check pings the workers
   DJANGO_CELERY_BEAT=1       django-celery-beat's DatabaseScheduler (its app)
   SHOP_BEAT_SCALE=1.0        the beat schedule's intervals, scaled (tests
@@ -99,6 +101,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/account/"
+LOGOUT_REDIRECT_URL = "/"
+if os.environ.get("DJANGO_CSRF_COOKIE_AGE"):
+    CSRF_COOKIE_AGE = int(os.environ["DJANGO_CSRF_COOKIE_AGE"])
 
 STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
@@ -25,6 +26,9 @@ urlpatterns = [
     path("products/<int:pk>/", views.product, name="product"),
     path("api/status/", views.api_status, name="api-status"),
     path("boom/", views.boom, name="boom"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", views.account, name="account"),
     health_check_url(),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,7 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -34,3 +36,10 @@ def api_status(request):
 def boom(request):
     # A bug in production code: what a DEBUG=True deployment shows the world.
     raise ZeroDivisionError("division by zero in the checkout total")
+
+
+@login_required
+def account(request):
+    # Behind the login: it proves the session, the auth backend and the
+    # database answered for a real user (django.login's "expect").
+    return render(request, "shop/account.html")
