@@ -86,6 +86,16 @@ targets:
 			want   map[string]float64
 		}{"health-openmetrics", health})
 	}
+	if v.healthCheck4 {
+		// 4.x's OpenMetrics answer times each check.
+		body := exp.probe(t, "health-openmetrics", "")
+		for _, n := range names {
+			series := fmt.Sprintf("probe_django_health_check_duration_seconds{check=%q}", n)
+			if got, ok := metricValue(t, body, series); !ok || got < 0 || got > 10 {
+				t.Errorf("Django %s: %s = %v (present %v), want a response time", v.name, series, got, ok)
+			}
+		}
+	}
 	for _, tc := range cases {
 		body := exp.probe(t, tc.target, "")
 		for series, want := range tc.want {

@@ -48,6 +48,7 @@
     debugPageFor: '1m',
     disallowedHostFor: '5m',
     healthCheckBackendFor: '5m',
+    loginFailedFor: '5m',
     // Content-change alerts are for pages that should not change between
     // deploys (static pages, robots.txt, security.txt, bundles): targets
     // opt in with a label. Pages with CSRF tokens change on every probe.
@@ -84,6 +85,7 @@
     debugPageSeverity: 'critical',
     disallowedHostSeverity: 'critical',
     healthCheckBackendSeverity: 'critical',
+    loginFailedSeverity: 'critical',
     contentChangedSeverity: 'info',
     slowResponseSeverity: 'warning',
     heartbeatLateSeverity: 'critical',

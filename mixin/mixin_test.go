@@ -413,14 +413,17 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	dir := t.TempDir()
 	bin := buildExporter(t, dir)
-	site := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ht/" {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"DatabaseBackend": "working", "CeleryPingHealthCheck": "unavailable: no workers"}`)
 			return
 		}
 		_, _ = io.WriteString(w, "<h1>Acme Shop</h1>")
-	}))
+	})
+	addLoginSite(mux)
+	site := httptest.NewTLSServer(mux)
 	defer site.Close()
 	cfg := fmt.Sprintf(`
 modules:
@@ -430,12 +433,14 @@ modules:
     checks:
       - {keyword: Acme Shop}
       - {min_cert_validity: 1d}
-targets:
+%[2]stargets:
   - {name: shop, url: "%[1]s/", module: all}
   - {name: health, url: "%[1]s/ht/", module: all}
+  - {name: health-om, url: "%[1]s/ht/om/", module: all}
+  - {name: login, url: "%[1]s/", module: login}
 heartbeats:
   - {name: nightly, schedule: "30 2 * * *", max_runtime: 1h}
-`, site.URL)
+`, site.URL, loginModule("login", passwordFile(t, dir, loginPassword), "http: {tls_config: {insecure_skip_verify: true}}"))
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -468,7 +473,7 @@ heartbeats:
 		resp.Body.Close()
 	}
 	names := map[string]bool{}
-	for _, path := range []string{"/probe?target=shop", "/probe?target=health", "/metrics"} {
+	for _, path := range []string{"/probe?target=shop", "/probe?target=health", "/probe?target=health-om", "/probe?target=login", "/metrics"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

@@ -273,6 +273,7 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 		{"DjangoCheckFailed", "shop-home", map[string]string{"check": "footer", "check_severity": "warning", "severity": "warning", "team": "web"}, []string{"warning level"}},
 		{"DjangoContentChanged", "shop-home", map[string]string{"watch_content": "true"}, nil},
 		{"DjangoHealthCheckBackendDown", "shop-health", map[string]string{"check": "DatabaseBackend"}, nil},
+		{"DjangoLoginFailed", "shop-login", map[string]string{"team": "web"}, []string{exporter + "/probe?target=shop-login&debug=true"}},
 		{"DjangoDisallowedHost", "shop-400", nil, []string{"generic 400"}},
 		{"DjangoProbeFailed", "shop-tls", nil, []string{"Why: tls."}},
 		{"DjangoProbeFailed", "shop-hosts", nil, []string{"Why: allowed_hosts_not_enforced."}},
@@ -335,7 +336,7 @@ modules:
       - {name: footer, keyword: "(c) Acme", severity: warning}
   hosts:
     django: {check_allowed_hosts: true}
-targets:
+%[3]stargets:
   - {name: shop-home, url: "%[1]s/", module: shop, labels: {team: web, watch_content: "true"}}
   - {name: shop-debug, url: "%[1]s/debug", labels: {team: data}}
   - {name: shop-400, url: "%[1]s/400"}
@@ -343,6 +344,8 @@ targets:
   - {name: shop-tls, url: "%[2]s/"}
   - {name: shop-hosts, url: "%[1]s/", module: hosts}
   - {name: shop-patching, url: "%[1]s/debug"}
+  - {name: shop-login, url: "%[1]s/", module: login, labels: {team: web}}
+  - {name: shop-health-times, url: "%[1]s/ht/om/", module: django_health_check}
 maintenance:
   - {name: patching, schedule: "* * * * *", duration: 2m, targets: [shop-patching]}
 heartbeat_defaults: {auto_register: true, token: tok, grace: 1s}
@@ -353,7 +356,7 @@ heartbeats:
   - {name: backup, interval: 1h, max_runtime: 2s}
   - {name: refresh-prices, interval: 2s, exclusive: true}
   - {name: deploy-paused, interval: 1s}
-`, site, tlsSite)
+`, site, tlsSite, loginModule("login", passwordFile(t, dir, "wrong"), "timeout: 5s"))
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -403,6 +406,7 @@ func mixinSites(t *testing.T) (string, string) {
 	})
 	mux.HandleFunc("/debug", fixture(t, "django/debug-500.http"))
 	mux.HandleFunc("/400", fixture(t, "django/prod-disallowed-host.http"))
+	addLoginSite(mux)
 	mux.HandleFunc("/ht/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"DatabaseBackend": "unavailable: connection refused", "Cache backend: default": "working"}`)

@@ -145,6 +145,10 @@ func debugHealth(b *strings.Builder, r *Result) {
 		if !hb.Up {
 			state = "DOWN"
 		}
+		if hb.Timed {
+			fmt.Fprintf(b, "  %s  %s: %s (%.3fs)\n", state, hb.Name, hb.Message, hb.Seconds)
+			continue
+		}
 		fmt.Fprintf(b, "  %s  %s: %s\n", state, hb.Name, hb.Message)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -238,10 +239,20 @@ func readDHCOpenMetrics(body []byte) ([]Backend, bool) {
 		return nil, false
 	}
 	var backends []Backend
+	seconds := map[string]float64{}
+	if mf := mfs["django_health_check_response_time_seconds"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			if v := sampleValue(m); v >= 0 && !math.IsInf(v, 0) {
+				seconds[openMetricsCheckName(m.GetLabel())] = v
+			}
+		}
+	}
 	if mf := mfs["django_health_check_status"]; mf != nil {
 		for _, m := range mf.GetMetric() {
 			up := sampleValue(m) == 1
-			backends = append(backends, Backend{Name: openMetricsCheckName(m.GetLabel()), Up: up, Message: statusWord(up)})
+			name := openMetricsCheckName(m.GetLabel())
+			v, timed := seconds[name]
+			backends = append(backends, Backend{Name: name, Up: up, Message: statusWord(up), Timed: timed, Seconds: v})
 		}
 	}
 	if mf := mfs["django_health_check_overall_status"]; len(backends) == 0 && mf != nil && len(mf.GetMetric()) > 0 {

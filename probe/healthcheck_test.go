@@ -146,6 +146,19 @@ func TestParseOpenMetrics(t *testing.T) {
 		}
 	}
 
+	// 4.5's response times follow each check's status (its labels, so its
+	// name); a check without one is not timed.
+	timed := "# TYPE django_health_check_status gauge\n" +
+		"django_health_check_status{check=\"Cache\",alias=\"default\"} 1\n" +
+		"django_health_check_status{check=\"Payments\"} 0\n" +
+		"# TYPE django_health_check_response_time_seconds gauge\n" +
+		"django_health_check_response_time_seconds{check=\"Cache\",alias=\"default\"} 0.002500\n" +
+		"# EOF\n"
+	_, backends, _ = parse(config.HealthCheckAuto, "application/openmetrics-text", timed)
+	if len(backends) != 2 || !backends[0].Timed || backends[0].Seconds != 0.0025 || backends[1].Timed {
+		t.Errorf("response times: %+v", backends)
+	}
+
 	// An answer prometheus/common's parser refuses is not a health-check
 	// report: in auto mode nothing is read, in django-health-check mode it
 	// is an error.

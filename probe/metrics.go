@@ -14,6 +14,7 @@
 package probe
 
 import (
+	"slices"
 	"time"
 
 	"github.com/django-health/django_health_exporter/internal/exposition"
@@ -51,6 +52,17 @@ var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_django_health_check_backends", Type: gauge, Help: "How many health-check backends the answer listed",
 		Present: func(r *Result) bool { return r.HealthFormat != "" },
 		Value:   func(r *Result) float64 { return float64(len(r.HealthChecks)) }},
+	{Name: "probe_django_health_check_duration_seconds", Type: gauge, Help: "Seconds a django-health-check backend took to answer, as its OpenMetrics answer (4.x) reports",
+		Present: func(r *Result) bool {
+			return slices.ContainsFunc(r.HealthChecks, func(b Backend) bool { return b.Timed })
+		},
+		Samples: func(r *Result, s *exposition.Sampler) {
+			for _, b := range r.HealthChecks {
+				if b.Timed {
+					s.Sample(b.Seconds, "check", b.Name)
+				}
+			}
+		}},
 	{Name: "probe_django_health_check_up", Type: gauge, Help: "1 when a django-health-check or django-watchman backend works, 0 when it fails",
 		Present: func(r *Result) bool { return r.HealthFormat != "" && len(r.HealthChecks) > 0 },
 		Samples: func(r *Result, s *exposition.Sampler) {

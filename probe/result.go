@@ -76,6 +76,10 @@ type Backend struct {
 	Name    string
 	Up      bool
 	Message string
+	// Timed is set when the answer gives the check's own response time
+	// (django-health-check 4.x OpenMetrics), Seconds.
+	Timed   bool
+	Seconds float64
 }
 
 // Failure is one reason a probe failed: its reason (one of the Reason

@@ -163,6 +163,20 @@ local agg = import '../lib/aggregate.libsonnet';
             ),
           },
           {
+            // The login probe (django.login): users cannot log in, while
+            // the pages anybody can see may all be fine.
+            alert: 'DjangoLoginFailed',
+            expr: failing('probe_django_login_success{%s} == 0' % c.probeSelector),
+            'for': c.loginFailedFor,
+            labels: { severity: c.loginFailedSeverity },
+            annotations: annotations(
+              'djangologinfailed',
+              'probes',
+              'The probe cannot log in to a Django site.',
+              'The login probe of %s has failed%s for %s: people may not be able to log in. The step that failed and why: %s' % [target, locations, c.loginFailedFor, debugLink],
+            ),
+          },
+          {
             alert: 'DjangoContentChanged',
             expr: overProbes('max', 'changes(probe_http_content_hash{%s, %s}[%s])' % [c.probeSelector, c.contentChangeSelector, c.contentChangeWindow]) + ' > 0',
             labels: { severity: c.contentChangedSeverity },
