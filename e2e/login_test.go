@@ -15,8 +15,11 @@ package e2e
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,7 +30,8 @@ import (
 
 // django.login against the real thing: the admin's login and the example
 // shop's own LoginView, on every Django of the matrix, over HTTP and
-// (under gunicorn) HTTPS with a hostname; a wrong password, a login page
+// HTTPS with a hostname (gunicorn's own TLS, or a TLS proxy in front of
+// runserver); a wrong password, a login page
 // that moved and a CSRF cookie that expires at once each fail at their
 // step; the password is nowhere the exporter shows or logs; and the
 // logout leaves no session row behind.
@@ -66,13 +70,40 @@ func startLoginSites(t *testing.T, v djangoVersion) loginSites {
 	expired := user
 	expired.env = []string{hosts, "DJANGO_CSRF_COOKIE_AGE=0"}
 	s.expired = startDjangoWith(t, v, expired)
-	if !v.runserver {
-		withTLS := user
-		withTLS.certFile, withTLS.keyFile, _ = writeCert(t, s.dir, "shop.test")
-		s.caFile = withTLS.certFile
+	withTLS := user
+	withTLS.certFile, withTLS.keyFile, _ = writeCert(t, s.dir, "shop.test")
+	s.caFile = withTLS.certFile
+	if v.runserver {
+		// runserver has no TLS: HTTPS ends at a proxy, as nginx would.
+		withTLS.env = append(withTLS.env, "DJANGO_BEHIND_TLS_PROXY=1")
+		s.tls = tlsProxy(t, startDjangoWith(t, v, djangoOptions{user: "probe", password: s.password, env: withTLS.env}), withTLS.certFile, withTLS.keyFile)
+	} else {
 		s.tls = startDjangoWith(t, v, withTLS)
 	}
 	return s
+}
+
+// tlsProxy puts a TLS-terminating reverse proxy in front of a plain HTTP
+// Django, which it tells with X-Forwarded-Proto: https.
+func tlsProxy(t *testing.T, site *django, certFile, keyFile string) *django {
+	backend, err := url.Parse(site.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(backend)
+		r.Out.Host = r.In.Host
+		r.Out.Header.Set("X-Forwarded-Proto", "https")
+	}}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(proxy)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &django{url: srv.URL, proc: site.proc, dbPath: site.dbPath}
 }
 
 func (s loginSites) config() string {
@@ -108,12 +139,9 @@ targets:
   - {name: wrong, url: "%[3]s/", module: wrong_password}
   - {name: moved, url: "%[3]s/", module: moved}
   - {name: expired, url: "%[4]s/", module: shop_login}
-`, s.dir, s.caFile, s.plain.url, s.expired.url)
-	if s.tls != nil {
-		cfg += fmt.Sprintf(`  - {name: shop-tls, url: "%[1]s/", hostname: shop.test, module: shop_login_tls}
-  - {name: admin-tls, url: "%[1]s/", hostname: shop.test, module: admin_login_tls}
-`, s.tls.url)
-	}
+  - {name: shop-tls, url: "%[5]s/", hostname: shop.test, module: shop_login_tls}
+  - {name: admin-tls, url: "%[5]s/", hostname: shop.test, module: admin_login_tls}
+`, s.dir, s.caFile, s.plain.url, s.expired.url, s.tls.url)
 	return cfg
 }
 
@@ -131,19 +159,8 @@ func testDjangoLogin(t *testing.T, v djangoVersion) {
 		{"wrong", false, "Login: FAILED at submit: the login form answered again (200): wrong username or password"},
 		{"moved", false, "Login: FAILED at page: the login page /accounts/signin/ answered 404 (it moved?)"},
 		{"expired", false, "Login: FAILED at submit: CSRF verification failed (403): the CSRF cookie did not come back"},
-	}
-	if sites.tls != nil {
-		cases = append(cases,
-			struct {
-				target string
-				ok     bool
-				debug  string
-			}{"shop-tls", true, "Login: logged in, landed on " + sites.tls.url + "/account/"},
-			struct {
-				target string
-				ok     bool
-				debug  string
-			}{"admin-tls", true, "Login: logged in, landed on " + sites.tls.url + "/admin/"})
+		{"shop-tls", true, "Login: logged in, landed on " + sites.tls.url + "/account/"},
+		{"admin-tls", true, "Login: logged in, landed on " + sites.tls.url + "/admin/"},
 	}
 	var shown []string
 	for _, tc := range cases {

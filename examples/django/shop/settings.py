@@ -8,6 +8,8 @@ and every failure django_health_exporter detects:
   DJANGO_ALLOWED_HOSTS=a,b   ALLOWED_HOSTS
   DJANGO_DB_PATH=/path.db    the SQLite database file
   DJANGO_EMPTY_URLCONF=1     no URLs at all (Django's "install worked" page)
+  DJANGO_BEHIND_TLS_PROXY=1  HTTPS ends at a proxy that sends
+                             X-Forwarded-Proto: https (SECURE_PROXY_SSL_HEADER)
   DJANGO_CSRF_COOKIE_AGE=0   a CSRF cookie that expires at once (what a
                              browser that dropped it sends: nothing)
   CELERY_BROKER_URL=redis:// the broker; the health check pings the workers
@@ -105,6 +107,8 @@ USE_TZ = True
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/account/"
 LOGOUT_REDIRECT_URL = "/"
+if os.environ.get("DJANGO_BEHIND_TLS_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if os.environ.get("DJANGO_CSRF_COOKIE_AGE"):
     CSRF_COOKIE_AGE = int(os.environ["DJANGO_CSRF_COOKIE_AGE"])
 
