@@ -35,6 +35,10 @@ type heartbeat struct {
 	// derived holds what is computed from cfg and cached: reconfigure
 	// resets all of it at once.
 	derived derived
+	// Writes on their way to disk (write.go): pending is the record with
+	// all of them, rec the one with those on disk; seq numbers them.
+	pending        *record
+	seq, committed uint64
 }
 
 // derived are values computed from a heartbeat's configuration, cached

@@ -137,8 +137,8 @@ func (h *Heartbeats) Resume(name, token string) error {
 	})
 }
 
-// changePause applies change to a copy of the heartbeat's record, and
-// keeps the copy once it is on disk.
+// changePause applies change to the heartbeat's record, and returns
+// once it is on disk (write).
 func (h *Heartbeats) changePause(name, token string, change func(*record, time.Time) error) error {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
@@ -151,19 +151,12 @@ func (h *Heartbeats) changePause(name, token string, change func(*record, time.T
 		return &apiError{http.StatusNotFound, fmt.Sprintf("no heartbeat %q", name)}
 	}
 	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	if !mayPause(hb.cfg, &cfg.HeartbeatDefaults, token) {
+	allowed := mayPause(hb.cfg, &cfg.HeartbeatDefaults, token)
+	hb.mu.Unlock()
+	if !allowed {
 		return &apiError{http.StatusUnauthorized, errUnauthorized.msg}
 	}
-	next := hb.rec.clone()
-	if err := change(&next, h.now()); err != nil {
-		return err
-	}
-	if err := h.persist(name, &next); err != nil {
-		return err
-	}
-	hb.rec = next
-	return nil
+	return h.write(hb, name, nil, func(next *record) error { return change(next, h.now()) })
 }
 
 // mayPause: the heartbeat's token, or the defaults' when one is set.

@@ -16,7 +16,6 @@ package collector
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -124,32 +123,20 @@ var (
 	errPostOnly     = &pingError{405, RejectInvalid, "this heartbeat takes POST pings only (post_only)"}
 )
 
-// accept applies a ping and returns once its record is on disk. The ping
-// is applied to a copy of the record, and the copy kept only when the
-// write succeeded: a ping answered 503 (a full disk) changes nothing, so
-// the client's retry does not count twice.
+// accept applies a ping and returns once its record is on disk (write).
 func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	if p.at.IsZero() {
-		p.at = h.now()
+	var msg []byte
+	if p.message != "" {
+		msg = []byte(p.message)
 	}
-	p.peakSince = time.Unix(0, h.scraped.Load())
-	next := hb.rec.clone()
-	next.apply(p, hb.limits(p.at))
-	b, err := json.Marshal(&next)
-	if err == nil {
-		var msg []byte
-		if p.message != "" {
-			msg = []byte(p.message)
+	return h.write(hb, name, msg, func(next *record) error {
+		if p.at.IsZero() {
+			p.at = h.now()
 		}
-		err = <-h.store.Put(name, b, msg)
-	}
-	if err != nil {
-		return err
-	}
-	hb.rec = next
-	return nil
+		p.peakSince = time.Unix(0, h.scraped.Load())
+		next.apply(p, hb.limits(p.at))
+		return nil
+	})
 }
 
 // reject counts a refused ping and says so in the log, at most once a

@@ -54,14 +54,15 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 	}
 	h.mu.Unlock()
 
-	hb.mu.Lock()
-	defer hb.mu.Unlock()
-	next := hb.rec.clone()
-	next.Auto, next.Registration = true, &reg
-	if err := h.persist(name, &next); err != nil {
+	err = h.write(hb, name, nil, func(next *record) error {
+		next.Auto, next.Registration = true, &reg
+		return nil
+	})
+	if err != nil {
 		return false, err
 	}
-	hb.rec = next
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
 	hb.reconfigure(hc, cfg.WindowsFor(hc))
 	return !live, nil
 }

@@ -282,15 +282,6 @@ func (h *Heartbeats) persistAsync(name string, rec *record) {
 	}
 }
 
-// persist writes a record and returns once it is on disk.
-func (h *Heartbeats) persist(name string, rec *record) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return <-h.store.Put(name, b, nil)
-}
-
 // list returns the heartbeats; each is read under its own lock after.
 func (h *Heartbeats) list() []*heartbeat {
 	h.mu.RLock()
