@@ -64,6 +64,10 @@ type env struct {
 	clock *clock
 	h     http.Handler
 	logs  *syncBuffer
+	// basic keeps the configuration's metrics: setting; the tests of the
+	// heartbeats' semantics read every series, so by default each
+	// heartbeat is made detailed.
+	basic bool
 }
 
 // routes are web.New's heartbeat routes (web cannot be imported here);
@@ -129,6 +133,12 @@ func (e *env) apply(yml string) {
 	cfg, err := config.Load([]byte(yml))
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if !e.basic {
+		cfg.HeartbeatDefaults.Metrics = config.MetricsDetailed
+		for _, h := range cfg.Heartbeats {
+			h.Metrics = config.MetricsDetailed
+		}
 	}
 	e.hbs.Apply(cfg)
 }

@@ -129,7 +129,7 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 	if p.message != "" {
 		msg = []byte(p.message)
 	}
-	return h.write(hb, name, msg, func(next *record) error {
+	err := h.write(hb, name, msg, func(next *record) error {
 		if p.at.IsZero() {
 			p.at = h.now()
 		}
@@ -137,6 +137,10 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 		next.apply(p, hb.limits(p.at))
 		return nil
 	})
+	if err == nil {
+		h.accepted.WithLabelValues(p.kind).Inc()
+	}
+	return err
 }
 
 // reject counts a refused ping and says so in the log, at most once a

@@ -28,6 +28,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
 )
 
@@ -65,6 +66,7 @@ type Heartbeats struct {
 	retained map[string]*record
 
 	rejected   *prometheus.CounterVec
+	accepted   *prometheus.CounterVec
 	warnings   *limiter
 	maintained atomic.Int64 // unix nanoseconds of the last maintain
 	scraped    atomic.Int64 // unix nanoseconds of the last /metrics
@@ -88,7 +90,14 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 			Name: "heartbeat_rejected_pings_total",
 			Help: "Pings refused, by reason: unknown (no such heartbeat), unauthorized (bad or missing token), invalid (bad name, action, rid or method), too_large (body), limit (max_heartbeats reached).",
 		}, []string{"reason"}),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "django_health_exporter_heartbeat_pings_total",
+			Help: "Pings accepted, over all heartbeats, by kind (success, start, fail, log, progress): five series whatever the number of heartbeats (heartbeat_pings_total{heartbeat,kind} is metrics: detailed's).",
+		}, []string{"kind"}),
 		warnings: newLimiter(time.Minute, 1000),
+	}
+	for _, k := range wire.Kinds {
+		h.accepted.WithLabelValues(k)
 	}
 	for _, r := range []string{RejectUnknown, RejectUnauthorized, RejectInvalid, RejectTooLarge, RejectLimit} {
 		h.rejected.WithLabelValues(r)
@@ -111,7 +120,7 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 		h.retained[name] = rec
 	}
 	if reg != nil {
-		reg.MustRegister(h.rejected)
+		reg.MustRegister(h.rejected, h.accepted)
 		if c, ok := store.(prometheus.Collector); ok {
 			reg.MustRegister(c)
 		}

@@ -208,9 +208,23 @@ type HeartbeatDefaults struct {
 	// have been silent this long (0: never): the workers of pods that are
 	// gone.
 	ExpireAfter model.Duration `yaml:"expire_after,omitempty"`
+	// Metrics is basic (at most 6 series a heartbeat, what the mixin
+	// needs) or detailed (every series: configuration values, counters by
+	// kind, zeros).
+	Metrics string `yaml:"metrics,omitempty"`
 
 	token string
 }
+
+// Series sets of a heartbeat (metrics:).
+const (
+	MetricsBasic    = "basic"
+	MetricsDetailed = "detailed"
+)
+
+// Detailed says whether the heartbeat exports every series (metrics:
+// detailed) or the basic set.
+func (h *Heartbeat) Detailed() bool { return h.Metrics == MetricsDetailed }
 
 // BearerToken is the token pings must carry by default, "" for none.
 func (h *HeartbeatDefaults) BearerToken() string { return h.token }
@@ -235,6 +249,8 @@ type Heartbeat struct {
 	RecoveryThreshold int      `yaml:"recovery_threshold,omitempty"`
 	SuccessKeywords   []string `yaml:"success_keywords,omitempty"`
 	FailureKeywords   []string `yaml:"failure_keywords,omitempty"`
+	// Metrics: basic or detailed, as in heartbeat_defaults.
+	Metrics string `yaml:"metrics,omitempty"`
 	// MinRuntime: a run that ends sooner than this is a failure (a backup
 	// that finished in two seconds did nothing).
 	MinRuntime model.Duration `yaml:"min_runtime,omitempty"`

@@ -65,6 +65,7 @@ var (
 		Interval:          model.Duration(5 * time.Minute),
 		FailureThreshold:  1,
 		RecoveryThreshold: 1,
+		Metrics:           MetricsBasic,
 		Retention:         model.Duration(30 * 24 * time.Hour),
 	}
 
@@ -139,6 +140,9 @@ func (h *Heartbeat) inherit(d *HeartbeatDefaults) {
 	}
 	if h.RecoveryThreshold == 0 {
 		h.RecoveryThreshold = max(d.RecoveryThreshold, 1)
+	}
+	if h.Metrics == "" {
+		h.Metrics = d.Metrics
 	}
 	if h.SuccessKeywords == nil {
 		h.SuccessKeywords = d.SuccessKeywords

@@ -257,6 +257,7 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.RecoveryThreshold < 0 {
 		v.errorf(at(path, "recovery_threshold"), "must be at least 1")
 	}
+	validateMetrics(v, path, h.Metrics)
 	validateKeywords(v, path, h.SuccessKeywords, h.FailureKeywords)
 	if h.ExpireAfter < 0 {
 		v.errorf(at(path, "expire_after"), "must not be negative (0 never expires)")
@@ -332,6 +333,7 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 	if h.RecoveryThreshold < 0 {
 		v.errorf(at(p, "recovery_threshold"), "must be at least 1")
 	}
+	validateMetrics(v, p, h.Metrics)
 	validateKeywords(v, p, h.SuccessKeywords, h.FailureKeywords)
 	if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
 		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
@@ -368,5 +370,13 @@ func validateKeywords(v *validator, p []any, success, failure []string) {
 				v.errorf(at(p, key, i), "a keyword must be 1 to %d bytes", maxKeywordBytes)
 			}
 		}
+	}
+}
+
+func validateMetrics(v *validator, path []any, metrics string) {
+	switch metrics {
+	case "", MetricsBasic, MetricsDetailed:
+	default:
+		v.errorf(at(path, "metrics"), "unknown value %q: want basic (at most 6 series a heartbeat) or detailed (every series)", metrics)
 	}
 }

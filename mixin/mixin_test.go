@@ -439,7 +439,7 @@ modules:
   - {name: health-om, url: "%[1]s/ht/om/", module: all}
   - {name: login, url: "%[1]s/", module: login}
 heartbeats:
-  - {name: nightly, schedule: "30 2 * * *", max_runtime: 1h}
+  - {name: nightly, schedule: "30 2 * * *", max_runtime: 1h, metrics: detailed}
 `, site.URL, loginModule("login", passwordFile(t, dir, loginPassword), "http: {tls_config: {insecure_skip_verify: true}}"))
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {

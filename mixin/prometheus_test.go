@@ -124,9 +124,21 @@ func fixture(t *testing.T, name string) http.HandlerFunc {
 // every state: every query of every dashboard panel returns data, and the
 // alerts fire with the labels and texts the tests of the rules expect,
 // rendered by Prometheus itself (their templates query it).
+//
+// It runs twice: on the heartbeats' metrics: basic (the default) and
+// metrics: detailed.
 func TestMixinInPrometheus(t *testing.T) {
+	for _, metrics := range []string{"basic", "detailed"} {
+		t.Run("metrics "+metrics, func(t *testing.T) {
+			t.Parallel()
+			testMixinInPrometheus(t, metrics)
+		})
+	}
+}
+
+func testMixinInPrometheus(t *testing.T, metrics string) {
 	servers := prometheusServers(t)
-	exp := startMixinExporter(t)
+	exp := startMixinExporter(t, metrics)
 
 	// The mixin with every for: at zero. The links are the default ones,
 	// read from the series: the exporter label the example config sets
@@ -322,7 +334,7 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 // startMixinExporter runs the exporter on sites and heartbeats in every
 // state the mixin knows, and keeps feeding it pings until the test ends.
 // It returns the exporter's address.
-func startMixinExporter(t *testing.T) string {
+func startMixinExporter(t *testing.T, metrics string) string {
 	t.Helper()
 	site, tlsSite := mixinSites(t)
 
@@ -348,7 +360,7 @@ modules:
   - {name: shop-health-times, url: "%[1]s/ht/om/", module: django_health_check}
 maintenance:
   - {name: patching, schedule: "* * * * *", duration: 2m, targets: [shop-patching]}
-heartbeat_defaults: {auto_register: true, token: tok, grace: 1s}
+heartbeat_defaults: {auto_register: true, token: tok, grace: 1s, metrics: %[4]s}
 heartbeats:
   - {name: nightly, interval: 3s, labels: {team: data}}
   - {name: never, interval: 1s}
@@ -356,7 +368,7 @@ heartbeats:
   - {name: backup, interval: 1h, max_runtime: 2s}
   - {name: refresh-prices, interval: 2s, exclusive: true}
   - {name: deploy-paused, interval: 1s}
-`, site, tlsSite, loginModule("login", passwordFile(t, dir, "wrong"), "timeout: 5s"))
+`, site, tlsSite, loginModule("login", passwordFile(t, dir, "wrong"), "timeout: 5s"), metrics)
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -246,16 +246,19 @@ local agg = import '../lib/aggregate.libsonnet';
           {
             alert: 'HeartbeatFailed',
             // failure_threshold runs in a row failed, and the latest end
-            // on any replica was a failure.
+            // on any replica was a failure. metrics: basic exports the
+            // failures only from the threshold on, without the threshold
+            // (the comparison is then with itself); detailed has both.
             expr: |||
               %s
-                >= %s
+                >= (%s or %s)
               and
               %s
                 > %s
             ||| % [
               overReplicas('max', 'heartbeat_consecutive_failures{%s}' % hb),
               overReplicas('max', 'heartbeat_failure_threshold{%s}' % hb),
+              overReplicas('max', 'heartbeat_consecutive_failures{%s}' % hb),
               overReplicas('max', 'heartbeat_last_failure_timestamp_seconds{%s}' % hb),
               overReplicas('max', 'heartbeat_last_success_timestamp_seconds{%s}' % hb),
             ],

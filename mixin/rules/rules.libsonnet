@@ -49,8 +49,13 @@ local agg = import '../lib/aggregate.libsonnet';
             expr: overReplicas('max', 'heartbeat_last_failure_timestamp_seconds{%s}' % c.exporterSelector),
           },
           {
+            // The last ping of any kind (metrics: detailed); with basic,
+            // which has no such series, the last success.
             record: 'heartbeat:heartbeat_last_ping_timestamp_seconds:max',
-            expr: overReplicas('max', 'heartbeat_last_ping_timestamp_seconds{%s}' % c.exporterSelector),
+            expr: '%s\nor\n%s' % [
+              overReplicas('max', 'heartbeat_last_ping_timestamp_seconds{%s}' % c.exporterSelector),
+              overReplicas('max', 'heartbeat_last_success_timestamp_seconds{%s}' % c.exporterSelector),
+            ],
           },
           {
             // 1 while the freshest deadline has not passed and the last
