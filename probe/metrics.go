@@ -85,10 +85,15 @@ var resultFamilies = exposition.Prepare([]family{
 		Value:   func(r *Result) float64 { return r.DNSLookup }},
 	{Name: "probe_duration_seconds", Type: gauge, Help: "Returns how long the probe took to complete in seconds",
 		Value: func(r *Result) float64 { return r.Duration.Seconds() }},
-	{Name: "probe_failed_due_to", Type: gauge, Help: "1 for each reason the probe failed, of a fixed set: dns, connect, tls, timeout, status, check, debug_page, disallowed_host, allowed_hosts_not_enforced, health_check, body_limit, redirect, refused, login",
+	// Only the reasons that apply: 14 zeros on every probe were most of
+	// its series, and the alerts and panels ask for == 1.
+	{Name: "probe_failed_due_to", Type: gauge, Help: "1 for each reason the probe failed, of a fixed set: dns, connect, tls, timeout, status, check, debug_page, disallowed_host, allowed_hosts_not_enforced, health_check, body_limit, redirect, refused, login; a reason that does not apply has no series",
+		Present: func(r *Result) bool { return len(r.Failures) > 0 },
 		Samples: func(r *Result, s *exposition.Sampler) {
 			for _, reason := range Reasons {
-				s.Sample(boolFloat(r.FailedDueTo(reason)), "reason", reason)
+				if r.FailedDueTo(reason) {
+					s.Sample(1, "reason", reason)
+				}
 			}
 		}},
 	{Name: "probe_failed_due_to_regex", Type: gauge, Help: "Indicates if probe failed due to a keyword or regex check",
@@ -117,8 +122,9 @@ var resultFamilies = exposition.Prepare([]family{
 	{Name: "probe_ip_protocol", Type: gauge, Help: "Specifies whether probe ip protocol is IP4 or IP6",
 		Present: func(r *Result) bool { return r.IPProtocol != 0 },
 		Value:   func(r *Result) float64 { return float64(r.IPProtocol) }},
-	{Name: "probe_maintenance", Type: gauge, Help: "1 while the target is in an open maintenance window of the configuration: the probe runs, and the mixin's probe alerts are quiet",
-		Value: func(r *Result) float64 { return boolFloat(r.Maintenance != "") }},
+	{Name: "probe_maintenance", Type: gauge, Help: "1 while the target is in an open maintenance window of the configuration: the probe runs, and the mixin's probe alerts are quiet (no series outside a window)",
+		Present: func(r *Result) bool { return r.Maintenance != "" },
+		Value:   func(r *Result) float64 { return 1 }},
 	{Name: "probe_ssl_earliest_cert_expiry", Type: gauge, Help: "Returns earliest SSL cert expiry in unixtime",
 		Present: func(r *Result) bool { return r.TLS != nil },
 		Value:   func(r *Result) float64 { return unixSeconds(r.TLS.EarliestExpiry) }},
