@@ -115,19 +115,17 @@ func (h *Heartbeats) registrar(name, token string) (*config.Config, error) {
 }
 
 // expire removes registered and auto-registered heartbeats silent for
-// longer than expire_after. Callers hold h.mu.
+// longer than their expire_after (the registration's, or the defaults').
+// Callers hold h.mu.
 func (h *Heartbeats) expire(now time.Time) {
-	after := time.Duration(h.cfg.HeartbeatDefaults.ExpireAfter)
-	if after <= 0 {
-		return
-	}
 	for name, hb := range h.byName {
 		hb.mu.Lock()
+		after := hb.cfg.ExpireAfter(&h.cfg.HeartbeatDefaults)
 		last := hb.rec.LastPing
 		if last.IsZero() {
 			last = hb.rec.Created
 		}
-		gone := hb.rec.Auto && now.Sub(last) > after
+		gone := hb.rec.Auto && after > 0 && now.Sub(last) > after
 		hb.mu.Unlock()
 		if gone {
 			delete(h.byName, name)

@@ -214,3 +214,47 @@ func registrationRefusals(t *testing.T, put func(name, body string, header ...st
 		}
 	}
 }
+
+// Autoscaled workers come and go; those killed without a goodbye (OOM,
+// kill -9, a lost node) never unregister. A registration's own
+// expire_after (the Celery helper sets one for each worker) removes them
+// once silent, with no expire_after in heartbeat_defaults: 1,000 worker
+// restarts leave the live workers' heartbeats only, and survive a restart
+// of the exporter in between.
+func TestKilledWorkersExpire(t *testing.T) {
+	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: start}, logs: &syncBuffer{}, basic: true}
+	e.open()
+	e.apply("heartbeat_defaults: {auto_register: true, max_heartbeats: 2000}\n")
+	const restarts = 1000
+	series := func() int {
+		n := 0
+		for s := range e.metrics() {
+			if strings.HasPrefix(s, "heartbeat_") && strings.Contains(s, "heartbeat=celery-worker@") {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range restarts {
+		name := fmt.Sprintf("celery-worker@w%d@pod-%d", i%4, i)
+		if code, body := e.do("PUT", "/api/v1/heartbeats/"+name, `{"interval": "10s", "expire_after": "1h", "labels": {"celery": "worker"}}`); code != 201 {
+			t.Fatalf("register %s: %d %s", name, code, body)
+		}
+		e.ok("POST", "/heartbeat/"+name)
+		e.clock.advance(2 * time.Second) // a pod every two seconds, then killed
+	}
+	before := series()
+	e.reopen("heartbeat_defaults: {auto_register: true, max_heartbeats: 2000}\n")
+	// The four live workers keep pinging; the others are gone.
+	for range 70 {
+		e.clock.advance(time.Minute)
+		for w := range 4 {
+			e.ok("POST", fmt.Sprintf("/heartbeat/celery-worker@w%d@pod-%d", w, restarts-4+w))
+		}
+	}
+	after := series()
+	t.Logf("%d worker restarts: %d series for their heartbeats before expire_after, %d an hour later (4 live workers)", restarts, before, after)
+	if n := len(e.hbs.list()); n != 4 || after > 4*6 {
+		t.Errorf("after the hour: %d heartbeats and %d series, want the 4 live workers' only", n, after)
+	}
+}

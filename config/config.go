@@ -222,6 +222,16 @@ const (
 	MetricsDetailed = "detailed"
 )
 
+// ExpireAfter is how long a registered or auto-registered heartbeat may
+// stay silent before it is removed (0: never): its registration's own, or
+// the defaults'.
+func (h *Heartbeat) ExpireAfter(d *HeartbeatDefaults) time.Duration {
+	if h.expireAfter > 0 {
+		return h.expireAfter
+	}
+	return time.Duration(d.ExpireAfter)
+}
+
 // Detailed says whether the heartbeat exports every series (metrics:
 // detailed) or the basic set.
 func (h *Heartbeat) Detailed() bool { return h.Metrics == MetricsDetailed }
@@ -268,6 +278,8 @@ type Heartbeat struct {
 	location    *time.Location
 	schedule    *Schedule
 	shortestGap time.Duration // between two runs of the schedule
+	// expireAfter is a registration's own expire_after (0: the defaults').
+	expireAfter time.Duration
 }
 
 // CronSchedule is the parsed schedule, nil for an interval heartbeat.

@@ -14,6 +14,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/prometheus/common/model"
 )
 
@@ -30,6 +32,11 @@ type Registration struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	// Exclusive: as in the file (the helper sets it for beat entries).
 	Exclusive *bool `json:"exclusive,omitempty"`
+	// ExpireAfter removes this heartbeat once it has been silent so long,
+	// whatever heartbeat_defaults.expire_after says: the helper sets it
+	// for the heartbeat of each worker, so that workers killed without a
+	// goodbye (OOM, kill -9, a node lost) do not stay for ever.
+	ExpireAfter model.Duration `json:"expire_after,omitempty"`
 }
 
 // RegisteredHeartbeat is the heartbeat a registration makes, with the
@@ -41,7 +48,11 @@ func (c *Config) RegisteredHeartbeat(name string, r Registration) (*Heartbeat, e
 		Grace: r.Grace, MaxRuntime: r.MaxRuntime, Labels: r.Labels, Exclusive: r.Exclusive,
 	}
 	h.inherit(&c.HeartbeatDefaults)
+	h.expireAfter = time.Duration(r.ExpireAfter)
 	v := &validator{}
+	if r.ExpireAfter < 0 {
+		v.errorf([]any{"expire_after"}, "must not be negative (0: heartbeat_defaults.expire_after)")
+	}
 	if !ValidHeartbeatName(name) {
 		v.errorf([]any{"name"}, "invalid heartbeat name %q: %s", name, HeartbeatNameRule)
 	}
