@@ -46,6 +46,8 @@ const DefaultTimeout = 10 * time.Second
 type Client struct {
 	// URL is the exporter, e.g. http://localhost:9716; user:password@ in
 	// it is sent as basic auth, and the token then in X-Heartbeat-Token.
+	// Several URLs separated by commas, or dns+http://NAME:PORT, send
+	// each request to every replica (replicas.go).
 	URL   string
 	Token string
 	// Timeout is the most one Ping takes, every attempt and wait included.
@@ -53,6 +55,8 @@ type Client struct {
 	// (a wrong token stays wrong).
 	Timeout time.Duration
 	HTTP    *http.Client
+
+	lookupHost lookupHost // nil: the system's resolver
 }
 
 // Ping sends one ping. action is "" (success), start, fail, log or an exit
@@ -63,51 +67,31 @@ func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte
 	if action != "" {
 		path += "/" + action
 	}
-	u, err := c.endpoint(path)
-	if err != nil {
-		return err
-	}
+	var query url.Values
 	if rid != "" {
-		u.RawQuery = url.Values{"rid": {rid}}.Encode()
+		query = url.Values{"rid": {rid}}
 	}
-	return c.call(ctx, http.MethodPost, u, "text/plain; charset=utf-8", body)
+	return c.callAll(ctx, http.MethodPost, path, query, "text/plain; charset=utf-8", body)
 }
 
 // Pause pauses a heartbeat for d (0: until its next ping), as a deploy
 // script does before it stops the jobs.
 func (c *Client) Pause(ctx context.Context, name string, d time.Duration) error {
-	u, err := c.endpoint(wire.APIPrefix + "/" + url.PathEscape(name) + "/pause")
-	if err != nil {
-		return err
-	}
 	var body []byte
 	if d > 0 {
 		body = []byte(`{"for": "` + d.String() + `"}`)
 	}
-	return c.call(ctx, http.MethodPost, u, "application/json", body)
+	return c.callAll(ctx, http.MethodPost, wire.APIPrefix+"/"+url.PathEscape(name)+"/pause", nil, "application/json", body)
 }
 
 // Resume ends a heartbeat's pause.
 func (c *Client) Resume(ctx context.Context, name string) error {
-	u, err := c.endpoint(wire.APIPrefix + "/" + url.PathEscape(name) + "/pause")
-	if err != nil {
-		return err
-	}
-	return c.call(ctx, http.MethodDelete, u, "", nil)
-}
-
-// endpoint is the exporter's URL with path.
-func (c *Client) endpoint(path string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(c.URL, "/") + path)
-	if err != nil {
-		return nil, fmt.Errorf("exporter URL: %w", err)
-	}
-	return u, nil
+	return c.callAll(ctx, http.MethodDelete, wire.APIPrefix+"/"+url.PathEscape(name)+"/pause", nil, "", nil)
 }
 
 // call sends one request, retrying network errors and 5xx answers until
 // the client's Timeout.
-func (c *Client) call(ctx context.Context, method string, u *url.URL, contentType string, body []byte) error {
+func (c *Client) call(ctx context.Context, client *http.Client, method string, u *url.URL, contentType string, body []byte) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -116,7 +100,7 @@ func (c *Client) call(ctx context.Context, method string, u *url.URL, contentTyp
 	defer cancel()
 	var last error
 	for attempt := 0; ; attempt++ {
-		retry, err := c.send(ctx, method, u, contentType, body)
+		retry, err := c.send(ctx, client, method, u, contentType, body)
 		if err == nil {
 			return nil
 		}
@@ -137,7 +121,7 @@ func backoff(attempt int) time.Duration {
 	return min(500*time.Millisecond<<attempt, 2*time.Second)
 }
 
-func (c *Client) send(ctx context.Context, method string, u *url.URL, contentType string, body []byte) (bool, error) {
+func (c *Client) send(ctx context.Context, client *http.Client, method string, u *url.URL, contentType string, body []byte) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return false, err
@@ -151,10 +135,6 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, contentTyp
 		} else {
 			req.Header.Set("Authorization", "Bearer "+c.Token)
 		}
-	}
-	client := c.HTTP
-	if client == nil {
-		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -86,7 +86,7 @@ func AddCommands(app *kingpin.Application) *Commands {
 }
 
 func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
-	cmd.Flag("url", "The exporter's address.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
+	cmd.Flag("url", "The exporter's address; several, separated by commas, or dns+http://NAME:PORT (every address NAME resolves to, a headless Service) send to every replica.").Default("http://localhost:9716").Envar("DJANGO_HEALTH_EXPORTER_URL").StringVar(&c.url)
 	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
 	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
 	cmd.Flag("timeout", "The most the pings add to the job, every retry included.").Default(DefaultTimeout.String()).Envar("DJANGO_HEALTH_EXPORTER_TIMEOUT").DurationVar(&c.timeout)

@@ -56,18 +56,28 @@ Settings, from the environment:
                                        X-Heartbeat-Token; several URLs,
                                        separated by commas, for replicas:
                                        each gets every ping (each waits
-                                       at most the timeout)
+                                       at most the timeout); or
+                                       dns+http://NAME:PORT, every
+                                       address NAME resolves to (the pods
+                                       of a headless Service)
+    DJANGO_HEALTH_WORKER_EXPIRE_AFTER  seconds a worker's own heartbeat
+                                       may stay silent before the
+                                       exporter forgets it (3600; 0:
+                                       never): workers killed without a
+                                       goodbye do not stay for ever
     DJANGO_HEALTH_EXPORTER_TOKEN       a token, or
     DJANGO_HEALTH_EXPORTER_TOKEN_FILE  a file holding it
 """
 
 import base64
+import http.client
 import json
 import logging
 import os
 import queue
 import re
 import socket
+import ssl
 import threading
 import time
 import traceback
@@ -108,18 +118,72 @@ def _urls(url=None):
     return [u for u in re.split(r"[,\s]+", raw) if u] or [DEFAULT_URL]
 
 
+def _targets(url=None):
+    """(base URL, address) for each exporter: a dns+http://NAME:PORT URL
+    is each address NAME resolves to now (the pods of a headless Service),
+    reached with NAME as the Host and TLS server name; address is None for
+    a plain URL."""
+    out = []
+    for base in _urls(url):
+        if not base.startswith("dns+"):
+            out.append((base, None))
+            continue
+        base = base[len("dns+"):]
+        parts = urllib.parse.urlsplit(base)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        except OSError as e:
+            log.warning("heartbeat: cannot resolve the exporters of %s: %s", base, e)
+            continue
+        for addr in sorted({info[4][0] for info in infos}):
+            out.append((base, addr))
+    return out
+
+
+class _HTTPSAt(http.client.HTTPSConnection):
+    """HTTPS to an address, verified against the name the URL gives."""
+
+    def __init__(self, name, addr, port, timeout, context):
+        super().__init__(addr, port, timeout=timeout, context=context)
+        self._name = name
+
+    def connect(self):
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._name)
+
+
+def _request_at(addr, base, method, path, body, headers, timeout):
+    """One request to base's path at an address; its status."""
+    parts = urllib.parse.urlsplit(base)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if parts.scheme == "https":
+        conn = _HTTPSAt(parts.hostname, addr, port, timeout, ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(addr, port, timeout=timeout)
+    try:
+        conn.request(method, parts.path + path, body=body, headers=dict(headers, Host=parts.netloc.rsplit("@", 1)[-1]))
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status >= 400:
+            log.warning("heartbeat %s %s: the exporter at %s answered %s", method, path, addr, resp.status)
+        return resp.status
+    finally:
+        conn.close()
+
+
 def _send(method, path, body=b"", timeout=DEFAULT_TIMEOUT, url=None, content_type="text/plain; charset=utf-8"):
     """One request to each exporter; the best status (a 2xx from any), or
     None. Never raises."""
     best = None
-    for base in _urls(url):
-        status = _send_one(base, method, path, body, timeout, content_type)
+    for base, addr in _targets(url):
+        status = _send_one(base, method, path, body, timeout, content_type, addr)
         if status is not None and (best is None or 200 <= status < 300):
             best = status
     return best
 
 
-def _send_one(base, method, path, body, timeout, content_type):
+def _send_one(base, method, path, body, timeout, content_type, addr=None):
     try:
         base = base.rstrip("/")
         parts = urllib.parse.urlsplit(base)
@@ -136,6 +200,8 @@ def _send_one(base, method, path, body, timeout, content_type):
                 headers["X-Heartbeat-Token"] = token
         elif token:
             headers["Authorization"] = "Bearer " + token
+        if addr is not None:
+            return _request_at(addr, base, method, path, body, headers, timeout)
         req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status
@@ -174,13 +240,16 @@ def ping(name, kind="", message=None, rid=None, timeout=DEFAULT_TIMEOUT, url=Non
 
 
 def register(name, interval=None, schedule=None, timezone=None, grace=None, max_runtime=None, labels=None,
-             exclusive=None, timeout=DEFAULT_TIMEOUT, url=None):
+             exclusive=None, timeout=DEFAULT_TIMEOUT, url=None, expire_after=None):
     """Register a heartbeat with the exporter (needs auto_register): an
     interval in seconds, or a 5-field cron schedule read in timezone;
     exclusive when the job must run once per period, from one sender
-    (the default: true for a schedule, false for an interval).
-    Returns True when registered; never raises."""
+    (the default: true for a schedule, false for an interval);
+    expire_after, in seconds, removes it once silent that long (a worker
+    killed without a goodbye). Returns True when registered; never raises."""
     reg = {} if exclusive is None else {"exclusive": bool(exclusive)}
+    if expire_after:
+        reg["expire_after"] = "%ds" % max(1, round(float(expire_after)))
     if interval is not None:
         reg["interval"] = "%dms" % max(1, round(float(interval) * 1000))
     if schedule:
@@ -485,6 +554,17 @@ def _register_beat(app, scheduler, queue_names, canary_interval, sync_beat):
         _register_entry(app, name, entry)
 
 
+def _worker_expire_after():
+    """How long a worker's own heartbeat may stay silent before the
+    exporter forgets it: an hour by default, long enough for
+    CeleryWorkerDown to page; autoscaled workers then come and go without
+    leaving a heartbeat each behind."""
+    try:
+        return float(os.environ.get("DJANGO_HEALTH_WORKER_EXPIRE_AFTER", "3600"))
+    except ValueError:
+        return 3600.0
+
+
 def _worker_queues(consumer):
     try:
         return sorted(consumer.app.amqp.queues.consume_from)
@@ -509,7 +589,8 @@ def _connect_worker(signals, worker, interval):
         def run():
             # The queues it consumes, as a label: dashboards count the
             # workers alive for each set of queues.
-            register(own, interval=interval, labels=dict(_labels, celery="worker", **({"queues": queues} if queues else {})))
+            register(own, interval=interval, labels=dict(_labels, celery="worker", **({"queues": queues} if queues else {})),
+                     expire_after=_worker_expire_after())
             start_periodic(own, interval, state["stop"])
 
         threading.Thread(target=run, name="heartbeat-register", daemon=True).start()
