@@ -111,7 +111,8 @@ type status struct {
 	// RunningSince is when the oldest run in progress started, or sent
 	// its last progress ping.
 	RunningSince time.Time
-	// Why says, in words, what the state is about.
+	// Why says, in words, what the state is about: only the views (the
+	// API, the pages) ask for it, not /metrics (explain).
 	Why string
 	// Sources is how many senders pinged within the current period.
 	Sources int
@@ -192,7 +193,20 @@ func (h *heartbeat) evaluate(now time.Time) status {
 	default:
 		st.State = StateUp
 	}
+	return st
+}
+
+// explain adds to a status what it means, in words, and the counts of
+// its period.
+func (h *heartbeat) explain(st status, now time.Time) status {
+	st = h.counted(st, now)
 	st.Why = h.why(st, now)
+	return st
+}
+
+// counted adds to a status the senders and runs of the current period:
+// /metrics asks only for those of exclusive heartbeats.
+func (h *heartbeat) counted(st status, now time.Time) status {
 	st.Sources, st.RunsPerPeriod = h.perPeriod(now, st.Interval)
 	return st
 }
@@ -221,8 +235,8 @@ func (h *heartbeat) perPeriod(now time.Time, interval time.Duration) (sources in
 		sourcesFrom = h.derived.slotStart.Add(-h.cfg.EarlyMarginDuration())
 		runsFrom, periods = sourcesFrom, 1
 	}
-	for _, t := range h.rec.Sources {
-		if t.After(sourcesFrom) {
+	for _, s := range h.rec.Sources {
+		if s.At.After(sourcesFrom) {
 			sources++
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/django-health/django_health_exporter/collector/wire"
@@ -168,6 +167,9 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		exit = float64(*r.LastExit)
 	}
 	st := h.evaluate(now)
+	if h.cfg.ExclusiveRuns() {
+		st = h.counted(st, now)
+	}
 	maxRun := time.Duration(h.cfg.MaxRuntime)
 	return snapshot{
 		detailed:  h.cfg.Detailed(),
@@ -193,14 +195,13 @@ func (h *Heartbeats) WriteText(w io.Writer) error {
 	now := h.now()
 	h.maintain(now)
 	defer h.scraped.Store(now.UnixNano())
-	list := h.list()
+	list := h.sortedList()
 	snaps := make([]snapshot, len(list))
-	for i, hb := range list {
-		hb.mu.Lock()
-		snaps[i] = hb.snapshot(now)
-		hb.mu.Unlock()
+	for i, n := range list {
+		n.hb.mu.Lock()
+		snaps[i] = n.hb.snapshot(now)
+		n.hb.mu.Unlock()
 	}
-	slices.SortFunc(snaps, func(a, b snapshot) int { return strings.Compare(a.name, b.name) })
 	ptrs := make([]*snapshot, len(snaps))
 	for i := range snaps {
 		ptrs[i] = &snaps[i]

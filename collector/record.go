@@ -16,6 +16,7 @@ package collector
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +74,7 @@ type record struct {
 	Values map[string]value `json:"values,omitempty"`
 	// Sources are who sent pings (?source=, else the client's address),
 	// with when each was last heard from.
-	Sources map[string]time.Time `json:"sources,omitempty"`
+	Sources sources `json:"sources,omitempty"`
 	// Successes are the times of the last successes, to count runs per
 	// period.
 	Successes []time.Time `json:"successes,omitempty"`
@@ -113,7 +114,7 @@ func (r *record) clone() record {
 	c.Runs = maps.Clone(r.Runs)
 	c.Alive = maps.Clone(r.Alive)
 	c.Values = maps.Clone(r.Values)
-	c.Sources = maps.Clone(r.Sources)
+	c.Sources = slices.Clone(r.Sources)
 	c.Successes = append([]time.Time(nil), r.Successes...)
 	if r.LastExit != nil {
 		exit := *r.LastExit
@@ -259,11 +260,7 @@ func (r *record) apply(p ping, lim runLimits) {
 // least recently heard past the bounds.
 func (r *record) note(p ping) {
 	if p.source != "" {
-		if r.Sources == nil {
-			r.Sources = map[string]time.Time{}
-		}
-		r.Sources[p.source] = p.at
-		dropOldest(r.Sources, maxSources, func(t time.Time) time.Time { return t })
+		r.Sources = r.Sources.set(p.source, p.at, maxSources)
 	}
 	for name, v := range p.values {
 		if r.Values == nil {

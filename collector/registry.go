@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,8 +66,11 @@ type Heartbeats struct {
 	// retained are the records no configuration names now.
 	retained map[string]*record
 
-	rejected   *prometheus.CounterVec
-	accepted   *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	accepted *prometheus.CounterVec
+	// sorted is the last order of sortedList.
+	sortedMu   sync.Mutex
+	sorted     []named
 	warnings   *limiter
 	maintained atomic.Int64 // unix nanoseconds of the last maintain
 	scraped    atomic.Int64 // unix nanoseconds of the last /metrics
@@ -102,10 +106,12 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 	for _, r := range []string{RejectUnknown, RejectUnauthorized, RejectInvalid, RejectTooLarge, RejectLimit} {
 		h.rejected.WithLabelValues(r)
 	}
-	for name, b := range raw {
-		rec := &record{}
-		if err := json.Unmarshal(b, rec); err != nil {
-			logger.Warn("Ignoring an unreadable heartbeat record", "heartbeat", name, "err", err)
+	names := slices.Collect(maps.Keys(raw))
+	records, errs := decodeRecords(names, raw)
+	for i, name := range names {
+		rec := records[i]
+		if errs[i] != nil {
+			logger.Warn("Ignoring an unreadable heartbeat record", "heartbeat", name, "err", errs[i])
 			continue
 		}
 		rec.upgrade()
@@ -240,8 +246,12 @@ func (h *Heartbeats) take(cfg *config.Config, hc *config.Heartbeat, auto bool, n
 		if !rec.Left.IsZero() {
 			h.logger.Info("Heartbeat is back in the configuration, with its record", "heartbeat", hc.Name, "left", rec.Left)
 		}
-		rec.Left, rec.Auto = time.Time{}, auto
-		h.persistAsync(hc.Name, rec)
+		if !rec.Left.IsZero() || rec.Auto != auto {
+			// Only a change is written: a start on a store of 100,000
+			// records rewrote every one of them.
+			rec.Left, rec.Auto = time.Time{}, auto
+			h.persistAsync(hc.Name, rec)
+		}
 		return newHeartbeat(hc, windows, *rec)
 	}
 	// The creation time must survive a restart, or a heartbeat that never
@@ -289,6 +299,24 @@ func (h *Heartbeats) persistAsync(name string, rec *record) {
 	if b, err := json.Marshal(rec); err == nil {
 		h.store.Put(name, b, nil)
 	}
+}
+
+// decodeRecords decodes the stored records on every core: a store of
+// 100,000 records took more than a second to read on one.
+func decodeRecords(names []string, raw map[string][]byte) ([]*record, []error) {
+	records, errs := make([]*record, len(names)), make([]error, len(names))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)/1000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(names); i += workers {
+				records[i] = &record{}
+				errs[i] = json.Unmarshal(raw[names[i]], records[i])
+			}
+		})
+	}
+	wg.Wait()
+	return records, errs
 }
 
 // list returns the heartbeats; each is read under its own lock after.

@@ -97,7 +97,7 @@ type RetainedView struct {
 // view renders the heartbeat for the API and the status page. Callers
 // hold h.mu.
 func (h *heartbeat) view(now time.Time) HeartbeatView {
-	st := h.evaluate(now)
+	st := h.explain(h.evaluate(now), now)
 	r := &h.rec
 	v := HeartbeatView{
 		Name:                h.cfg.Name,
@@ -136,7 +136,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		Registered:          r.Registration != nil,
 		Exclusive:           h.cfg.ExclusiveRuns(),
 		Pings:               map[string]uint64{},
-		Sources:             r.Sources,
+		Sources:             r.Sources.Map(),
 		SourcesInPeriod:     st.Sources,
 		RunsPerPeriod:       st.RunsPerPeriod,
 	}

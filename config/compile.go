@@ -109,13 +109,13 @@ func (h *Heartbeat) compile(v *validator, p []any, d *HeartbeatDefaults) {
 		h.location = loc
 	}
 	if len(h.Schedule) > 0 && h.Interval == 0 && !strings.Contains(h.Schedule.String(), "TZ=") && len(h.Schedule) <= maxScheduleLines {
-		if sched, err := ParseSchedules(h.Schedule, h.location); err != nil {
-			v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule.String(), err)
-		} else if sched.Next(time.Now()).IsZero() {
+		if c := v.schedule(h.Schedule, h.location); c.err != nil {
+			v.errorf(at(p, "schedule"), "invalid cron schedule %q: %v", h.Schedule.String(), c.err)
+		} else if c.never {
 			v.errorf(at(p, "schedule"), "cron schedule %q never fires", h.Schedule.String())
 		} else {
-			h.schedule = sched
-			h.shortestGap = sched.ShortestGap(time.Now(), 64)
+			h.schedule = c.schedule
+			h.shortestGap = c.shortestGap
 			if h.EarlyMargin != nil && time.Duration(*h.EarlyMargin) >= h.shortestGap {
 				v.errorf(at(p, "early_margin"), "must be shorter than the %s between two runs of %q", h.shortestGap, h.Schedule.String())
 			}
@@ -165,4 +165,43 @@ func loadLocation(name string) (*time.Location, error) {
 	}
 	actual, _ := locations.LoadOrStore(name, loc)
 	return actual.(*time.Location), nil
+}
+
+// scheduleKey is a schedule as written, in a time zone.
+type scheduleKey struct {
+	text string
+	loc  *time.Location
+}
+
+// compiledSchedule is what compile learns of a schedule.
+type compiledSchedule struct {
+	schedule    *Schedule
+	shortestGap time.Duration
+	never       bool
+	err         error
+}
+
+// schedule compiles a schedule once for each text and time zone of a
+// load: parsing it and finding its shortest gap (64 runs) cost more than
+// the rest of a heartbeat. A Schedule is never changed, so heartbeats
+// share it.
+func (v *validator) schedule(lines CronList, loc *time.Location) compiledSchedule {
+	key := scheduleKey{strings.Join(lines, "\n"), loc}
+	if c, ok := v.schedules[key]; ok {
+		return c
+	}
+	var c compiledSchedule
+	c.schedule, c.err = ParseSchedules(lines, loc)
+	if c.err == nil {
+		now := time.Now()
+		c.never = c.schedule.Next(now).IsZero()
+		if !c.never {
+			c.shortestGap = c.schedule.ShortestGap(now, 64)
+		}
+	}
+	if v.schedules == nil {
+		v.schedules = map[scheduleKey]compiledSchedule{}
+	}
+	v.schedules[key] = c
+	return c
 }

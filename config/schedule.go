@@ -17,7 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +153,8 @@ func (s *cronLine) Next(from time.Time) time.Time {
 				if s.spec.Minute&(1<<uint(mi)) == 0 {
 					continue
 				}
-				for _, t := range s.runs(date.Year(), date.Month(), date.Day(), h, mi) {
+				runs, n := s.runs(date.Year(), date.Month(), date.Day(), h, mi)
+				for _, t := range runs[:n] {
 					if t.After(from) {
 						return t
 					}
@@ -180,42 +181,48 @@ func (s *cronLine) dayMatches(t time.Time) bool {
 }
 
 // runs are the instants at which a job scheduled at this wall-clock time
-// runs, earliest first.
-func (s *cronLine) runs(y int, mo time.Month, d, h, mi int) []time.Time {
-	occ := occurrences(s.loc, y, mo, d, h, mi)
+// runs, earliest first: n of them. Next calls it for every candidate
+// minute, so it allocates nothing.
+func (s *cronLine) runs(y int, mo time.Month, d, h, mi int) (out [2]time.Time, n int) {
+	occ, n := occurrences(s.loc, y, mo, d, h, mi)
 	switch {
-	case len(occ) == 0 && s.wildcard:
-		return nil // the minute does not exist; the job follows the clock
-	case len(occ) == 0:
-		return []time.Time{gapEnd(s.loc, time.Date(y, mo, d, h, mi, 0, 0, time.UTC))}
-	case len(occ) > 1 && !s.wildcard:
-		return occ[:1]
+	case n == 0 && s.wildcard:
+		return out, 0 // the minute does not exist; the job follows the clock
+	case n == 0:
+		out[0] = gapEnd(s.loc, time.Date(y, mo, d, h, mi, 0, 0, time.UTC))
+		return out, 1
+	case n > 1 && !s.wildcard:
+		return occ, 1
 	}
-	return occ
+	return occ, n
 }
 
 // occurrences are the instants whose wall clock in loc reads this date and
-// time: none in a gap, two in an overlap. Real zones change their offset
-// at most once in three days, so the offsets a day and a half either side
-// cover every case.
-func occurrences(loc *time.Location, y int, mo time.Month, d, h, mi int) []time.Time {
+// time: none in a gap, two in an overlap (n of them, earliest first). Real
+// zones change their offset at most once in three days, so the offsets a
+// day and a half either side cover every case.
+func occurrences(loc *time.Location, y int, mo time.Month, d, h, mi int) (out [2]time.Time, n int) {
 	u := time.Date(y, mo, d, h, mi, 0, 0, time.UTC)
-	var out []time.Time
-	seen := map[int]bool{}
-	for _, around := range []time.Duration{-36 * time.Hour, 0, 36 * time.Hour} {
+	var seen [3]int
+	tried := 0
+	for _, around := range [...]time.Duration{-36 * time.Hour, 0, 36 * time.Hour} {
 		_, off := u.Add(around).In(loc).Zone()
-		if seen[off] {
+		if slices.Contains(seen[:tried], off) {
 			continue
 		}
-		seen[off] = true
+		seen[tried] = off
+		tried++
 		t := u.Add(-time.Duration(off) * time.Second)
 		lt := t.In(loc)
-		if lt.Year() == y && lt.Month() == mo && lt.Day() == d && lt.Hour() == h && lt.Minute() == mi {
-			out = append(out, t)
+		if lt.Year() == y && lt.Month() == mo && lt.Day() == d && lt.Hour() == h && lt.Minute() == mi && n < len(out) {
+			out[n] = t
+			n++
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
+	if n == 2 && out[1].Before(out[0]) {
+		out[0], out[1] = out[1], out[0]
+	}
+	return out, n
 }
 
 // gapEnd is the instant the clocks jumped over the wall-clock time u (read

@@ -440,6 +440,8 @@ modules:
   - {name: login, url: "%[1]s/", module: login}
 heartbeats:
   - {name: nightly, schedule: "30 2 * * *", max_runtime: 1h, metrics: detailed}
+maintenance:
+  - {name: always, schedule: "* * * * *", duration: 2m, targets: [login]}
 `, site.URL, loginModule("login", passwordFile(t, dir, loginPassword), "http: {tls_config: {insecure_skip_verify: true}}"))
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {

@@ -137,6 +137,13 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if *fleetOnly {
+		ok, err := fleet(dir, *fleetSize)
+		if err == nil && !ok {
+			err = fmt.Errorf("a goal was missed")
+		}
+		return err
+	}
 
 	var cfg strings.Builder
 	cfg.WriteString("heartbeats:\n")
@@ -192,7 +199,13 @@ func run() error {
 	}
 	fmt.Println(scrape)
 	fmt.Printf("RSS with %d heartbeats under 100 MiB: %s\n", *heartbeats, map[bool]string{true: "PASS", false: "FAIL"}[memOK])
-	if spread < *goalRatio || hot < *goalRatio || !memOK {
+	fleetOK := true
+	if *fleetSize > 0 {
+		if fleetOK, err = fleet(dir, *fleetSize); err != nil {
+			return err
+		}
+	}
+	if spread < *goalRatio || hot < *goalRatio || !memOK || !fleetOK {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
