@@ -41,7 +41,10 @@ exporter's configuration (it needs heartbeat_defaults.auto_register):
                            run pings start and end, with the beat that sent
                            it as the source (two beats: two sources);
     tasks={...}            start, success or failure (with the traceback) of
-                           the tasks named, as before.
+                           the tasks named, as before; a task declared with
+                           heartbeat_progress=SECONDS also sends a progress
+                           ping that often while it runs, which keeps a long
+                           run alive past max_runtime.
 
 A task that fails and is retried sends a log ping; only its last failure
 fails the run. Task results are not sent unless send_results=True (they
@@ -605,6 +608,25 @@ def _connect_worker(signals, worker, interval):
             unregister(state["own"])
 
 
+# Progress pings of the task runs in progress, by task id: a task that
+# opts in with heartbeat_progress=SECONDS (@shared_task(heartbeat_progress=60))
+# keeps its run alive past the heartbeat's max_runtime while it works.
+_progress_lock = threading.Lock()
+_progress_stops = {}
+
+
+def _progress_interval(task):
+    try:
+        return float(getattr(task, "heartbeat_progress", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _send_progress(name, task_id, every, stop):
+    while not stop.wait(max(1.0, every)):
+        ping(name, "progress", rid=task_id)
+
+
 def _connect_tasks(signals, tasks, send_results):
     def heartbeat_for(task):
         name = tasks.get(getattr(task, "name", None))
@@ -621,6 +643,21 @@ def _connect_tasks(signals, tasks, send_results):
         name = heartbeat_for(sender)
         if name:
             _background(name, "start", rid=task_id, source=_request_header(sender, "dhh_source"))
+            every = _progress_interval(sender)
+            if every and task_id:
+                stop = threading.Event()
+                with _progress_lock:
+                    _progress_stops[task_id] = stop
+                threading.Thread(target=_send_progress, args=(name, task_id, every, stop),
+                                 name="heartbeat-progress", daemon=True).start()
+
+    @signals.task_postrun.connect(weak=False)
+    def task_ended(sender=None, task_id=None, **kwargs):
+        # After success, failure or retry alike: the progress pings stop.
+        with _progress_lock:
+            stop = _progress_stops.pop(task_id, None)
+        if stop is not None:
+            stop.set()
 
     @signals.task_success.connect(weak=False)
     def task_succeeded(sender=None, result=None, **kwargs):

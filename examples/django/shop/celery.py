@@ -31,7 +31,7 @@ heartbeat.connect_celery(
     beat_interval=float(os.environ.get("HEARTBEAT_BEAT_INTERVAL", "60")),
     worker_interval=float(os.environ.get("HEARTBEAT_WORKER_INTERVAL", "60")),
     canary_interval=float(os.environ.get("HEARTBEAT_CANARY_INTERVAL", "60")),
-    tasks={"shop.tasks.nightly_report": "nightly-report"},
+    tasks={"shop.tasks.nightly_report": "nightly-report", "shop.tasks.rebuild_search_index": "search-index"},
     # On every heartbeat the helper registers: Alertmanager routes on it.
     labels={"team": "web"},
 )

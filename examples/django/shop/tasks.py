@@ -31,3 +31,13 @@ def import_products(self):
     if self.request.retries == 0:
         raise self.retry(countdown=0.2, exc=RuntimeError("the supplier's API timed out"))
     return "imported"
+
+
+@shared_task(heartbeat_progress=1)
+def rebuild_search_index(seconds=5):
+    """A long job that says it is alive while it works: the helper sends a
+    progress ping every heartbeat_progress seconds (1 here, for the tests;
+    a minute in real life), so a run longer than max_runtime is not
+    overrunning while it progresses."""
+    time.sleep(seconds)
+    return "index rebuilt"
