@@ -33,16 +33,7 @@ import (
 // those basic exports only when they say something are missing (promtool's
 // "_") at the steps they would not be exported.
 func TestAlertsOnBasicMetrics(t *testing.T) {
-	raw, err := os.ReadFile("tests/alerts_test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(".")
-	doc["rule_files"] = []any{filepath.Join(abs, "prometheus_alerts.yaml"), filepath.Join(abs, "prometheus_rules.yaml")}
+	doc := alertTests(t)
 	changed := 0
 	for _, test := range doc["tests"].([]any) {
 		tc := test.(map[string]any)

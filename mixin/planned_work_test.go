@@ -61,16 +61,7 @@ func TestPlannedWorkQuietsEveryAlert(t *testing.T) {
 // expects none of the alerts that planned work holds.
 func plannedWorkTests(t *testing.T, value string) string {
 	t.Helper()
-	raw, err := os.ReadFile("tests/alerts_test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(".")
-	doc["rule_files"] = []any{filepath.Join(abs, "prometheus_alerts.yaml"), filepath.Join(abs, "prometheus_rules.yaml")}
+	doc := alertTests(t)
 	quieted := 0
 	for _, test := range doc["tests"].([]any) {
 		tc := test.(map[string]any)
@@ -93,6 +84,23 @@ func plannedWorkTests(t *testing.T, value string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// alertTests is tests/alerts_test.yaml, its rule files made absolute, for
+// a test to rewrite into a file of its own.
+func alertTests(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("tests/alerts_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(".")
+	doc["rule_files"] = []any{filepath.Join(abs, "prometheus_alerts.yaml"), filepath.Join(abs, "prometheus_rules.yaml")}
+	return doc
 }
 
 // plannedWork are probe_maintenance and heartbeat_paused at value for

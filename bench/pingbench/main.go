@@ -302,17 +302,9 @@ func pingAll(client *http.Client, base string, n int, body string) error {
 // heartbeats, and reports its memory; ok is false when its RSS is 100 MiB
 // or more.
 func scrapeWithHeartbeats(dir string, n int) (string, bool, error) {
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "heartbeat_defaults: {max_heartbeats: %d}\nheartbeats:\n", n)
-	for i := range n {
-		if i%2 == 0 {
-			fmt.Fprintf(&cfg, "  - {name: job-%d, interval: 5m, labels: {team: web}}\n", i)
-		} else {
-			fmt.Fprintf(&cfg, "  - {name: job-%d, schedule: \"%d %d * * *\", timezone: Europe/Berlin, max_runtime: 1h}\n", i, i%60, i%24)
-		}
-	}
+	cfg := fleetConfig(n)
 	cfgPath := filepath.Join(dir, "many.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return "", false, err
 	}
 	port := proc.FreePort()
