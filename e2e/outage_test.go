@@ -296,3 +296,46 @@ heartbeats:
 	reliability.Record(t, "alerts", "kill -9 of every Celery worker (real Celery on Redis), through the example Alertmanager",
 		fmt.Sprintf("%d page (%v), %d to chat", len(got["/pager"]), got["/pager"], len(got["/chat"])))
 }
+
+// A login that stops working on a real Django pages once, as
+// DjangoLoginFailed: the failed probe it also makes (reason login) is
+// inhibited by the example Alertmanager.
+func TestFailedLoginIsOnePage(t *testing.T) {
+	t.Parallel()
+	hooks := &notifications{byPath: map[string][][]string{}}
+	hook := httptest.NewServer(hooks)
+	defer hook.Close()
+	site := startDjangoWith(t, stableDjango, djangoOptions{user: "probe", password: "the-right-one"})
+	wrong := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(wrong, []byte("changed-by-someone\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exp := startExporter(t, fmt.Sprintf(`
+modules:
+  shop_login:
+    django:
+      login: {url: /accounts/login/, username: probe, password_file: %s, next: /account/, expect: "Your orders"}
+targets:
+  - {name: shop-login, url: "%s/", module: shop_login, labels: {team: web}}
+`, wrong, site.url))
+	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
+	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
+	eventually(t, 60*time.Second, func() string {
+		if n := len(prom.query(t, `ALERTS{alertstate="firing", instance="shop-login"}`)); n != 2 {
+			return fmt.Sprintf("%d alerts firing for shop-login, want DjangoProbeFailed and DjangoLoginFailed", n)
+		}
+		return ""
+	})
+	eventually(t, 90*time.Second, func() string {
+		if got := hooks.get(); len(got["/pager"]) == 0 {
+			return fmt.Sprintf("no page yet: %v", got)
+		}
+		return ""
+	})
+	time.Sleep(20 * time.Second) // anything more would have come by now (group_wait)
+	got := hooks.get()
+	if len(got["/pager"]) != 1 || !slices.Equal(got["/pager"][0], []string{"DjangoLoginFailed/shop-login"}) {
+		t.Errorf("a failed login: pages %v, want one, of DjangoLoginFailed alone", got["/pager"])
+	}
+	t.Logf("notifications: %v", got)
+}
