@@ -51,8 +51,6 @@ type snapshot struct {
 	exclusive bool // one sender, one run per period (config exclusive)
 	// detailed: every series (metrics: detailed); else the basic set.
 	detailed bool
-	// overrun: a run is open past max_runtime.
-	overrun bool
 }
 
 // recordValues are the parts of a record the metrics show.
@@ -124,7 +122,7 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 		Value: func(s *snapshot) float64 { return ts(s.rec.lastSuccess) }},
 	{Name: "heartbeat_max_runtime_seconds", Type: exposition.Gauge,
 		Help:    "How long a run may take from start to end (0: no limit).",
-		Present: func(s *snapshot) bool { return s.detailed || s.overrun },
+		Present: func(s *snapshot) bool { return s.detailed || s.st.Overrun },
 		Value:   func(s *snapshot) float64 { return s.maxRun.Seconds() }},
 	{Name: "heartbeat_paused", Type: exposition.Gauge,
 		Help:    "1 while the heartbeat is paused (POST /api/v1/heartbeats/{name}/pause, or an open maintenance window): it is not due, and the mixin's heartbeat alerts are quiet for it.",
@@ -173,7 +171,6 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 	maxRun := time.Duration(h.cfg.MaxRuntime)
 	return snapshot{
 		detailed:  h.cfg.Detailed(),
-		overrun:   st.Overrun,
 		labels:    h.labels,
 		name:      h.cfg.Name,
 		st:        st,

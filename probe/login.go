@@ -161,7 +161,7 @@ func (s *loginSession) logIn(ctx context.Context, lc *config.DjangoLogin) error 
 func (s *loginSession) fetchPage(ctx context.Context, page *url.URL, lc *config.DjangoLogin) error {
 	defer s.timed(stepPage)()
 	s.log.Info("Fetching the login page", "url", config.RedactedURL(page))
-	resp, err := s.send(ctx, http.MethodGet, page, nil, "")
+	resp, err := s.send(ctx, http.MethodGet, page, nil)
 	if err != nil {
 		return stepFailed(stepPage, "GET %s: %v", lc.URL, err)
 	}
@@ -179,7 +179,7 @@ func (s *loginSession) fetchPage(ctx context.Context, page *url.URL, lc *config.
 		return stepFailed(stepPage, "reading the login page: %v", err)
 	}
 	if token == "" {
-		return stepFailed(stepPage, "no CSRF token on the login page %s (no csrfmiddlewaretoken field in its first %s)", lc.URL, sizeWord(loginBodyLimit))
+		return stepFailed(stepPage, "no CSRF token on the login page %s (no csrfmiddlewaretoken field in its first %d KiB)", lc.URL, loginBodyLimit>>10)
 	}
 	s.token = token
 	return nil
@@ -193,7 +193,7 @@ func (s *loginSession) submit(ctx context.Context, page *url.URL, lc *config.Dja
 		form.Set("next", lc.Next)
 	}
 	s.log.Info("Submitting the login form", "url", config.RedactedURL(page), "username", lc.Username)
-	resp, err := s.send(ctx, http.MethodPost, page, strings.NewReader(form.Encode()), s.referer(page))
+	resp, err := s.send(ctx, http.MethodPost, page, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, stepFailed(stepSubmit, "POST %s: %v", lc.URL, err)
 	}
@@ -229,7 +229,7 @@ func (s *loginSession) land(ctx context.Context, page, u *url.URL, lc *config.Dj
 	defer s.timed(stepLanding)()
 	for range maxLandingRedirects {
 		s.log.Info("Fetching the page after login", "url", config.RedactedURL(u))
-		resp, err := s.send(ctx, http.MethodGet, u, nil, "")
+		resp, err := s.send(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return stepFailed(stepLanding, "GET %s: %v", config.RedactedURL(u), err)
 		}
@@ -283,7 +283,7 @@ func (s *loginSession) logOut(ctx context.Context, lc *config.DjangoLogin) {
 	}
 	s.log.Info("Logging out", "url", config.RedactedURL(u))
 	form := url.Values{"csrfmiddlewaretoken": {token}}
-	resp, err := s.send(ctx, http.MethodPost, u, strings.NewReader(form.Encode()), s.referer(u))
+	resp, err := s.send(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		s.res.Logout = text.Cut("POST "+lc.LogoutURL+": "+err.Error(), keepTextBytes)
 		s.log.Warn("Logout failed: the session stays until it expires", "err", err)
@@ -303,7 +303,7 @@ func (s *loginSession) logOut(ctx context.Context, lc *config.DjangoLogin) {
 
 // send makes one request of the login with the module's headers, the
 // session's cookies and, for a POST, the form and its Referer.
-func (s *loginSession) send(ctx context.Context, method string, u *url.URL, body io.Reader, referer string) (*http.Response, error) {
+func (s *loginSession) send(ctx context.Context, method string, u *url.URL, body io.Reader) (*http.Response, error) {
 	if err := checkRedirectAllowed(s.req.Policy, u); err != nil {
 		return nil, err
 	}
@@ -318,7 +318,11 @@ func (s *loginSession) send(ctx context.Context, method string, u *url.URL, body
 	}
 	if body != nil {
 		httpReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		httpReq.Header.Set("Referer", referer)
+		// The Referer Django's CSRF check accepts over HTTPS: the page
+		// itself, on the host the request names (hostname:, a Host header).
+		ref := *u
+		ref.Host, ref.User = httpReq.Host, nil
+		httpReq.Header.Set("Referer", ref.String())
 	}
 	s.jar.apply(httpReq)
 	resp, err := s.client.Do(httpReq)
@@ -339,30 +343,6 @@ func (s *loginSession) resolve(ref string) (*url.URL, error) {
 		return nil, err
 	}
 	return s.req.URL.ResolveReference(u), nil
-}
-
-// referer is the Referer Django's CSRF check accepts over HTTPS: the page
-// itself, on the host the request names.
-func (s *loginSession) referer(u *url.URL) string {
-	ref := *u
-	if host := s.hostHeader(); host != "" {
-		ref.Host = host
-	}
-	ref.User = nil
-	return ref.String()
-}
-
-// hostHeader is the Host the login's requests send ("" for the URL's).
-func (s *loginSession) hostHeader() string {
-	if s.req.Hostname != "" {
-		return s.req.Hostname
-	}
-	for k, v := range s.m.cfg.HTTP.Headers {
-		if strings.EqualFold(k, "Host") {
-			return v
-		}
-	}
-	return ""
 }
 
 func (s *loginSession) location(resp *http.Response) string {
@@ -477,5 +457,3 @@ func (j cookieJar) apply(r *http.Request) {
 		r.AddCookie(&http.Cookie{Name: n, Value: j[n]})
 	}
 }
-
-func sizeWord(n int) string { return fmt.Sprintf("%d KiB", n>>10) }
