@@ -107,6 +107,19 @@ func TestBasicMetricsAreFewAndTrue(t *testing.T) {
 		}
 		t.Logf("%s: %d series basic, %d detailed", name, len(basic), len(detailed))
 	}
+	// The exporter-wide count by kind ("Pings by kind" on basic) is what
+	// the heartbeats counted: each twin got the same pings.
+	for _, kind := range []string{"success", "start", "fail"} {
+		perHeartbeat := 0.0
+		for series, v := range got {
+			if strings.HasPrefix(series, "heartbeat_pings_total{") && strings.Contains(series, "-detailed,kind="+kind+"}") {
+				perHeartbeat += v
+			}
+		}
+		if total := got["django_health_exporter_heartbeat_pings_total{kind="+kind+"}"]; total != 2*perHeartbeat || total == 0 {
+			t.Errorf("django_health_exporter_heartbeat_pings_total{kind=%s} = %v, want %v", kind, total, 2*perHeartbeat)
+		}
+	}
 	// The series the mixin's alerts need are there in their states.
 	for _, s := range []string{
 		"heartbeat_consecutive_failures{heartbeat=failing}",

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/django-health/django_health_exporter/collector/wire"
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/text"
 )
@@ -138,7 +139,7 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 		return nil
 	})
 	if err == nil {
-		h.accepted.WithLabelValues(p.kind).Inc()
+		h.acceptedBy[wire.KindIndex(p.kind)].Inc()
 	}
 	return err
 }

@@ -68,6 +68,9 @@ type Heartbeats struct {
 
 	rejected *prometheus.CounterVec
 	accepted *prometheus.CounterVec
+	// acceptedBy are accepted's counters, by wire.KindIndex: a ping
+	// counts without a label lookup.
+	acceptedBy [len(wire.Kinds)]prometheus.Counter
 	// sorted is the last order of sortedList.
 	sortedMu   sync.Mutex
 	sorted     []named
@@ -100,8 +103,8 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 		}, []string{"kind"}),
 		warnings: newLimiter(time.Minute, 1000),
 	}
-	for _, k := range wire.Kinds {
-		h.accepted.WithLabelValues(k)
+	for i, k := range wire.Kinds {
+		h.acceptedBy[i] = h.accepted.WithLabelValues(k)
 	}
 	for _, r := range []string{RejectUnknown, RejectUnauthorized, RejectInvalid, RejectTooLarge, RejectLimit} {
 		h.rejected.WithLabelValues(r)
