@@ -29,7 +29,7 @@ import (
 
 // ReservedLabels are the label names the exporter itself puts on a
 // series (heartbeat_last_value{metric}, probe_check_success{check,type},
-// probe_http_duration_seconds{phase}, ...), the ones Prometheus adds
+// probe_http_duration_seconds{phase}, probe_django_login_duration_seconds{step}, ...), the ones Prometheus adds
 // (instance, job, le), and the ones the third round adds (window): a
 // user label of one of these names would write a series with the label
 // twice, and Prometheus rejects the whole scrape. Heartbeat and target
@@ -38,7 +38,7 @@ import (
 // never adds them itself.
 var ReservedLabels = map[string]bool{
 	"heartbeat": true, "metric": true, "kind": true, "reason": true, "check": true,
-	"severity": true, "phase": true, "type": true, "le": true, "quantile": true,
+	"severity": true, "phase": true, "step": true, "type": true, "le": true, "quantile": true,
 	"version": true, "module": true, "result": true, "window": true, "target": true,
 	"instance": true, "job": true,
 }
