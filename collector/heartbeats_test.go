@@ -70,22 +70,10 @@ type env struct {
 	basic bool
 }
 
-// routes are web.New's heartbeat routes (web cannot be imported here);
-// web's tests send the same requests through web.New itself.
+// routes are the heartbeat routes as web.New mounts them.
 func routes(hbs *Heartbeats) http.Handler {
 	mux := http.NewServeMux()
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		mux.HandleFunc(method+" /heartbeat/{name}", hbs.ServePing)
-		mux.HandleFunc(method+" /heartbeat/{name}/{action}", hbs.ServePing)
-	}
-	mux.HandleFunc("/heartbeat/", hbs.ServeBadPing)
-	mux.HandleFunc("GET /api/v1/heartbeats", hbs.ServeList)
-	mux.HandleFunc("GET /api/v1/heartbeats/{name}", hbs.ServeHeartbeat)
-	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hbs.ServeRegister)
-	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hbs.ServeUnregister)
-	mux.HandleFunc("/api/v1/heartbeats/{name}", hbs.ServeBadAPIMethod)
-	mux.HandleFunc("POST /api/v1/heartbeats/{name}/pause", hbs.ServePause)
-	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}/pause", hbs.ServeResume)
+	hbs.Routes(mux)
 	return mux
 }
 

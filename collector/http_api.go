@@ -39,12 +39,12 @@ import (
 // maxRegistrationBody bounds a registration's JSON.
 const maxRegistrationBody = 64 << 10
 
-// ServeList writes every heartbeat, its state and why, and its last
+// serveList writes every heartbeat, its state and why, and its last
 // message, as JSON; and the records retained for heartbeats the
 // configuration no longer names. The answer is written a heartbeat at a
 // time: 10,000 heartbeats with 10 KiB messages each are 100 MB of JSON,
 // which is never held in memory at once.
-func (h *Heartbeats) ServeList(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) serveList(w http.ResponseWriter, r *http.Request) {
 	views := h.Views()
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
@@ -68,14 +68,14 @@ func (h *Heartbeats) ServeList(w http.ResponseWriter, r *http.Request) {
 	_, _ = bw.WriteString("}\n")
 }
 
-// ServeHeartbeat writes one heartbeat, with its last message, as JSON.
-func (h *Heartbeats) ServeHeartbeat(w http.ResponseWriter, r *http.Request) {
+// serveHeartbeat writes one heartbeat, with its last message, as JSON.
+func (h *Heartbeats) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 	h.serveView(w, r.PathValue("name"), http.StatusOK)
 }
 
-// ServeRegister registers a heartbeat (PUT): 201 when created, 200 when
+// serveRegister registers a heartbeat (PUT): 201 when created, 200 when
 // updated, with the heartbeat as JSON.
-func (h *Heartbeats) ServeRegister(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) serveRegister(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	var reg config.Registration
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRegistrationBody))
@@ -100,8 +100,8 @@ func (h *Heartbeats) ServeRegister(w http.ResponseWriter, r *http.Request) {
 	h.serveView(w, name, code)
 }
 
-// ServeUnregister removes a registered heartbeat (DELETE): 204.
-func (h *Heartbeats) ServeUnregister(w http.ResponseWriter, r *http.Request) {
+// serveUnregister removes a registered heartbeat (DELETE): 204.
+func (h *Heartbeats) serveUnregister(w http.ResponseWriter, r *http.Request) {
 	if err := h.Unregister(r.PathValue("name"), requestToken(r)); err != nil {
 		writeAPIError(w, err)
 		return
@@ -112,10 +112,10 @@ func (h *Heartbeats) ServeUnregister(w http.ResponseWriter, r *http.Request) {
 // maxPauseBody bounds a pause's JSON.
 const maxPauseBody = 4 << 10
 
-// ServePause pauses a heartbeat (POST .../pause): with {"for": "30m"},
+// servePause pauses a heartbeat (POST .../pause): with {"for": "30m"},
 // {"until": "2026-12-03T14:00:00Z"}, or no body (until the next ping).
 // It answers with the heartbeat as JSON.
-func (h *Heartbeats) ServePause(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		For   string `json:"for"`
 		Until string `json:"until"`
@@ -154,8 +154,8 @@ func (h *Heartbeats) ServePause(w http.ResponseWriter, r *http.Request) {
 	h.serveView(w, name, http.StatusOK)
 }
 
-// ServeResume ends a heartbeat's pause (DELETE .../pause).
-func (h *Heartbeats) ServeResume(w http.ResponseWriter, r *http.Request) {
+// serveResume ends a heartbeat's pause (DELETE .../pause).
+func (h *Heartbeats) serveResume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if err := h.Resume(name, requestToken(r)); err != nil {
 		writeAPIError(w, err)
@@ -164,9 +164,9 @@ func (h *Heartbeats) ServeResume(w http.ResponseWriter, r *http.Request) {
 	h.serveView(w, name, http.StatusOK)
 }
 
-// ServeBadAPIMethod answers a method /api/v1/heartbeats/{name} does not
+// serveBadAPIMethod answers a method /api/v1/heartbeats/{name} does not
 // take.
-func (h *Heartbeats) ServeBadAPIMethod(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) serveBadAPIMethod(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
 	http.Error(w, "use GET, PUT or DELETE", http.StatusMethodNotAllowed)
 }

@@ -38,7 +38,7 @@ const ridMax = 128
 // cut, beyond this the ping is refused (413).
 const hardBodyCap = 1 << 20
 
-// ServePing serves a ping. web.New routes it with these patterns, which
+// servePing serves a ping. web.New routes it with these patterns, which
 // give the name and the action:
 //
 //	GET|HEAD|POST /heartbeat/{name}            success
@@ -53,7 +53,7 @@ const hardBodyCap = 1 << 20
 // Authorization: Bearer TOKEN or X-Heartbeat-Token: TOKEN. 200 means the
 // ping is on disk. Everything about the request is checked before the
 // heartbeat is looked up, so a refused ping never registers a name.
-func (h *Heartbeats) ServePing(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	p, body, perr := readPing(r, name, r.PathValue("action"))
 	if perr != nil {
@@ -86,10 +86,10 @@ func (h *Heartbeats) ServePing(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "OK\n")
 }
 
-// ServeBadPing serves what the ping patterns do not take: a method other
+// serveBadPing serves what the ping patterns do not take: a method other
 // than GET, HEAD or POST (405), or a path of another shape (400). Both
 // are counted as invalid pings.
-func (h *Heartbeats) ServeBadPing(w http.ResponseWriter, r *http.Request) {
+func (h *Heartbeats) serveBadPing(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, wire.PingPrefix)
 	name, _, _ := strings.Cut(rest, "/")
 	switch r.Method {

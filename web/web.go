@@ -71,22 +71,8 @@ func New(o Options) http.Handler {
 		Budget:        o.ProbeBudget,
 	})
 
-	// Pings (GET also takes HEAD). Anything else under /heartbeat/ is an
-	// invalid ping: counted, and answered 405 or 400.
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		mux.HandleFunc(method+" /heartbeat/{name}", hb.ServePing)
-		mux.HandleFunc(method+" /heartbeat/{name}/{action}", hb.ServePing)
-	}
-	mux.HandleFunc("/heartbeat/", hb.ServeBadPing)
-
-	// The heartbeat API.
-	mux.HandleFunc("GET /api/v1/heartbeats", hb.ServeList)
-	mux.HandleFunc("GET /api/v1/heartbeats/{name}", hb.ServeHeartbeat)
-	mux.HandleFunc("PUT /api/v1/heartbeats/{name}", hb.ServeRegister)
-	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}", hb.ServeUnregister)
-	mux.HandleFunc("/api/v1/heartbeats/{name}", hb.ServeBadAPIMethod)
-	mux.HandleFunc("POST /api/v1/heartbeats/{name}/pause", hb.ServePause)
-	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}/pause", hb.ServeResume)
+	// Pings and the heartbeat API: collector owns their patterns.
+	hb.Routes(mux)
 
 	// Pages.
 	mux.Handle("GET /{$}", &StatusPage{
