@@ -14,9 +14,14 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -115,4 +120,86 @@ func TestCollectorFilesStaySmall(t *testing.T) {
 			t.Errorf("%s has %d lines: split it by concern (docs/ARCHITECTURE.md)", f, n)
 		}
 	}
+}
+
+// The heartbeat HTTP contract is written where its handlers are:
+// collector.Routes. No other file of the exporter, tests included, mounts
+// a pattern under /heartbeat or /api/v1/heartbeats.
+func TestHeartbeatRoutesLiveInCollector(t *testing.T) {
+	mounts := regexp.MustCompile(`Handle(Func)?\(\s*("[A-Z]+ )?[^,]*"[^"]*/(heartbeat|api/v1/heartbeats)\b`)
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(path, ".") && path != ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || filepath.Dir(path) == "collector" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if mounts.MatchString(line) {
+				t.Errorf("%s:%d mounts a heartbeat route: collector.Routes owns them\n\t%s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The store's format is collector's own: no type of the config package
+// is reachable from the stored record, so a change to the file's keys
+// cannot change what is on disk (collector/stored.go).
+func TestRecordStoresNoConfigType(t *testing.T) {
+	fset := token.NewFileSet()
+	types := map[string]ast.Expr{}
+	files, err := filepath.Glob("collector/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				types[ts.Name.Name] = ts.Type
+			}
+			return true
+		})
+	}
+	if types["record"] == nil {
+		t.Fatal("collector has no type record")
+	}
+	seen := map[string]bool{}
+	var walk func(from string, e ast.Node)
+	walk = func(from string, e ast.Node) {
+		ast.Inspect(e, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.SelectorExpr:
+				if pkg, ok := x.X.(*ast.Ident); ok && pkg.Name == "config" {
+					t.Errorf("the stored record holds config.%s (through %s): give it a type of collector's own", x.Sel.Name, from)
+				}
+				return false
+			case *ast.Ident:
+				if t, ok := types[x.Name]; ok && !seen[x.Name] {
+					seen[x.Name] = true
+					walk(x.Name, t)
+				}
+			}
+			return true
+		})
+	}
+	seen["record"] = true
+	walk("record", types["record"])
 }

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/django-health/django_health_exporter/collector/wire"
-	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/internal/text"
 )
 
@@ -35,6 +34,8 @@ const maxOpenRuns = 32
 
 // record is what the store keeps of a heartbeat.
 type record struct {
+	// Format is the layout it was written in (stored.go).
+	Format  int       `json:"format,omitempty"`
 	Created time.Time `json:"created"`
 	Auto    bool      `json:"auto,omitempty"`
 	// Left is when the configuration stopped naming the heartbeat: the
@@ -84,7 +85,7 @@ type record struct {
 	Resumed time.Time `json:"resumed,omitzero"`
 	// Registration is what the API registered, for a heartbeat created by
 	// PUT /api/v1/heartbeats/{name}.
-	Registration *config.Registration `json:"registration,omitempty"`
+	Registration *storedRegistration `json:"registration,omitempty"`
 }
 
 // value is a number a ping reported, and when.

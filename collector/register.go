@@ -55,7 +55,7 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 	h.mu.Unlock()
 
 	err = h.write(hb, name, nil, func(next *record) error {
-		next.Auto, next.Registration = true, &reg
+		next.Auto, next.Registration = true, storeRegistration(reg)
 		return nil
 	})
 	if err != nil {

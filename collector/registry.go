@@ -17,7 +17,6 @@
 package collector
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -117,12 +116,11 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 			logger.Warn("Ignoring an unreadable heartbeat record", "heartbeat", name, "err", errs[i])
 			continue
 		}
-		rec.upgrade()
 		if rec.LegacyMessage != "" {
 			// Written by a version that kept messages in the record.
 			msg := rec.LegacyMessage
 			rec.LegacyMessage, rec.Excerpt = "", excerpt(msg)
-			if b, err := json.Marshal(rec); err == nil {
+			if b, err := encodeRecord(rec); err == nil {
 				store.Put(name, b, []byte(msg))
 			}
 		}
@@ -157,7 +155,7 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 			hc := cfg.NewAutoHeartbeat(name)
 			if reg := h.registration(name); reg != nil {
 				var err error
-				if hc, err = cfg.RegisteredHeartbeat(name, *reg); err != nil {
+				if hc, err = cfg.RegisteredHeartbeat(name, reg.registration()); err != nil {
 					h.logger.Warn("A registered heartbeat does not fit the new configuration; its record is kept", "heartbeat", name, "err", err)
 					continue
 				}
@@ -184,7 +182,7 @@ func (h *Heartbeats) Apply(cfg *config.Config) {
 
 // registration is what the API registered for a name, nil for none.
 // Callers hold h.mu.
-func (h *Heartbeats) registration(name string) *config.Registration {
+func (h *Heartbeats) registration(name string) *storedRegistration {
 	if hb, ok := h.byName[name]; ok {
 		hb.mu.Lock()
 		defer hb.mu.Unlock()
@@ -299,7 +297,7 @@ func (h *Heartbeats) prune(now time.Time) {
 // persistAsync queues a record without waiting for the disk: for records
 // whose loss only costs a creation time.
 func (h *Heartbeats) persistAsync(name string, rec *record) {
-	if b, err := json.Marshal(rec); err == nil {
+	if b, err := encodeRecord(rec); err == nil {
 		h.store.Put(name, b, nil)
 	}
 }
@@ -314,7 +312,7 @@ func decodeRecords(names []string, raw map[string][]byte) ([]*record, []error) {
 		wg.Go(func() {
 			for i := w; i < len(names); i += workers {
 				records[i] = &record{}
-				errs[i] = json.Unmarshal(raw[names[i]], records[i])
+				errs[i] = decodeRecord(raw[names[i]], records[i])
 			}
 		})
 	}

@@ -13,8 +13,6 @@
 
 package collector
 
-import "encoding/json"
-
 // write changes a heartbeat's record and returns once the change is on
 // disk: a ping is acknowledged only then, and a write that failed (a full
 // disk) is not kept, so the client's retry does not count twice.
@@ -41,7 +39,7 @@ func (h *Heartbeats) write(hb *heartbeat, name string, message []byte, change fu
 		hb.mu.Unlock()
 		return err
 	}
-	b, err := json.Marshal(&next)
+	b, err := encodeRecord(&next)
 	if err != nil {
 		hb.mu.Unlock()
 		return err
