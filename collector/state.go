@@ -42,13 +42,3 @@ func (s State) Severity() int {
 	return len(States)
 }
 
-// Class is how a page colours the state: "bad", "warn" or "ok".
-func (s State) Class() string {
-	switch s {
-	case StateUp, StateRunning, StatePaused:
-		return "ok"
-	case StateLate, StateNew:
-		return "warn"
-	}
-	return "bad"
-}

@@ -24,10 +24,9 @@ import (
 // HeartbeatView is one heartbeat as /api/v1/heartbeats and the status page
 // show it. Times are zero when the event never happened.
 type HeartbeatView struct {
-	Name       string            `json:"name"`
-	Labels     map[string]string `json:"labels,omitempty"`
-	State      State             `json:"state"`
-	StateClass string            `json:"-"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	State  State             `json:"state"`
 	// Why says what the state is about: "running 8m, max_runtime 30s".
 	Why              string    `json:"why,omitempty"`
 	Schedule         string    `json:"schedule,omitempty"`
@@ -103,7 +102,6 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		Name:                h.cfg.Name,
 		Labels:              h.cfg.Labels,
 		State:               st.State,
-		StateClass:          st.State.Class(),
 		Why:                 st.Why,
 		LastPing:            r.LastPing,
 		LastPingKind:        r.LastPingKind,

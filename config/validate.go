@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -236,41 +237,62 @@ func validateLabels(v *validator, path []any, labels map[string]string, reserved
 }
 
 func (h *HeartbeatDefaults) validate(v *validator, path []any) {
-	if h.Grace < 0 {
-		v.errorf(at(path, "grace"), "must not be negative")
-	}
-	if h.BodyLimit <= 0 || h.BodyLimit > MaxBodyLimit {
-		v.errorf(at(path, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
-	}
+	grace, limit := h.Grace, h.BodyLimit
+	heartbeatKeys{
+		grace: &grace, earlyMargin: h.EarlyMargin, bodyLimit: &limit,
+		failureThreshold: h.FailureThreshold, recoveryThreshold: h.RecoveryThreshold,
+		metrics: h.Metrics, success: h.SuccessKeywords, failure: h.FailureKeywords,
+		token: string(h.Token), tokenFile: h.TokenFile,
+	}.validate(v, path, false)
 	if h.MaxHeartbeats <= 0 {
 		v.errorf(at(path, "max_heartbeats"), "must be at least 1")
 	}
 	if h.Interval <= 0 {
 		v.errorf(at(path, "interval"), "must be greater than 0")
 	}
-	if h.EarlyMargin != nil && *h.EarlyMargin < 0 {
-		v.errorf(at(path, "early_margin"), "must not be negative")
-	}
-	if h.FailureThreshold < 1 {
-		v.errorf(at(path, "failure_threshold"), "must be at least 1")
-	}
-	if h.RecoveryThreshold < 0 {
-		v.errorf(at(path, "recovery_threshold"), "must be at least 1")
-	}
-	validateMetrics(v, path, h.Metrics)
-	validateKeywords(v, path, h.SuccessKeywords, h.FailureKeywords)
 	if h.ExpireAfter < 0 {
 		v.errorf(at(path, "expire_after"), "must not be negative (0 never expires)")
 	}
 	if h.Retention < 0 {
 		v.errorf(at(path, "retention"), "must not be negative (0 drops the record as soon as the name leaves the configuration)")
 	}
-	validateTokenSource(v, path, string(h.Token), h.TokenFile)
 }
 
-func validateTokenSource(v *validator, path []any, inline, file string) {
-	if inline != "" && file != "" {
-		v.errorf(at(path, "token_file"), "give token or token_file, not both")
+// heartbeatKeys are the keys a heartbeat and heartbeat_defaults share,
+// checked by one set of rules; nil is a key left out.
+type heartbeatKeys struct {
+	grace, earlyMargin                  *model.Duration
+	bodyLimit                           *Size
+	failureThreshold, recoveryThreshold int
+	metrics                             string
+	success, failure                    []string
+	token, tokenFile                    string
+}
+
+// validate checks the shared keys. inherits: a heartbeat's 0 takes the
+// defaults' failure_threshold, so only a negative one is wrong there.
+func (k heartbeatKeys) validate(v *validator, p []any, inherits bool) {
+	for _, d := range []struct {
+		key string
+		val *model.Duration
+	}{{"grace", k.grace}, {"early_margin", k.earlyMargin}} {
+		if d.val != nil && *d.val < 0 {
+			v.errorf(at(p, d.key), "must not be negative")
+		}
+	}
+	if k.bodyLimit != nil && (*k.bodyLimit <= 0 || *k.bodyLimit > MaxBodyLimit) {
+		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
+	}
+	if k.failureThreshold < 0 || (k.failureThreshold == 0 && !inherits) {
+		v.errorf(at(p, "failure_threshold"), "must be at least 1")
+	}
+	if k.recoveryThreshold < 0 {
+		v.errorf(at(p, "recovery_threshold"), "must be at least 1")
+	}
+	validateMetrics(v, p, k.metrics)
+	validateKeywords(v, p, k.success, k.failure)
+	if k.token != "" && k.tokenFile != "" {
+		v.errorf(at(p, "token_file"), "give token or token_file, not both")
 	}
 }
 
@@ -314,12 +336,7 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 	for _, d := range []struct {
 		key string
 		bad bool
-	}{
-		{"grace", h.Grace != nil && *h.Grace < 0},
-		{"max_runtime", h.MaxRuntime < 0},
-		{"min_runtime", h.MinRuntime < 0},
-		{"early_margin", h.EarlyMargin != nil && *h.EarlyMargin < 0},
-	} {
+	}{{"max_runtime", h.MaxRuntime < 0}, {"min_runtime", h.MinRuntime < 0}} {
 		if d.bad {
 			v.errorf(at(p, d.key), "must not be negative")
 		}
@@ -327,18 +344,12 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 	if h.MaxRuntime > 0 && h.MinRuntime >= h.MaxRuntime {
 		v.errorf(at(p, "min_runtime"), "must be shorter than max_runtime (%s)", h.MaxRuntime)
 	}
-	if h.FailureThreshold < 0 {
-		v.errorf(at(p, "failure_threshold"), "must be at least 1")
-	}
-	if h.RecoveryThreshold < 0 {
-		v.errorf(at(p, "recovery_threshold"), "must be at least 1")
-	}
-	validateMetrics(v, p, h.Metrics)
-	validateKeywords(v, p, h.SuccessKeywords, h.FailureKeywords)
-	if h.BodyLimit != nil && (*h.BodyLimit <= 0 || *h.BodyLimit > MaxBodyLimit) {
-		v.errorf(at(p, "body_limit"), "must be between 1 byte and %s", units.Base2Bytes(MaxBodyLimit))
-	}
-	validateTokenSource(v, p, string(h.Token), h.TokenFile)
+	heartbeatKeys{
+		grace: h.Grace, earlyMargin: h.EarlyMargin, bodyLimit: h.BodyLimit,
+		failureThreshold: h.FailureThreshold, recoveryThreshold: h.RecoveryThreshold,
+		metrics: h.Metrics, success: h.SuccessKeywords, failure: h.FailureKeywords,
+		token: string(h.Token), tokenFile: h.TokenFile,
+	}.validate(v, p, true)
 	validateLabels(v, at(p, "labels"), h.Labels, ReservedLabels)
 }
 

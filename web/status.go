@@ -204,7 +204,7 @@ func heartbeatRows(views []collector.HeartbeatView) ([]collector.HeartbeatView, 
 	var parts []summaryPart
 	for _, st := range collector.States {
 		if n := count[st]; n > 0 || st == collector.StateUp {
-			parts = append(parts, summaryPart{n, string(st), st.Class()})
+			parts = append(parts, summaryPart{n, string(st), stateClass(st)})
 		}
 	}
 	return shown, hidden, parts

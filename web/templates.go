@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/django-health/django_health_exporter/collector"
 	"github.com/django-health/django_health_exporter/internal/text"
 )
 
@@ -57,6 +58,7 @@ details summary { cursor: pointer; }
 </style>{{end}}`
 
 var funcs = template.FuncMap{
+	"stateClass": stateClass,
 	"rel":   relative,
 	"due":   due,
 	"human": text.Duration,
@@ -134,7 +136,7 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 {{range .Heartbeats}}
 <tr class="heartbeat" data-state="{{.State}}">
 <td data-label="Heartbeat"><a href="heartbeats/{{.Name}}"><strong>{{.Name}}</strong></a>{{range $k, $v := .Labels}} <span class="muted">{{$k}}={{$v}}</span>{{end}}</td>
-<td data-label="State"><span class="{{.StateClass}}">{{.State}}</span></td>
+<td data-label="State"><span class="{{stateClass .State}}">{{.State}}</span></td>
 <td data-label="Why">{{.Why}}</td>
 <td data-label="Last success">{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td>
 <td data-label="Next due"><span title="{{ts .Deadline}}">{{due .Deadline $.Now}}</span></td>
@@ -183,7 +185,7 @@ var heartbeatTemplate = template.Must(template.Must(template.New("heartbeat").Fu
 <body>
 <nav><a id="back" href="../">← status</a> · <a href="../api/v1/heartbeats/{{.V.Name}}">this heartbeat as JSON</a></nav>
 {{with .V}}
-<h1>{{.Name}} <span class="{{.StateClass}}">{{.State}}</span></h1>
+<h1>{{.Name}} <span class="{{stateClass .State}}">{{.State}}</span></h1>
 {{if .Why}}<p id="why">{{.Why}}</p>{{end}}
 <table id="heartbeat-facts">
 <tbody>
@@ -224,3 +226,15 @@ var textPage = template.Must(template.Must(template.New("text").Funcs(funcs).Par
 </body>
 </html>
 `))
+
+// stateClass is how a page colours a heartbeat's state: "bad", "warn" or
+// "ok". The colour is the page's business, not the heartbeat's.
+func stateClass(s collector.State) string {
+	switch s {
+	case collector.StateUp, collector.StateRunning, collector.StatePaused:
+		return "ok"
+	case collector.StateLate, collector.StateNew:
+		return "warn"
+	}
+	return "bad"
+}
