@@ -147,12 +147,13 @@ func serve(f serveFlags) int {
 			logger.Error("Error closing the heartbeat store", "err", err)
 		}
 	}()
-	heartbeats, err := collector.NewHeartbeats(store, prometheus.DefaultRegisterer, logger)
+	reloader := web.NewReloader(load, userAgent, metrics, logger)
+	heartbeats, err := collector.NewHeartbeats(store, reloader.Config, prometheus.DefaultRegisterer, logger)
 	if err != nil {
 		logger.Error("Error reading the heartbeat store", "err", err)
 		return 1
 	}
-	reloader := web.NewReloader(load, func(cfg *config.Config) error { heartbeats.Apply(cfg); return nil }, userAgent, metrics, logger)
+	reloader.OnReload(heartbeats.Apply)
 	prometheus.MustRegister(web.MaintenanceCollector(reloader.Config))
 	logger.Info("Starting "+name, "version", version.Info(), "config", configName(f.configFile))
 	logger.Info("Build context", "build_context", version.BuildContext())

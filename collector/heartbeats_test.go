@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,6 +69,7 @@ type env struct {
 	// heartbeats' semantics read every series, so by default each
 	// heartbeat is made detailed.
 	basic bool
+	held  holder
 }
 
 // routes are the heartbeat routes as web.New mounts them.
@@ -75,6 +77,16 @@ func routes(hbs *Heartbeats) http.Handler {
 	mux := http.NewServeMux()
 	hbs.Routes(mux)
 	return mux
+}
+
+// holder is a test's configuration holder: what web's Reloader is to
+// the exporter.
+type holder struct{ p atomic.Pointer[config.Config] }
+
+func (h *holder) get() *config.Config { return h.p.Load() }
+
+func (h *holder) apply(hbs *Heartbeats, cfg *config.Config) {
+	hbs.Apply(cfg, func() { h.p.Store(cfg) })
 }
 
 // syncBuffer is the exporter's log in a test.
@@ -97,7 +109,7 @@ func (e *env) open() {
 	}
 	e.store = store
 	e.reg = prometheus.NewRegistry()
-	hbs, err := NewHeartbeats(store, e.reg, slog.New(slog.NewTextHandler(e.logs, nil)))
+	hbs, err := NewHeartbeats(store, e.held.get, e.reg, slog.New(slog.NewTextHandler(e.logs, nil)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -128,7 +140,7 @@ func (e *env) apply(yml string) {
 			h.Metrics = config.MetricsDetailed
 		}
 	}
-	e.hbs.Apply(cfg)
+	e.held.apply(e.hbs, cfg)
 }
 
 // do sends a ping and returns the status code and body.
@@ -705,12 +717,13 @@ func FuzzPingRoutes(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer store.Close()
-	hbs, err := NewHeartbeats(store, nil, slog.New(slog.DiscardHandler))
+	var held holder
+	hbs, err := NewHeartbeats(store, held.get, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		f.Fatal(err)
 	}
 	cfg, _ := config.Load([]byte("heartbeat_defaults: {auto_register: true, max_heartbeats: 50}\nheartbeats:\n  - {name: a, token: t}\n  - {name: b}\n"))
-	hbs.Apply(cfg)
+	held.apply(hbs, cfg)
 	h := routes(hbs)
 	for _, seed := range []string{"/heartbeat/a", "/heartbeat/b/start?rid=1", "/heartbeat/b/7", "/heartbeat/x/../../etc", "/heartbeat/b/fail?rid=%00"} {
 		f.Add("POST", seed, "body", "Bearer t")

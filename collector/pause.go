@@ -142,7 +142,7 @@ func (h *Heartbeats) Resume(name, token string) error {
 func (h *Heartbeats) changePause(name, token string, change func(*record, time.Time) error) error {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
-	cfg := h.cfg
+	cfg := h.current()
 	h.mu.RUnlock()
 	switch {
 	case cfg == nil:

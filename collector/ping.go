@@ -45,7 +45,7 @@ func (e *pingError) Error() string { return e.msg }
 func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
-	cfg := h.cfg
+	cfg := h.current()
 	h.mu.RUnlock()
 	if cfg == nil {
 		return nil, errors.New("no configuration loaded")
@@ -84,7 +84,8 @@ func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
 	if len(h.byName) >= d.MaxHeartbeats {
 		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
 	}
-	hb = h.take(h.cfg, h.cfg.NewAutoHeartbeat(name), true, h.now())
+	cfg = h.current() // a reload may have come since the check above
+	hb = h.take(cfg, cfg.NewAutoHeartbeat(name), true, h.now())
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
 	return hb, nil

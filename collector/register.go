@@ -94,7 +94,7 @@ func (h *Heartbeats) Unregister(name, token string) error {
 // the token is the defaults', and the file does not name it.
 func (h *Heartbeats) registrar(name, token string) (*config.Config, error) {
 	h.mu.RLock()
-	cfg := h.cfg
+	cfg := h.current()
 	h.mu.RUnlock()
 	switch {
 	case cfg == nil:
@@ -117,10 +117,10 @@ func (h *Heartbeats) registrar(name, token string) (*config.Config, error) {
 // expire removes registered and auto-registered heartbeats silent for
 // longer than their expire_after (the registration's, or the defaults').
 // Callers hold h.mu.
-func (h *Heartbeats) expire(now time.Time) {
+func (h *Heartbeats) expire(cfg *config.Config, now time.Time) {
 	for name, hb := range h.byName {
 		hb.mu.Lock()
-		after := hb.cfg.ExpireAfter(&h.cfg.HeartbeatDefaults)
+		after := hb.cfg.ExpireAfter(&cfg.HeartbeatDefaults)
 		last := hb.rec.LastPing
 		if last.IsZero() {
 			last = hb.rec.Created

@@ -59,8 +59,14 @@ type Heartbeats struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu     sync.RWMutex // guards cfg, byName and retained
-	cfg    *config.Config
+	// running is the configuration in force, read from the exporter's one
+	// holder (web's Reloader); nil before the first load. Apply switches
+	// the heartbeats and publishes the new configuration under mu, so a
+	// reader holding mu sees byName and the configuration of one
+	// generation.
+	running func() *config.Config
+
+	mu     sync.RWMutex // guards byName and retained
 	byName map[string]*heartbeat
 	// retained are the records no configuration names now.
 	retained map[string]*record
@@ -79,15 +85,16 @@ type Heartbeats struct {
 }
 
 // NewHeartbeats reads the store's records and registers the heartbeat
-// metrics (and the store's, when it is a collector). Apply gives it the
-// configuration.
-func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger) (*Heartbeats, error) {
+// metrics (and the store's, when it is a collector). running is where the
+// configuration in force is published; Apply switches to a new one.
+func NewHeartbeats(store Storage, running func() *config.Config, reg prometheus.Registerer, logger *slog.Logger) (*Heartbeats, error) {
 	raw, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("reading heartbeat records: %w", err)
 	}
 	h := &Heartbeats{
 		store:    store,
+		running:  running,
 		logger:   logger,
 		now:      time.Now,
 		byName:   map[string]*heartbeat{},
@@ -135,51 +142,6 @@ func NewHeartbeats(store Storage, reg prometheus.Registerer, logger *slog.Logger
 	return h, nil
 }
 
-// Apply takes a new configuration. Heartbeats that stay keep their
-// records, new ones start now, returning ones come back whole, and the
-// ones that leave are retained (not exported) until their retention ends.
-// Auto-registered heartbeats stay while auto_register is on.
-func (h *Heartbeats) Apply(cfg *config.Config) {
-	now := h.now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	next := make(map[string]*heartbeat, len(cfg.Heartbeats))
-	for _, hc := range cfg.Heartbeats {
-		next[hc.Name] = h.take(cfg, hc, false, now)
-	}
-	if d := &cfg.HeartbeatDefaults; d.AutoRegister {
-		for _, name := range h.autoNames() {
-			if _, taken := next[name]; taken || len(next) >= d.MaxHeartbeats {
-				continue
-			}
-			hc := cfg.NewAutoHeartbeat(name)
-			if reg := h.registration(name); reg != nil {
-				var err error
-				if hc, err = cfg.RegisteredHeartbeat(name, reg.registration()); err != nil {
-					h.logger.Warn("A registered heartbeat does not fit the new configuration; its record is kept", "heartbeat", name, "err", err)
-					continue
-				}
-			}
-			next[name] = h.take(cfg, hc, true, now)
-		}
-	}
-	for name, hb := range h.byName {
-		if _, stays := next[name]; !stays {
-			hb.mu.Lock()
-			h.retain(name, hb.rec.clone(), now)
-			hb.mu.Unlock()
-		}
-	}
-	for name, rec := range h.retained {
-		if rec.Left.IsZero() { // read from the store, named by no configuration
-			h.retain(name, *rec, now)
-		}
-	}
-	h.byName, h.cfg = next, cfg
-	h.prune(now)
-	h.expire(now)
-}
-
 // registration is what the API registered for a name, nil for none.
 // Callers hold h.mu.
 func (h *Heartbeats) registration(name string) *storedRegistration {
@@ -203,9 +165,9 @@ func (h *Heartbeats) maintain(now time.Time) {
 	h.maintained.Store(now.UnixNano())
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.cfg != nil {
+	if cfg := h.current(); cfg != nil {
 		h.prune(now)
-		h.expire(now)
+		h.expire(cfg, now)
 	}
 }
 
@@ -230,56 +192,13 @@ func (h *Heartbeats) autoNames() []string {
 	return names
 }
 
-// take makes the heartbeat of a configuration entry: the live one of that
-// name with the new configuration, or the retained record brought back,
-// or a new record. Callers hold h.mu.
-func (h *Heartbeats) take(cfg *config.Config, hc *config.Heartbeat, auto bool, now time.Time) *heartbeat {
-	windows := cfg.WindowsFor(hc)
-	if hb, ok := h.byName[hc.Name]; ok {
-		hb.mu.Lock()
-		hb.reconfigure(hc, windows)
-		hb.rec.Auto = auto
-		hb.mu.Unlock()
-		return hb
-	}
-	if rec, ok := h.retained[hc.Name]; ok {
-		delete(h.retained, hc.Name)
-		if !rec.Left.IsZero() {
-			h.logger.Info("Heartbeat is back in the configuration, with its record", "heartbeat", hc.Name, "left", rec.Left)
-		}
-		if !rec.Left.IsZero() || rec.Auto != auto {
-			// Only a change is written: a start on a store of 100,000
-			// records rewrote every one of them.
-			rec.Left, rec.Auto = time.Time{}, auto
-			h.persistAsync(hc.Name, rec)
-		}
-		return newHeartbeat(hc, windows, *rec)
-	}
-	// The creation time must survive a restart, or a heartbeat that never
-	// pings would never be due.
-	hb := newHeartbeat(hc, windows, record{Created: now, Auto: auto})
-	h.persistAsync(hc.Name, &hb.rec)
-	return hb
-}
-
-// retain keeps the record of a heartbeat that left the configuration,
-// saying so once. Callers hold h.mu.
-func (h *Heartbeats) retain(name string, rec record, now time.Time) {
-	if rec.Left.IsZero() {
-		rec.Left = now
-		h.persistAsync(name, &rec)
-		h.logger.Warn("Heartbeat is no longer in the configuration: its metrics are gone, its record is kept and comes back whole if the name returns",
-			"heartbeat", name, "kept_until", rec.Left.Add(h.retention()).UTC().Format(time.RFC3339))
-	}
-	h.retained[name] = &rec
-}
-
 // retention is how long retained records are kept. Callers hold h.mu.
 func (h *Heartbeats) retention() time.Duration {
-	if h.cfg == nil {
+	cfg := h.current()
+	if cfg == nil {
 		return time.Duration(config.DefaultHeartbeatDefaults.Retention)
 	}
-	return time.Duration(h.cfg.HeartbeatDefaults.Retention)
+	return time.Duration(cfg.HeartbeatDefaults.Retention)
 }
 
 // prune drops the retained records past their retention. Callers hold h.mu.

@@ -41,4 +41,3 @@ func (s State) Severity() int {
 	}
 	return len(States)
 }
-

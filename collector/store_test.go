@@ -90,7 +90,7 @@ func TestDamagedStoreIsMovedAside(t *testing.T) {
 		} else {
 			read++
 		}
-		if _, err := NewHeartbeats(st, nil, slog.New(slog.DiscardHandler)); err != nil && st.Recovered != "" {
+		if _, err := NewHeartbeats(st, (&holder{}).get, nil, slog.New(slog.DiscardHandler)); err != nil && st.Recovered != "" {
 			t.Errorf("an empty store after recovery: %v", err)
 		}
 		if err := <-st.Put("after", []byte(`{}`), nil); err != nil && st.Recovered != "" {

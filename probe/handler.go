@@ -64,8 +64,9 @@ type Observer interface {
 
 // Handler serves /probe?target=T&module=M.
 type Handler struct {
-	// Prober returns the prober of the configuration in force.
-	Prober func() *Prober
+	// Running returns the configuration in force and the prober compiled
+	// from it, read together from the one place they are published.
+	Running func() (*config.Config, *Prober)
 	// TimeoutOffset is taken off Prometheus's scrape timeout.
 	TimeoutOffset time.Duration
 	Observer      Observer
@@ -80,8 +81,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, http.StatusLoopDetected, RefusedLoop, "this request came from a probe: a probe of /probe (a target redirected here?) is refused")
 		return
 	}
-	p := h.Prober()
-	req, m, refusal := resolve(p.Config(), r.URL.Query())
+	cfg, p := h.Running()
+	req, m, refusal := resolve(cfg, r.URL.Query())
 	if refusal != nil {
 		h.refuse(w, refusal.code, refusal.reason, refusal.msg)
 		return

@@ -146,7 +146,7 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 	}
 	obs := &observer{}
 	return &harness{obs: obs, handler: &Handler{
-		Prober:        func() *Prober { return p },
+		Running:       func() (*config.Config, *Prober) { return cfg, p },
 		TimeoutOffset: 500 * time.Millisecond,
 		Observer:      obs,
 	}}

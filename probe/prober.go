@@ -55,8 +55,10 @@ type Request struct {
 
 // Prober runs probes with the modules of one configuration. A reload builds
 // a new Prober; a probe in flight finishes with the one it started with.
+// It keeps no configuration of its own: the running one is published
+// once, with the prober compiled from it (web's State), and the handler
+// takes the two together.
 type Prober struct {
-	cfg     *config.Config
 	modules map[string]*module
 }
 
@@ -66,7 +68,7 @@ var probeIDs atomic.Uint64
 // client cannot be built (a TLS file that cannot be read, for one), so that
 // a reload with such a file keeps the running configuration.
 func NewProber(cfg *config.Config, userAgent string) (*Prober, error) {
-	p := &Prober{cfg: cfg, modules: make(map[string]*module, len(cfg.Modules))}
+	p := &Prober{modules: make(map[string]*module, len(cfg.Modules))}
 	names := make([]string, 0, len(cfg.Modules))
 	for name := range cfg.Modules {
 		names = append(names, name)
@@ -81,9 +83,6 @@ func NewProber(cfg *config.Config, userAgent string) (*Prober, error) {
 	}
 	return p, nil
 }
-
-// Config is the configuration the prober was built from.
-func (p *Prober) Config() *config.Config { return p.cfg }
 
 // HasModule reports whether a module exists.
 func (p *Prober) HasModule(name string) bool {

@@ -34,14 +34,17 @@ type State struct {
 	Loaded time.Time
 }
 
-// Reloader owns the running State. It loads the configuration, compiles
-// it, hands it to the parts that keep state of their own (the
-// heartbeats), and only then makes it the running one. A file that does
-// not load, or that a part refuses, keeps the running State and sets
-// config_last_reload_successful to 0.
+// Reloader is the one holder of the running State, in the manner of
+// blackbox_exporter's SafeConfig: the probes, the heartbeats and the pages
+// all read the configuration from it, so they see one generation. It
+// loads the configuration and compiles it; then the parts that keep state
+// of their own (the heartbeats) switch to it, and the new State is
+// published, in one step, while they do. A file that does not load or
+// compile keeps the running State and sets config_last_reload_successful
+// to 0.
 type Reloader struct {
 	load    func() (*config.Config, error)
-	apply   func(*config.Config) error
+	apply   func(cfg *config.Config, publish func())
 	agent   string
 	metrics *Metrics
 	logger  *slog.Logger
@@ -68,22 +71,40 @@ type reloadRound struct {
 	err  error
 }
 
-// NewReloader wires a loader (the file, or the embedded default) to apply,
-// which gives the parts that keep state the new configuration. userAgent
-// is what the prober sends.
-func NewReloader(load func() (*config.Config, error), apply func(*config.Config) error, userAgent string, metrics *Metrics, logger *slog.Logger) *Reloader {
-	return &Reloader{load: load, apply: apply, agent: userAgent, metrics: metrics, logger: logger}
+// NewReloader wires a loader (the file, or the embedded default).
+// userAgent is what the prober sends.
+func NewReloader(load func() (*config.Config, error), userAgent string, metrics *Metrics, logger *slog.Logger) *Reloader {
+	return &Reloader{
+		load: load, agent: userAgent, metrics: metrics, logger: logger,
+		apply: func(_ *config.Config, publish func()) { publish() },
+	}
 }
+
+// OnReload sets the part that keeps state of its own derived from the
+// configuration (collector.Heartbeats.Apply): it switches to each new
+// configuration and calls publish at the moment it does, so that the two
+// change in one step. It cannot refuse a configuration that compiled.
+// Set it before the first Reload.
+func (r *Reloader) OnReload(apply func(cfg *config.Config, publish func())) { r.apply = apply }
 
 // State is the running configuration and prober; nil before the first
 // successful load.
 func (r *Reloader) State() *State { return r.current.Load() }
 
-// Config is the running configuration.
-func (r *Reloader) Config() *config.Config { return r.current.Load().Config }
+// Config is the running configuration, nil before the first load.
+func (r *Reloader) Config() *config.Config {
+	if st := r.current.Load(); st != nil {
+		return st.Config
+	}
+	return nil
+}
 
-// Prober is the running prober.
-func (r *Reloader) Prober() *probe.Prober { return r.current.Load().Prober }
+// Running is the running configuration and the prober compiled from it,
+// read together.
+func (r *Reloader) Running() (*config.Config, *probe.Prober) {
+	st := r.current.Load()
+	return st.Config, st.Prober
+}
 
 // LastFailure is the last reload that failed since the last one that
 // worked, nil when the running configuration is the newest.
@@ -137,9 +158,6 @@ func (r *Reloader) reloadOnce() error {
 	if err == nil {
 		st, err = Build(cfg, r.agent)
 	}
-	if err == nil {
-		err = r.apply(cfg)
-	}
 	if err != nil {
 		r.metrics.ConfigLoaded(false, time.Now())
 		r.failure.Store(&ReloadFailure{Err: err, Time: time.Now()})
@@ -150,7 +168,7 @@ func (r *Reloader) reloadOnce() error {
 		}
 		return err
 	}
-	r.current.Store(st)
+	r.apply(cfg, func() { r.current.Store(st) })
 	r.failure.Store(nil)
 	r.metrics.ConfigLoaded(true, st.Loaded)
 	r.logger.Info("Loaded config", "modules", len(cfg.Modules), "targets", len(cfg.Targets), "heartbeats", len(cfg.Heartbeats))

@@ -199,7 +199,7 @@ func TestStartupFailureSaysSo(t *testing.T) {
 			return nil, errors.New("line 5: bad")
 		}
 		return config.LoadDefault(), nil
-	}, func(*config.Config) error { return nil }, "test", NewMetrics(prometheus.NewRegistry()), logger)
+	}, "test", NewMetrics(prometheus.NewRegistry()), logger)
 	if err := r.Reload(); err == nil || !strings.Contains(logs.String(), "the exporter did not start") || strings.Contains(logs.String(), "keeping the running one") {
 		t.Errorf("at start: %v\n%s", err, logs.String())
 	}

@@ -59,9 +59,9 @@ details summary { cursor: pointer; }
 
 var funcs = template.FuncMap{
 	"stateClass": stateClass,
-	"rel":   relative,
-	"due":   due,
-	"human": text.Duration,
+	"rel":        relative,
+	"due":        due,
+	"human":      text.Duration,
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -64,7 +64,7 @@ func New(o Options) http.Handler {
 
 	// Probes, blackbox style: any method, as blackbox_exporter takes.
 	mux.Handle("/probe", &probe.Handler{
-		Prober:        o.Reloader.Prober,
+		Running:       o.Reloader.Running,
 		TimeoutOffset: o.TimeoutOffset,
 		Observer:      probeObserver{metrics: o.Metrics, history: history, current: current, config: o.Reloader.Config},
 		Logger:        o.Logger,

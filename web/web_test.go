@@ -66,10 +66,11 @@ func newServer(t *testing.T, load func() (*config.Config, error)) *server {
 	t.Cleanup(func() { _ = store.Close() })
 	s := &server{reg: prometheus.NewRegistry()}
 	s.metrics = NewMetrics(s.reg)
-	if s.hbs, err = collector.NewHeartbeats(store, s.reg, discard); err != nil {
+	s.reloader = NewReloader(load, "test", s.metrics, discard)
+	if s.hbs, err = collector.NewHeartbeats(store, s.reloader.Config, s.reg, discard); err != nil {
 		t.Fatal(err)
 	}
-	s.reloader = NewReloader(load, func(c *config.Config) error { s.hbs.Apply(c); return nil }, "test", s.metrics, discard)
+	s.reloader.OnReload(s.hbs.Apply)
 	if err := s.reloader.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +103,10 @@ func TestReloaderKeepsStateOnError(t *testing.T) {
 			return nil, errors.New("line 3: bad")
 		}
 		return good, nil
-	}, func(*config.Config) error { applied.Add(1); return nil }, "test", m, discard)
-	if err := r.Reload(); err != nil || r.Config() != good || r.Prober().Config() != good || applied.Load() != 1 {
+	}, "test", m, discard)
+	r.OnReload(func(_ *config.Config, publish func()) { applied.Add(1); publish() })
+	err := r.Reload()
+	if cfg, _ := r.Running(); err != nil || r.Config() != good || cfg != good || applied.Load() != 1 {
 		t.Fatalf("first load: %v", err)
 	}
 	if v := testutil.ToFloat64(m.reloadOK); v != 1 {
@@ -151,7 +154,7 @@ func TestReloadsCoalesce(t *testing.T) {
 			<-release // the second load is slow
 		}
 		return config.LoadDefault(), nil
-	}, func(*config.Config) error { return nil }, "test", NewMetrics(prometheus.NewRegistry()), discard)
+	}, "test", NewMetrics(prometheus.NewRegistry()), discard)
 	if err := r.Reload(); err != nil {
 		t.Fatal(err)
 	}
