@@ -136,3 +136,37 @@ func TestTypoIsNotANewHeartbeat(t *testing.T) {
 		}
 	}
 }
+
+// No time or duration the API takes can overflow: a pause until
+// 9999-12-31 made every later /api/v1/heartbeats invalid JSON, even after
+// a restart, and an interval of 292y exported a deadline already passed
+// while the heartbeat was new. A pause that would never end, and JSON with
+// something after it, are refused too.
+func TestAPITimesAreBounded(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true}\nheartbeats:\n  - {name: job, interval: 1h}\n")
+	for _, c := range []struct {
+		method, path, body string
+		code               int
+		says               string
+	}{
+		{"POST", "/api/v1/heartbeats/job/pause", `{"until": "9999-12-31T00:00:00Z"}`, 400, "at most 366d"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for": "400d"}`, 400, "at most 366d"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for": "-5m"}`, 400, "above 0"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for": "0s"}`, 400, "above 0"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for":"1m"} garbage`, 400, "after the JSON"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for":"1m"}{"for":"1h"}`, 400, "after the JSON"},
+		{"PUT", "/api/v1/heartbeats/far", `{"interval": "292y"}`, 400, "at most 10y"},
+		{"PUT", "/api/v1/heartbeats/far", `{"interval": "1m", "grace": "20y"}`, 400, "at most 10y"},
+		{"PUT", "/api/v1/heartbeats/far", `{"interval": "1m", "expire_after": "200y"}`, 400, "at most 10y"},
+		{"PUT", "/api/v1/heartbeats/far", `{"interval": "1m"} {}`, 400, "after the JSON"},
+		{"POST", "/api/v1/heartbeats/job/pause", `{"for": "1s500ms"}`, 200, `"paused": true`},
+	} {
+		if code, body := e.do(c.method, c.path, c.body); code != c.code || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s %s: %d %s, want %d saying %q", c.method, c.path, c.body, code, body, c.code, c.says)
+		}
+	}
+	if code, body := e.do("GET", "/api/v1/heartbeats", ""); code != 200 || !json.Valid([]byte(body)) {
+		t.Errorf("the list after the refusals: %d, valid JSON %v", code, json.Valid([]byte(body)))
+	}
+	reliability.Record(t, "input", "a pause until 9999-12-31, for -5m or 0s, an interval of 292y, JSON with garbage after it", "400 naming the bound; nothing stored; the list stays valid JSON")
+}

@@ -80,7 +80,7 @@ func (h *Heartbeats) serveRegister(w http.ResponseWriter, r *http.Request) {
 	var reg config.Registration
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRegistrationBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&reg); err != nil {
+	if err := decodeOne(dec, &reg); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			writeAPIError(w, &apiError{http.StatusRequestEntityTooLarge, fmt.Sprintf("registration larger than %d bytes", maxRegistrationBody)})
 			return
@@ -122,7 +122,7 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPauseBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+	if err := decodeOne(dec, &req); err != nil && !errors.Is(err, io.EOF) {
 		writeAPIError(w, &apiError{http.StatusBadRequest, "invalid pause: " + err.Error() + `; want {"for": "30m"} or {"until": "RFC 3339 time"}, or no body`})
 		return
 	}
@@ -133,8 +133,8 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 		return
 	case req.For != "":
 		d, err := model.ParseDuration(req.For)
-		if err != nil || d <= 0 {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration such as 30m or 2h", req.For)})
+		if err != nil || d <= 0 || time.Duration(d) > config.MaxPause {
+			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration above 0 and at most %s, such as 30m or 2h", req.For, model.Duration(config.MaxPause))})
 			return
 		}
 		until = h.now().Add(time.Duration(d))
@@ -142,6 +142,10 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 		t, err := time.Parse(time.RFC3339, req.Until)
 		if err != nil {
 			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: want an RFC 3339 time such as 2026-12-03T14:00:00Z", req.Until)})
+			return
+		}
+		if t.After(h.now().Add(config.MaxPause)) {
+			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: a pause ends at most %s from now", req.Until, model.Duration(config.MaxPause))})
 			return
 		}
 		until = t
@@ -215,4 +219,16 @@ func (h *Heartbeats) View(name string) (HeartbeatView, bool) {
 	v := hb.view(h.now())
 	hb.mu.Unlock()
 	return h.WithMessages([]HeartbeatView{v})[0], true
+}
+
+// decodeOne decodes one JSON value and refuses anything after it: a body
+// of {"for":"1m"} garbage is not a pause of one minute.
+func decodeOne(dec *json.Decoder, v any) error {
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
 }

@@ -32,6 +32,17 @@ import (
 // body_limit: the last message is kept on disk for every heartbeat.
 const MaxBodyLimit = Size(units.MiB)
 
+// MaxPause bounds a pause (and an ad-hoc maintenance window): for at
+// most a year, until at most a year from now. A longer one is a
+// forgotten one, and a time past 2262 overflows Go's clock.
+const MaxPause = 366 * 24 * time.Hour
+
+// MaxDuration bounds every duration of a heartbeat (interval, grace,
+// max_runtime, expire_after, ...): ten years. A deadline is the sum of
+// several of them from now, and must stay a time Go's clock can hold
+// (an interval of 292y made the deadline wrap to the past).
+const MaxDuration = model.Duration(10 * 365 * 24 * time.Hour)
+
 //go:embed default.yml
 var defaultYAML []byte
 

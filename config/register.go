@@ -53,6 +53,7 @@ func (c *Config) RegisteredHeartbeat(name string, r Registration) (*Heartbeat, e
 	if r.ExpireAfter < 0 {
 		v.errorf([]any{"expire_after"}, "must not be negative (0: heartbeat_defaults.expire_after)")
 	}
+	boundDurations(v, nil, map[string]model.Duration{"expire_after": r.ExpireAfter})
 	if !ValidHeartbeatName(name) {
 		v.errorf([]any{"name"}, "invalid heartbeat name %q: %s", name, HeartbeatNameRule)
 	}

@@ -23,7 +23,7 @@ import (
 // The two copies this replaced had drifted.
 func TestSharedHeartbeatKeysOneRule(t *testing.T) {
 	for _, kv := range []string{
-		"grace: -1m", "early_margin: -1s", "body_limit: 0", "body_limit: 1GiB",
+		"grace: -1m", "grace: 20y", "early_margin: -1s", "early_margin: 11y", "body_limit: 0", "body_limit: 1GiB",
 		"failure_threshold: -1", "recovery_threshold: -2", "metrics: verbose",
 		"success_keywords: ['']", "failure_keywords: ['']",
 		"token: a, token_file: /b",

@@ -253,6 +253,7 @@ func (h *HeartbeatDefaults) validate(v *validator, path []any) {
 	if h.ExpireAfter < 0 {
 		v.errorf(at(path, "expire_after"), "must not be negative (0 never expires)")
 	}
+	boundDurations(v, path, map[string]model.Duration{"interval": h.Interval, "expire_after": h.ExpireAfter, "retention": h.Retention})
 	if h.Retention < 0 {
 		v.errorf(at(path, "retention"), "must not be negative (0 drops the record as soon as the name leaves the configuration)")
 	}
@@ -278,6 +279,9 @@ func (k heartbeatKeys) validate(v *validator, p []any, inherits bool) {
 	}{{"grace", k.grace}, {"early_margin", k.earlyMargin}} {
 		if d.val != nil && *d.val < 0 {
 			v.errorf(at(p, d.key), "must not be negative")
+		}
+		if d.val != nil {
+			boundDurations(v, p, map[string]model.Duration{d.key: *d.val})
 		}
 	}
 	if k.bodyLimit != nil && (*k.bodyLimit <= 0 || *k.bodyLimit > MaxBodyLimit) {
@@ -341,6 +345,7 @@ func (h *Heartbeat) validate(v *validator, p []any) {
 			v.errorf(at(p, d.key), "must not be negative")
 		}
 	}
+	boundDurations(v, p, map[string]model.Duration{"interval": h.Interval, "max_runtime": h.MaxRuntime, "min_runtime": h.MinRuntime})
 	if h.MaxRuntime > 0 && h.MinRuntime >= h.MaxRuntime {
 		v.errorf(at(p, "min_runtime"), "must be shorter than max_runtime (%s)", h.MaxRuntime)
 	}
@@ -389,5 +394,14 @@ func validateMetrics(v *validator, path []any, metrics string) {
 	case "", MetricsBasic, MetricsDetailed:
 	default:
 		v.errorf(at(path, "metrics"), "unknown value %q: want basic (at most 6 series a heartbeat) or detailed (every series)", metrics)
+	}
+}
+
+// boundDurations refuses a duration over MaxDuration, naming the bound.
+func boundDurations(v *validator, p []any, durations map[string]model.Duration) {
+	for _, key := range sortedKeys(durations) {
+		if durations[key] > MaxDuration {
+			v.errorf(at(p, key), "%s is too long: at most %s", durations[key], MaxDuration)
+		}
 	}
 }

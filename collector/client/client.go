@@ -36,6 +36,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/django-health/django_health_exporter/collector/wire"
 )
 
@@ -79,7 +81,8 @@ func (c *Client) Ping(ctx context.Context, name, action, rid string, body []byte
 func (c *Client) Pause(ctx context.Context, name string, d time.Duration) error {
 	var body []byte
 	if d > 0 {
-		body = []byte(`{"for": "` + d.String() + `"}`)
+		// In the exporter's own spelling (1s500ms, not Go's 1.5s).
+		body = []byte(`{"for": "` + model.Duration(d).String() + `"}`)
 	}
 	return c.callAll(ctx, http.MethodPost, wire.APIPrefix+"/"+url.PathEscape(name)+"/pause", nil, "application/json", body)
 }
@@ -89,15 +92,19 @@ func (c *Client) Resume(ctx context.Context, name string) error {
 	return c.callAll(ctx, http.MethodDelete, wire.APIPrefix+"/"+url.PathEscape(name)+"/pause", nil, "", nil)
 }
 
-// call sends one request, retrying network errors and 5xx answers until
-// the client's Timeout.
-func (c *Client) call(ctx context.Context, client *http.Client, method string, u *url.URL, contentType string, body []byte) error {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+// timeout is the most one command's requests take, the lookup of the
+// replicas and every retry included.
+func (c *Client) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	return c.Timeout
+}
+
+// call sends one request, retrying network errors and 5xx answers until
+// ctx's deadline (callAll sets the client's Timeout).
+func (c *Client) call(ctx context.Context, client *http.Client, method string, u *url.URL, contentType string, body []byte) error {
+	timeout := c.timeout()
 	var last error
 	for attempt := 0; ; attempt++ {
 		retry, err := c.send(ctx, client, method, u, contentType, body)
@@ -145,6 +152,10 @@ func (c *Client) send(ctx context.Context, client *http.Client, method string, u
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		return false, nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Never followed: the token would go with it to wherever the
+		// redirect points, and the ping would not be the exporter's.
+		return false, fmt.Errorf("%s to %q: the client does not follow redirects (the token would go along); point --url at the exporter itself", resp.Status, cut(resp.Header.Get("Location"), 200))
 	case resp.StatusCode >= 500:
 		return true, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}
@@ -316,4 +327,12 @@ func exitStatus(err error) int {
 		}
 	}
 	return 1
+}
+
+// cut keeps at most n bytes of an answer's text, as valid UTF-8.
+func cut(s string, n int) string {
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "")
+	}
+	return s
 }

@@ -36,6 +36,7 @@ type Commands struct {
 	pause         *kingpin.CmdClause
 	resume        *kingpin.CmdClause
 	pauseFor      time.Duration
+	pauseForSet   bool
 	progressEvery time.Duration
 	name          string
 	url           string
@@ -75,7 +76,7 @@ func AddCommands(app *kingpin.Application) *Commands {
 
 	c.pause = app.Command("pause", "Pause a heartbeat (for deploys): no alert for it until --for has passed, or until its next ping.")
 	c.pause.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
-	c.pause.Flag("for", "How long (e.g. 30m); without it, until the heartbeat's next ping.").DurationVar(&c.pauseFor)
+	c.pause.Flag("for", "How long (e.g. 30m; above 0, at most 366d); without it, until the heartbeat's next ping.").IsSetByUser(&c.pauseForSet).DurationVar(&c.pauseFor)
 	c.connectionFlags(c.pause)
 	c.pause.Flag("strict", "Exit with status 1 when the pause was not stored (by default a warning, status 0).").BoolVar(&c.strict)
 	c.resume = app.Command("resume", "End a heartbeat's pause: it is due a full period plus grace from now.")
@@ -101,6 +102,10 @@ func (c *Commands) Run(command string) (status int, ok bool) {
 	case c.run.FullCommand():
 		return c.doRun(), true
 	case c.pause.FullCommand():
+		if err := CheckPauseFor(c.pauseFor, c.pauseForSet); err != nil {
+			c.warn("pause", "%v", err)
+			return 2, true
+		}
 		return c.report("pause", c.client("pause").Pause(context.Background(), c.name, c.pauseFor)), true
 	case c.resume.FullCommand():
 		return c.report("resume", c.client("resume").Resume(context.Background(), c.name)), true
@@ -209,4 +214,26 @@ func PingAction(start, fail, log bool, exit int) (string, error) {
 		return actions[0], nil
 	}
 	return "", errors.New("give at most one of --start, --fail, --log and --exit-status")
+}
+
+// MaxPauseFor is the longest pause the exporter takes (config.MaxPause).
+const MaxPauseFor = 366 * 24 * time.Hour
+
+// CheckPauseFor refuses a --for that would pause for ever or not at all:
+// 0 or less meant "until the next ping", which for a dead job never
+// comes, so no alert would ever fire. A pause longer than the exporter
+// takes, or finer than a millisecond (the exporter's durations), is
+// refused here rather than answered 400 in the middle of a deploy.
+func CheckPauseFor(d time.Duration, given bool) error {
+	switch {
+	case !given:
+		return nil
+	case d <= 0:
+		return fmt.Errorf("--for %s: must be above 0 (leave --for out to pause until the next ping)", d)
+	case d > MaxPauseFor:
+		return fmt.Errorf("--for %s: at most 366d", d)
+	case d%time.Millisecond != 0:
+		return fmt.Errorf("--for %s: whole milliseconds only", d)
+	}
+	return nil
 }

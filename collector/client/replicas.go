@@ -112,8 +112,11 @@ func (c *Client) httpClient(r replica) *http.Client {
 	if base == nil {
 		base = http.DefaultClient
 	}
+	// Redirects are never followed: a ping, its token and its answer
+	// belong to the exporter the URL names.
+	client := &http.Client{Transport: base.Transport, Timeout: base.Timeout, CheckRedirect: noRedirects}
 	if r.addr == "" {
-		return base
+		return client
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if bt, ok := base.Transport.(*http.Transport); ok {
@@ -123,13 +126,20 @@ func (c *Client) httpClient(r replica) *http.Client {
 	t.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return dialer.DialContext(ctx, network, r.addr)
 	}
-	return &http.Client{Transport: t, Timeout: base.Timeout}
+	client.Transport = t
+	return client
 }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // callAll sends a request for path (with query) to every replica at
 // once, each retried as call does; the error names the replicas that
 // failed.
 func (c *Client) callAll(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) error {
+	// The deadline covers the lookup of the replicas too: a resolver
+	// that never answers must not hold the job past --timeout.
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
 	reps, err := c.replicas(ctx)
 	if err != nil {
 		return err
