@@ -134,14 +134,15 @@ func (w *MaintenanceWindow) LastEnd(now time.Time) time.Time {
 
 // lastStart is the latest time the schedule fires at or before t: looked
 // for from one gap between two slots before t, then from twice as far,
-// and so on (up to a year and a bit).
+// and so on (up to a year and a bit, or two gaps where a gap is longer:
+// a window on Feb 29 fires every four years, or eight across 2100).
 func lastStart(s *Schedule, t time.Time) time.Time {
 	next := s.Next(t)
 	if next.IsZero() {
 		return time.Time{}
 	}
 	gap := s.Next(next).Sub(next)
-	for back := max(gap, time.Minute); back < 400*24*time.Hour; back *= 2 {
+	for back := max(gap, time.Minute); back < max(400*24*time.Hour, 2*gap+time.Minute); back *= 2 {
 		start := s.Next(t.Add(-back))
 		if start.IsZero() || start.After(t) {
 			continue

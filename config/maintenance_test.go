@@ -94,3 +94,28 @@ maintenance:
 		}
 	}
 }
+
+// A window on Feb 29 opens on every Feb 29 there is: the search for the
+// last start stopped at 400 days, and leap days are four years apart
+// (eight across 2100).
+func TestMaintenanceOnLeapDays(t *testing.T) {
+	c, err := Load([]byte("maintenance:\n  - {name: leap, schedule: \"0 1 29 2 *\", duration: 2h, heartbeats: [x]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Maintenance[0]
+	for _, tc := range []struct {
+		at   time.Time
+		open bool
+	}{
+		{time.Date(2028, 2, 29, 1, 30, 0, 0, time.UTC), true},
+		{time.Date(2028, 2, 29, 3, 30, 0, 0, time.UTC), false},
+		{time.Date(2027, 2, 28, 1, 30, 0, 0, time.UTC), false},
+		{time.Date(2032, 2, 29, 2, 59, 0, 0, time.UTC), true},
+		{time.Date(2104, 2, 29, 1, 0, 0, 0, time.UTC), true}, // eight years after 2096
+	} {
+		if open, _ := w.Open(tc.at); open != tc.open {
+			t.Errorf("at %s: open %v, want %v", tc.at, open, tc.open)
+		}
+	}
+}
