@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -747,3 +749,10 @@ func FuzzPingRoutes(f *testing.F) {
 
 // /metrics is gzipped when asked, and holds the registry's metrics and the
 // heartbeats.
+
+// names are the live heartbeats' names, sorted.
+func (h *Heartbeats) names() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return slices.Sorted(maps.Keys(h.byName))
+}

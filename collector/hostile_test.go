@@ -15,9 +15,14 @@ package collector
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/django-health/django_health_exporter/config"
@@ -169,4 +174,56 @@ func TestAPITimesAreBounded(t *testing.T) {
 		t.Errorf("the list after the refusals: %d, valid JSON %v", code, json.Valid([]byte(body)))
 	}
 	reliability.Record(t, "input", "a pause until 9999-12-31, for -5m or 0s, an interval of 292y, JSON with garbage after it", "400 naming the bound; nothing stored; the list stays valid JSON")
+}
+
+// failingStore refuses every write while full is set, as a full disk does.
+type failingStore struct {
+	Storage
+	full atomic.Bool
+}
+
+func (s *failingStore) Put(key string, value, message []byte) <-chan error {
+	if s.full.Load() {
+		c := make(chan error, 1)
+		c <- errors.New("no space left on device")
+		return c
+	}
+	return s.Storage.Put(key, value, message)
+}
+
+// A ping the disk refuses registers nothing: on a full disk, auto-register
+// used to create the names whose pings were answered 503; they went late,
+// used up max_heartbeats and came back after kill -9.
+func TestRefusedPingRegistersNothing(t *testing.T) {
+	e := newEnv(t, "heartbeat_defaults: {auto_register: true, max_heartbeats: 3}\nheartbeats:\n  - {name: job, interval: 1h}\n")
+	full := &failingStore{Storage: e.store}
+	hbs, err := NewHeartbeats(full, e.held.get, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.held.get()
+	e.held.apply(hbs, cfg)
+	h := routes(hbs)
+	full.full.Store(true)
+	for i := range 5 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", fmt.Sprintf("/heartbeat/new-%d", i), nil))
+		if rec.Code != 503 {
+			t.Fatalf("a ping on a full disk: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if names := hbs.names(); len(names) != 1 {
+		t.Errorf("after 5 refused pings the heartbeats are %v, want only job", names)
+	}
+	full.full.Store(false)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/heartbeat/new-0", nil))
+	if rec.Code != 200 {
+		t.Errorf("the disk has room again, and the ping is refused: %d %s (max_heartbeats used up?)", rec.Code, rec.Body)
+	}
+	e.reopen("heartbeat_defaults: {auto_register: true, max_heartbeats: 3}\nheartbeats:\n  - {name: job, interval: 1h}\n")
+	if names := e.hbs.names(); !slices.Equal(names, []string{"job", "new-0"}) {
+		t.Errorf("after a restart: %v, want job and new-0 (the one stored ping)", names)
+	}
+	reliability.Record(t, "disk", "pings to 5 new names on a full disk, with auto_register", "503 each; no name registered, in memory or on disk")
 }

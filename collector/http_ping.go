@@ -60,7 +60,7 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, name, perr)
 		return
 	}
-	hb, err := h.find(name, requestToken(r), r.Method)
+	hb, created, err := h.find(name, requestToken(r), r.Method)
 	if err != nil {
 		if pe, ok := errors.AsType[*pingError](err); ok {
 			h.refuse(w, r, name, pe)
@@ -75,6 +75,9 @@ func (h *Heartbeats) servePing(w http.ResponseWriter, r *http.Request) {
 	hb.mu.Unlock()
 	p.message, p.cut = messageTail(body, limit)
 	if err := h.accept(hb, name, p); err != nil {
+		if created {
+			h.forget(name, hb)
+		}
 		// A full disk refuses every ping: one ERROR a minute says so.
 		if ok, suppressed := h.warnings.allow("\x00store", h.now()); ok {
 			h.logger.Error("Could not store a ping; it was not counted", "heartbeat", name, "err", err, "refused_since_last_error", suppressed)

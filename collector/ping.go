@@ -41,55 +41,79 @@ type pingError struct {
 func (e *pingError) Error() string { return e.msg }
 
 // find returns the heartbeat a ping names, creating it when
-// auto_register allows, and checks the ping's token and method.
-func (h *Heartbeats) find(name, token, method string) (*heartbeat, error) {
+// auto_register allows (created: this ping made it, and nothing of it is
+// on disk yet), and checks the ping's token and method.
+func (h *Heartbeats) find(name, token, method string) (hb *heartbeat, created bool, err error) {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
 	cfg := h.current()
 	h.mu.RUnlock()
 	if cfg == nil {
-		return nil, errors.New("no configuration loaded")
+		return nil, false, errors.New("no configuration loaded")
 	}
 	if ok {
 		hb.mu.Lock()
 		want, postOnly := hb.cfg.BearerToken(), hb.cfg.PostOnlyPings()
 		hb.mu.Unlock()
 		if !tokenOK(want, token) {
-			return nil, errUnauthorized
+			return nil, false, errUnauthorized
 		}
 		if postOnly && method != http.MethodPost {
-			return nil, errPostOnly
+			return nil, false, errPostOnly
 		}
-		return hb, nil
+		return hb, false, nil
 	}
 	d := &cfg.HeartbeatDefaults
 	if !d.AutoRegister {
-		return nil, &pingError{404, RejectUnknown, fmt.Sprintf("unknown heartbeat %q: add it to heartbeats in the config, or turn on heartbeat_defaults.auto_register", name)}
+		return nil, false, &pingError{404, RejectUnknown, fmt.Sprintf("unknown heartbeat %q: add it to heartbeats in the config, or turn on heartbeat_defaults.auto_register", name)}
 	}
 	if !tokenOK(d.BearerToken(), token) {
-		return nil, errUnauthorized
+		return nil, false, errUnauthorized
 	}
 	if d.PostOnly && method != http.MethodPost {
-		return nil, errPostOnly
+		return nil, false, errPostOnly
 	}
 	if near := typoOf(name, cfg); near != "" {
-		return nil, &pingError{http.StatusConflict, RejectUnknown, fmt.Sprintf(
+		return nil, false, &pingError{http.StatusConflict, RejectUnknown, fmt.Sprintf(
 			"unknown heartbeat %q: did you mean %q? auto_register does not create a name this close to a configured one: a typo would hide the real job's silence", name, near)}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if hb, ok := h.byName[name]; ok {
-		return hb, nil
+		return hb, false, nil
 	}
 	if len(h.byName) >= d.MaxHeartbeats {
-		return nil, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
+		return nil, false, &pingError{404, RejectLimit, fmt.Sprintf("unknown heartbeat %q, and max_heartbeats (%d) are registered already", name, d.MaxHeartbeats)}
 	}
 	cfg = h.current() // a reload may have come since the check above
-	hb = h.take(cfg, cfg.NewAutoHeartbeat(name), true, h.now())
+	hc := cfg.NewAutoHeartbeat(name)
+	if _, back := h.retained[name]; back {
+		hb = h.take(cfg, hc, true, h.now())
+	} else {
+		// Nothing is written before the ping is: its own write stores
+		// the record, and a ping the disk refuses registers nothing.
+		hb, created = newHeartbeat(hc, cfg.WindowsFor(hc), record{Created: h.now(), Auto: true}), true
+	}
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)
-	return hb, nil
+	return hb, created, nil
 }
+
+// forget takes back a heartbeat that a refused ping created, unless a
+// ping of it has been stored since: a refused ping registers nothing.
+func (h *Heartbeats) forget(name string, hb *heartbeat) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hb.mu.Lock()
+	stored := hb.committed > 0 || hb.pending != nil
+	hb.mu.Unlock()
+	if !stored && h.byName[name] == hb {
+		delete(h.byName, name)
+		h.logger.Info("A ping that could not be stored registered nothing", "heartbeat", name)
+	}
+}
+
+
 
 // typoOf is the configured heartbeat a new name is likely a typo of
 // (within two edits, of five or more characters), "" for none. Names

@@ -16,6 +16,7 @@ package collector
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/common/model"
 
@@ -34,6 +35,10 @@ import (
 // decodeRecord converts what came before.
 const recordFormat = 1
 
+// lastStorableTime is the latest time a stored pause may end: 2200, far
+// enough from Go's limit in 2262 for a deadline to be added to it.
+var lastStorableTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // encodeRecord is a record as the store keeps it.
 func encodeRecord(r *record) ([]byte, error) {
 	r.Format = recordFormat
@@ -50,6 +55,12 @@ func decodeRecord(b []byte, r *record) error {
 		return fmt.Errorf("record format %d was written by a newer release; this one reads up to %d", r.Format, recordFormat)
 	}
 	r.upgrade()
+	// Releases before the API bounded pauses stored ones until 9999, past
+	// what Go's clock can add a deadline to: such a pause ends MaxPause
+	// after it began. Long pauses that fit (until 2030) stay as stored.
+	if p := r.Pause; p != nil && p.Until.After(lastStorableTime) {
+		p.Until = p.Since.Add(config.MaxPause)
+	}
 	return nil
 }
 

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/django-health/django_health_exporter/config"
 )
 
 // testdata/store-0.3.0 was written by the 0.3.0 binary, run on its
@@ -119,4 +121,16 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A pause until 9999 that an older release stored ends a year after it
+// began: the list stays valid JSON after the restart.
+func TestStoredEndlessPauseIsBounded(t *testing.T) {
+	var r record
+	if err := decodeRecord([]byte(`{"created": "2026-12-07T00:00:00Z", "pause": {"since": "2026-12-07T00:00:00Z", "until": "9999-12-31T00:00:00Z"}}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).Add(config.MaxPause); !r.Pause.Until.Equal(want) {
+		t.Errorf("the stored pause ends %s, want %s", r.Pause.Until, want)
+	}
 }
