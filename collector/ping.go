@@ -113,8 +113,6 @@ func (h *Heartbeats) forget(name string, hb *heartbeat) {
 	}
 }
 
-
-
 // typoOf is the configured heartbeat a new name is likely a typo of
 // (within two edits, of five or more characters), "" for none. Names
 // that differ only in digits are not typos: worker-1 and worker-2.
