@@ -151,7 +151,11 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 		until = t
 	}
 	name := r.PathValue("name")
-	if err := h.Pause(name, requestToken(r), until); err != nil {
+	release, ok := releaseParam(w, r)
+	if !ok {
+		return
+	}
+	if err := h.Pause(name, requestToken(r), until, release); err != nil {
 		writeAPIError(w, err)
 		return
 	}
@@ -161,7 +165,11 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 // serveResume ends a heartbeat's pause (DELETE .../pause).
 func (h *Heartbeats) serveResume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := h.Resume(name, requestToken(r)); err != nil {
+	release, ok := releaseParam(w, r)
+	if !ok {
+		return
+	}
+	if err := h.Resume(name, requestToken(r), release); err != nil {
 		writeAPIError(w, err)
 		return
 	}
@@ -231,4 +239,15 @@ func decodeOne(dec *json.Decoder, v any) error {
 		return errors.New("data after the JSON object")
 	}
 	return nil
+}
+
+// releaseParam is a pause's or resume's ?release=, the release the deploy
+// script ships; false when it was refused (answered 400).
+func releaseParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	release := r.URL.Query().Get("release")
+	if !config.ValidRelease(release) {
+		writeAPIError(w, &apiError{http.StatusBadRequest, "invalid release: " + config.ReleaseRule})
+		return "", false
+	}
+	return release, true
 }

@@ -183,6 +183,9 @@ func readPing(r *http.Request, name, action string) (ping, []byte, *pingError) {
 	if p.source == "" {
 		p.source = clientAddress(r)
 	}
+	if p.release = q.Get("release"); !config.ValidRelease(p.release) {
+		return p, nil, invalid("invalid release: " + config.ReleaseRule)
+	}
 	var err error
 	if p.values, err = pingValues(q["metric"]); err != nil {
 		return p, nil, invalid(err.Error())

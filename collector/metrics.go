@@ -48,6 +48,7 @@ type snapshot struct {
 	maxRun    time.Duration
 	threshold int
 	values    map[string]value
+	release   string
 	exclusive bool // one sender, one run per period (config exclusive)
 	// detailed: every series (metrics: detailed); else the basic set.
 	detailed bool
@@ -136,6 +137,10 @@ var heartbeatFamilies = exposition.Prepare([]hbFamily{
 				smp.Sample(float64(s.rec.pings[k]), "kind", kind)
 			}
 		}},
+	{Name: "heartbeat_release_info", Type: exposition.Gauge,
+		Help:    "1, with the last release the heartbeat's sender reported (?release=, a registration's release): which release each worker and job runs. Only once one was reported.",
+		Present: func(s *snapshot) bool { return s.release != "" },
+		Samples: func(s *snapshot, smp *exposition.Sampler) { smp.Sample(1, "release", s.release) }},
 	{Name: "heartbeat_runs_per_period", Type: exposition.Gauge,
 		Help:    "Successes per expected run: over the current slot of a schedule, over the last three intervals; 2 for a job started twice. Only for exclusive heartbeats (the default for a schedule).",
 		Present: func(s *snapshot) bool { return s.exclusive && (s.detailed || s.st.RunsPerPeriod > 1) },
@@ -178,6 +183,7 @@ func (h *heartbeat) snapshot(now time.Time) snapshot {
 		maxRun:    maxRun,
 		threshold: h.cfg.FailureThreshold,
 		values:    r.Values,
+		release:   r.Release,
 		exclusive: h.cfg.ExclusiveRuns(),
 		rec: recordValues{
 			lastPing: r.LastPing, lastSuccess: r.LastSuccess, lastStart: r.LastStart, lastFailure: r.LastFailure,

@@ -116,8 +116,8 @@ func latest(ts ...time.Time) time.Time {
 // returns once that is on disk. The token is the heartbeat's own or the
 // defaults' (what a deploy script has); a configured heartbeat may be
 // paused as well as a registered one.
-func (h *Heartbeats) Pause(name, token string, until time.Time) error {
-	return h.changePause(name, token, func(r *record, now time.Time) error {
+func (h *Heartbeats) Pause(name, token string, until time.Time, release string) error {
+	return h.changePause(name, token, release, func(r *record, now time.Time) error {
 		if !until.IsZero() && !until.After(now) {
 			return &apiError{http.StatusBadRequest, "the pause would end before it began"}
 		}
@@ -128,8 +128,8 @@ func (h *Heartbeats) Pause(name, token string, until time.Time) error {
 
 // Resume ends a heartbeat's pause: it is due a full period plus grace
 // from now.
-func (h *Heartbeats) Resume(name, token string) error {
-	return h.changePause(name, token, func(r *record, now time.Time) error {
+func (h *Heartbeats) Resume(name, token, release string) error {
+	return h.changePause(name, token, release, func(r *record, now time.Time) error {
 		if r.Pause != nil {
 			r.Pause, r.Resumed = nil, now
 		}
@@ -137,9 +137,10 @@ func (h *Heartbeats) Resume(name, token string) error {
 	})
 }
 
-// changePause applies change to the heartbeat's record, and returns
-// once it is on disk (write).
-func (h *Heartbeats) changePause(name, token string, change func(*record, time.Time) error) error {
+// changePause applies change to the heartbeat's record (and the release
+// the deploy script reported, when it did), and returns once it is on
+// disk (write).
+func (h *Heartbeats) changePause(name, token, release string, change func(*record, time.Time) error) error {
 	h.mu.RLock()
 	hb, ok := h.byName[name]
 	cfg := h.current()
@@ -156,7 +157,12 @@ func (h *Heartbeats) changePause(name, token string, change func(*record, time.T
 	if !allowed {
 		return &apiError{http.StatusUnauthorized, errUnauthorized.msg}
 	}
-	return h.write(hb, name, nil, func(next *record) error { return change(next, h.now()) })
+	return h.write(hb, name, nil, func(next *record) error {
+		if release != "" {
+			next.Release = release
+		}
+		return change(next, h.now())
+	})
 }
 
 // mayPause: the heartbeat's token, or the defaults' when one is set.

@@ -82,7 +82,10 @@ type record struct {
 	// Pause is the pause asked for through the API, nil for none;
 	// Resumed is when the last one ended.
 	Pause   *pauseRec `json:"pause,omitempty"`
+	// Release is the last release the heartbeat's sender reported
+	// (?release=, a registration's "release"): heartbeat_release_info.
 	Resumed time.Time `json:"resumed,omitzero"`
+	Release string    `json:"release,omitempty"`
 	// Registration is what the API registered, for a heartbeat created by
 	// PUT /api/v1/heartbeats/{name}.
 	Registration *storedRegistration `json:"registration,omitempty"`
@@ -144,6 +147,7 @@ type ping struct {
 	cut     int    // bytes cut from the head of the body
 	at      time.Time
 	source  string
+	release string // "" keeps the last one
 	values  map[string]float64
 	// peakSince is when /metrics was last scraped: a peakValue reported
 	// since keeps the largest.
@@ -193,6 +197,9 @@ func (r *record) apply(p ping, lim runLimits) {
 	r.LastPing, r.LastPingKind = p.at, p.kind
 	r.endPause(p)
 	r.Pings[wire.KindIndex(p.kind)]++
+	if p.release != "" {
+		r.Release = p.release
+	}
 	if p.message != "" {
 		r.Excerpt, r.MessageAt, r.MessageKind, r.MessageCut = excerpt(p.message), p.at, p.kind, p.cut
 	}

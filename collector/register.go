@@ -56,6 +56,9 @@ func (h *Heartbeats) Register(name, token string, reg config.Registration) (crea
 
 	err = h.write(hb, name, nil, func(next *record) error {
 		next.Auto, next.Registration = true, storeRegistration(reg)
+		if reg.Release != "" {
+			next.Release = reg.Release
+		}
 		return nil
 	})
 	if err != nil {

@@ -75,12 +75,15 @@ type storedRegistration struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Exclusive   *bool             `json:"exclusive,omitempty"`
 	ExpireAfter model.Duration    `json:"expire_after,omitempty"`
+	// FailureThreshold: 0 takes the defaults'.
+	FailureThreshold int `json:"failure_threshold,omitempty"`
 }
 
 func storeRegistration(r config.Registration) *storedRegistration {
 	return &storedRegistration{
 		Interval: r.Interval, Schedule: r.Schedule, Timezone: r.Timezone, Grace: r.Grace,
 		MaxRuntime: r.MaxRuntime, Labels: r.Labels, Exclusive: r.Exclusive, ExpireAfter: r.ExpireAfter,
+		FailureThreshold: r.FailureThreshold,
 	}
 }
 
@@ -89,5 +92,6 @@ func (s *storedRegistration) registration() config.Registration {
 	return config.Registration{
 		Interval: s.Interval, Schedule: s.Schedule, Timezone: s.Timezone, Grace: s.Grace,
 		MaxRuntime: s.MaxRuntime, Labels: s.Labels, Exclusive: s.Exclusive, ExpireAfter: s.ExpireAfter,
+		FailureThreshold: s.FailureThreshold,
 	}
 }

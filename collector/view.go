@@ -71,6 +71,8 @@ type HeartbeatView struct {
 	AutoRegistered  bool `json:"auto_registered,omitempty"`
 	// Registered is set for a heartbeat registered through the API.
 	Registered bool `json:"registered,omitempty"`
+	// Release is the last release the heartbeat's sender reported.
+	Release string `json:"release,omitempty"`
 	// Exclusive: one run per period from one sender is expected; only then
 	// are sources and runs per period exported.
 	Exclusive bool              `json:"exclusive"`
@@ -132,6 +134,7 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		MessageCutBytes:     r.MessageCut,
 		AutoRegistered:      r.Auto,
 		Registered:          r.Registration != nil,
+		Release:             r.Release,
 		Exclusive:           h.cfg.ExclusiveRuns(),
 		Pings:               map[string]uint64{},
 		Sources:             r.Sources.Map(),

@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 )
@@ -129,3 +131,14 @@ var hostnameRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[
 // ValidHostname reports whether s may be sent as a Host header and a TLS
 // server name: a target's hostname, or &hostname= on /probe.
 func ValidHostname(s string) bool { return len(s) <= 253 && hostnameRE.MatchString(s) }
+
+// ReleaseRule says what a release (?release=, a registration's
+// "release") may be: a label value of heartbeat_release_info and
+// probe_django_release_info.
+const ReleaseRule = "a release is at most 128 bytes of printable UTF-8"
+
+// ValidRelease reports whether a release may be a label value; "" is
+// none.
+func ValidRelease(s string) bool {
+	return len(s) <= 128 && utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
+}

@@ -37,6 +37,12 @@ type Registration struct {
 	// for the heartbeat of each worker, so that workers killed without a
 	// goodbye (OOM, kill -9, a node lost) do not stay for ever.
 	ExpireAfter model.Duration `json:"expire_after,omitempty"`
+	// FailureThreshold: as in the file (the Celery integration sets it
+	// from a beat entry's options); 0 takes the defaults'.
+	FailureThreshold int `json:"failure_threshold,omitempty"`
+	// Release is the release the registering process runs: not a key of
+	// the heartbeat, it is kept with its record (heartbeat_release_info).
+	Release string `json:"release,omitempty"`
 }
 
 // RegisteredHeartbeat is the heartbeat a registration makes, with the
@@ -46,6 +52,7 @@ func (c *Config) RegisteredHeartbeat(name string, r Registration) (*Heartbeat, e
 	h := &Heartbeat{
 		Name: name, Interval: r.Interval, Schedule: r.Schedule, Timezone: r.Timezone,
 		Grace: r.Grace, MaxRuntime: r.MaxRuntime, Labels: r.Labels, Exclusive: r.Exclusive,
+		FailureThreshold: r.FailureThreshold,
 	}
 	h.inherit(&c.HeartbeatDefaults)
 	h.expireAfter = time.Duration(r.ExpireAfter)
@@ -54,6 +61,9 @@ func (c *Config) RegisteredHeartbeat(name string, r Registration) (*Heartbeat, e
 		v.errorf([]any{"expire_after"}, "must not be negative (0: heartbeat_defaults.expire_after)")
 	}
 	boundDurations(v, nil, map[string]model.Duration{"expire_after": r.ExpireAfter})
+	if !ValidRelease(r.Release) {
+		v.errorf([]any{"release"}, "%s", ReleaseRule)
+	}
 	if !ValidHeartbeatName(name) {
 		v.errorf([]any{"name"}, "invalid heartbeat name %q: %s", name, HeartbeatNameRule)
 	}

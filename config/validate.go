@@ -41,7 +41,7 @@ var ReservedLabels = map[string]bool{
 	"heartbeat": true, "metric": true, "kind": true, "reason": true, "check": true,
 	"severity": true, "phase": true, "step": true, "type": true, "le": true, "quantile": true,
 	"version": true, "module": true, "result": true, "window": true, "target": true,
-	"instance": true, "job": true,
+	"instance": true, "job": true, "release": true,
 }
 
 // Bounds of user labels, in the file and in registrations alike: each is

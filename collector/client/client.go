@@ -56,6 +56,9 @@ type Client struct {
 	// Network errors and 5xx answers are retried within it; 4xx are not
 	// (a wrong token stays wrong).
 	Timeout time.Duration
+	// Release, when set, goes with every request as ?release=: the
+	// release the job runs (heartbeat_release_info).
+	Release string
 	HTTP    *http.Client
 
 	lookupHost lookupHost // nil: the system's resolver

@@ -51,6 +51,7 @@ type Commands struct {
 	argv      []string
 	tailBytes int
 	timeout   time.Duration
+	release   string
 }
 
 // AddCommands adds ping, run, pause and resume to app.
@@ -91,6 +92,7 @@ func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("token-file", "File holding the heartbeat's bearer token.").Envar("DJANGO_HEALTH_EXPORTER_TOKEN_FILE").StringVar(&c.tokenFile)
 	cmd.Flag("token", "The heartbeat's bearer token (prefer --token-file: arguments are visible in ps).").Envar("DJANGO_HEALTH_EXPORTER_TOKEN").StringVar(&c.token)
 	cmd.Flag("timeout", "The most the pings add to the job, every retry included.").Default(DefaultTimeout.String()).Envar("DJANGO_HEALTH_EXPORTER_TIMEOUT").DurationVar(&c.timeout)
+	cmd.Flag("release", "The release this job runs (the commit a deploy ships): kept with the heartbeat, exported as heartbeat_release_info.").Envar("DJANGO_HEALTH_EXPORTER_RELEASE").StringVar(&c.release)
 }
 
 // Run runs the parsed command if it is one of these, and returns its exit
@@ -133,7 +135,7 @@ func (c *Commands) client(cmd string) *Client {
 			token = strings.TrimSpace(string(b))
 		}
 	}
-	return &Client{URL: c.url, Token: token, Timeout: c.timeout}
+	return &Client{URL: c.url, Token: token, Timeout: c.timeout, Release: c.release}
 }
 
 func (c *Commands) doPing() int {

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,4 +119,27 @@ func TestPauseFor(t *testing.T) {
 		t.Errorf("--for 1500ms sent %s, which the exporter reads as %v (%v)", body, d, err)
 	}
 	reliability.Record(t, "client", "pause --for 0s, -5m or 1500ms", "0 and less refused (exit 2), 1500ms sent as 1s500ms, which the exporter takes")
+}
+
+// --release (DJANGO_HEALTH_EXPORTER_RELEASE) goes with ping, pause and
+// resume as ?release=.
+func TestReleaseGoesWithEveryCommand(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.URL.Query().Get("release")+" rid="+r.URL.Query().Get("rid"))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	c := &Client{URL: srv.URL, Release: "abc123"}
+	_ = c.Ping(context.Background(), "job", "", "r1", nil)
+	_ = c.Pause(context.Background(), "job", time.Minute)
+	_ = c.Resume(context.Background(), "job")
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"POST /heartbeat/job abc123 rid=r1", "POST /api/v1/heartbeats/job/pause abc123 rid=", "DELETE /api/v1/heartbeats/job/pause abc123 rid="}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the exporter saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

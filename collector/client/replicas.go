@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -143,6 +144,13 @@ func (c *Client) callAll(ctx context.Context, method, path string, query url.Val
 	reps, err := c.replicas(ctx)
 	if err != nil {
 		return err
+	}
+	if c.Release != "" {
+		query = maps.Clone(query)
+		if query == nil {
+			query = url.Values{}
+		}
+		query.Set("release", c.Release)
 	}
 	errs := make([]error, len(reps))
 	var wg sync.WaitGroup
