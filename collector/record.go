@@ -81,7 +81,7 @@ type record struct {
 	Successes []time.Time `json:"successes,omitempty"`
 	// Pause is the pause asked for through the API, nil for none;
 	// Resumed is when the last one ended.
-	Pause   *pauseRec `json:"pause,omitempty"`
+	Pause *pauseRec `json:"pause,omitempty"`
 	// Release is the last release the heartbeat's sender reported
 	// (?release=, a registration's "release"): heartbeat_release_info.
 	Resumed time.Time `json:"resumed,omitzero"`
