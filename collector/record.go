@@ -81,11 +81,11 @@ type record struct {
 	Successes []time.Time `json:"successes,omitempty"`
 	// Pause is the pause asked for through the API, nil for none;
 	// Resumed is when the last one ended.
-	Pause *pauseRec `json:"pause,omitempty"`
+	Pause   *pauseRec `json:"pause,omitempty"`
+	Resumed time.Time `json:"resumed,omitzero"`
 	// Release is the last release the heartbeat's sender reported
 	// (?release=, a registration's "release"): heartbeat_release_info.
-	Resumed time.Time `json:"resumed,omitzero"`
-	Release string    `json:"release,omitempty"`
+	Release string `json:"release,omitempty"`
 	// Registration is what the API registered, for a heartbeat created by
 	// PUT /api/v1/heartbeats/{name}.
 	Registration *storedRegistration `json:"registration,omitempty"`
