@@ -21,7 +21,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 TOOLS_BIN := $(CURDIR)/.build/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: all build run test deps fmt-check vet unit lint bench soak reliability screenshots mixin clean
+.PHONY: all build run test deps fmt-check vet unit lint python-test bench soak reliability screenshots mixin clean
 
 all: build
 
@@ -32,15 +32,18 @@ run: build
 	./$(BIN) $(ARGS)
 
 # The whole suite: formatting, vet, every Go test (the end-to-end tests
-# against real Django, Prometheus, Redis and Celery included), and lint.
-test: deps fmt-check vet unit lint
+# against real Django, Prometheus, Redis and Celery included), lint, and
+# the Python package's mypy and pytest matrix.
+test: deps fmt-check vet unit lint python-test
 
-# Debian's packages the tests run (installed), and the newer Django,
+# Debian's packages the tests run (installed), the newer Django,
 # django-health-check and Prometheus of the version matrix (unpacked into
-# .build/debian, never installed).
+# .build/debian, never installed), and the Python package installed
+# offline into .build/venv (and .build/venv312).
 deps:
 	./.ci/deps
 	./.ci/debian-newer
+	./.ci/python-venv
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -50,6 +53,11 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The Python package (python/): mypy, then pytest on every Django and
+# Celery of the matrix, against the binary built here.
+python-test: build
+	./.ci/python-tests
 
 $(GOLANGCI_LINT):
 	mkdir -p $(TOOLS_BIN)
