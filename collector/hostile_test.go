@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -207,7 +208,7 @@ func TestRefusedPingRegistersNothing(t *testing.T) {
 	full.full.Store(true)
 	for i := range 5 {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", fmt.Sprintf("/heartbeat/new-%d", i), nil))
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, fmt.Sprintf("/heartbeat/new-%d", i), nil))
 		if rec.Code != 503 {
 			t.Fatalf("a ping on a full disk: %d %s", rec.Code, rec.Body)
 		}
@@ -217,7 +218,7 @@ func TestRefusedPingRegistersNothing(t *testing.T) {
 	}
 	full.full.Store(false)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/heartbeat/new-0", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/heartbeat/new-0", nil))
 	if rec.Code != 200 {
 		t.Errorf("the disk has room again, and the ping is refused: %d %s (max_heartbeats used up?)", rec.Code, rec.Body)
 	}

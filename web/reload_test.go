@@ -15,6 +15,7 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -63,7 +64,7 @@ func TestReloadSwitchesHeartbeatsAndConfigInOneStep(t *testing.T) {
 				k := gen.Load()
 				name := fmt.Sprintf("hb-%d", k)
 				rec := httptest.NewRecorder()
-				s.h.ServeHTTP(rec, httptest.NewRequest("POST", "/heartbeat/"+name, nil))
+				s.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/heartbeat/"+name, nil))
 				if rec.Code != 200 {
 					continue
 				}
