@@ -64,14 +64,14 @@ func celeryEnv(t *testing.T, broker, exporterURL string, extra ...string) []stri
 // celery starts a worker or beat of the example project.
 func celery(t *testing.T, name string, env []string, args ...string) *proc {
 	project := filepath.Join(repoRoot, "examples", "django")
-	argv := append([]string{"/usr/bin/python3", "-m", "celery", "-A", "shop"}, args...)
+	argv := append([]string{venvPython(t), "-m", "celery", "-A", "shop"}, args...)
 	return start(t, name, project, env, append(argv, "--loglevel=INFO")...)
 }
 
 // python runs code in the example project, with its environment.
 func python(t *testing.T, env []string, code string) string {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", "-c", code)
+	cmd := exec.Command(venvPython(t), "-c", code)
 	cmd.Dir = filepath.Join(repoRoot, "examples", "django")
 	cmd.Env = append(append(os.Environ(), "DJANGO_SETTINGS_MODULE=shop.settings"), env...)
 	out, err := cmd.CombinedOutput()
@@ -239,8 +239,8 @@ heartbeats:
 
 	run := func(url, code string) (string, time.Duration) {
 		t.Helper()
-		cmd := exec.Command("/usr/bin/python3", "-c", "import django_health_heartbeat as hb\n"+code)
-		cmd.Dir = filepath.Join(repoRoot, "examples", "celery")
+		cmd := exec.Command(venvPython(t), "-c", "import django_health_exporter as hb\n"+code)
+		cmd.Dir = t.TempDir()
 		cmd.Env = append(os.Environ(), "DJANGO_HEALTH_EXPORTER_URL="+url, "DJANGO_HEALTH_EXPORTER_TOKEN=s3cret", "PYTHONDONTWRITEBYTECODE=1")
 		began := time.Now()
 		out, err := cmd.CombinedOutput()
@@ -275,25 +275,36 @@ heartbeats:
 	if out, _ := run(exp.url, "print([hb.heartbeat_name(n) for n in ('Refresh Prices', 'celery.backend_cleanup', '__init__', 'w1@Host-A')])"); out != "['refresh-prices', 'celery.backend_cleanup', 'init__', 'w1-host-a']" {
 		t.Errorf("heartbeat_name: %s", out)
 	}
-	if out, _ := run(exp.url, "print([hb._node_name(n) for n in ('W1@Host-A.example', 'celery@pod 7')])"); out != "['w1@host-a.example', 'celery@pod-7']" {
+	if out, _ := run(exp.url, "print([hb.node_name(n) for n in ('W1@Host-A.example', 'celery@pod 7')])"); out != "['w1@host-a.example', 'celery@pod-7']" {
 		t.Errorf("_node_name: %s", out)
 	}
 }
 
-// The Celery helper speaks the wire names the server declares once
-// (collector/wire): the ping path, the kinds it sends, the token header
-// and the API path. A rename on one side fails here, not in production.
-func TestCeleryHelperUsesTheWireNames(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(repoRoot, "examples", "celery", "django_health_heartbeat.py"))
-	if err != nil {
-		t.Fatal(err)
+// The Python package speaks the wire names the server declares once
+// (collector/wire): the ping path, the API path and the token header in
+// its transport, the kinds its Celery integration sends. A rename on one
+// side fails here, not in production.
+func TestPythonPackageUsesTheWireNames(t *testing.T) {
+	pkg := filepath.Join(repoRoot, "python", "src", "django_health_exporter")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(pkg, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
+	transport, tasks := read("_transport.py"), read("celery/_tasks.py")+read("celery/_beat.py")
 	for _, want := range []string{
-		`"` + wire.PingPrefix + `"`, `"` + wire.APIPrefix + `/"`, `"` + wire.TokenHeader + `"`,
-		`"` + wire.KindStart + `"`, `"` + wire.KindFail + `"`, `"` + wire.KindLog + `"`,
+		`PING_PREFIX = "` + wire.PingPrefix + `"`, `API_PREFIX = "` + strings.TrimSuffix(wire.APIPrefix, "/") + `"`,
+		`TOKEN_HEADER = "` + wire.TokenHeader + `"`,
 	} {
-		if !strings.Contains(string(src), want) {
-			t.Errorf("the Celery helper does not use %s", want)
+		if !strings.Contains(transport, want) {
+			t.Errorf("_transport.py does not say %s", want)
+		}
+	}
+	for _, kind := range []string{wire.KindStart, wire.KindFail, wire.KindLog, wire.KindProgress} {
+		if !strings.Contains(tasks, `"`+kind+`"`) {
+			t.Errorf("the Celery integration does not send %q", kind)
 		}
 	}
 }
@@ -361,7 +372,7 @@ func celerySeesBacklog(t *testing.T, exp *exporter, env []string) {
 	// default queue's does not.
 	loadDone := make(chan string, 1)
 	go func() {
-		cmd := exec.Command("/usr/bin/python3", "-c", `
+		cmd := exec.Command(venvPython(t), "-c", `
 import time
 from shop.tasks import slow_report
 for i in range(60):

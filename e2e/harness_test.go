@@ -317,6 +317,26 @@ func startDjango(t testing.TB, env ...string) *django {
 	return startDjangoVersion(t, stableDjango, env...)
 }
 
+// venvPython is the Python of .build/venv, which .ci/python-venv (make
+// deps) made over Debian's packages with the django-health-exporter
+// package installed: Django, Celery and gunicorn run on it, so the end-to-
+// end tests run the installed package.
+func venvPython(t testing.TB) string {
+	t.Helper()
+	return venvPath(t, "venv")
+}
+
+// venvPath is the Python of a venv under .build: venv, or venv312 (pyenv's
+// Python 3.12 with the package's wheel, for Django 6).
+func venvPath(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot, ".build", name, "bin", "python")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s is missing: run make deps (.ci/python-venv installs the Python package there)", p)
+	}
+	return p
+}
+
 // djangoVersion is a Django to run the example project on: Debian's own,
 // or a newer one .ci/debian-newer unpacked into .build/debian.
 type djangoVersion struct {
@@ -336,10 +356,7 @@ var stableDjango = djangoVersion{name: "3.2"}
 // 3.12 (pyenv's: Debian's gunicorn runs 3.11, Django 6 needs 3.12).
 func newerDjangos(t testing.TB) []djangoVersion {
 	t.Helper()
-	py312, _ := filepath.Glob("/root/.pyenv/versions/3.1[2-9]*/bin/python3")
-	if len(py312) == 0 {
-		t.Fatal("no Python 3.12 or later under /root/.pyenv/versions: Django 6 needs one")
-	}
+	py312 := []string{venvPath(t, "venv312")}
 	return []djangoVersion{
 		{name: "4.2", pythonPath: []string{"trixie"}},
 		{name: "5.2", pythonPath: []string{"sid"}, healthCheck4: true},
@@ -376,7 +393,7 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 	env := o.env
 	python := v.python
 	if python == "" {
-		python = "/usr/bin/python3"
+		python = venvPython(t)
 		requireProgram(t, "/usr/bin/gunicorn", "gunicorn")
 		if len(v.pythonPath) == 0 {
 			requirePython(t, "django", "python3-django")
@@ -411,7 +428,9 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 	if v.runserver {
 		p = start(t, "runserver-"+v.name, project, all, python, "manage.py", "runserver", "--noreload", addr)
 	} else {
-		args := []string{"/usr/bin/gunicorn", "--bind", addr, "--workers", "2", "--access-logfile", "-"}
+		// Debian's gunicorn, run by the venv's Python: the package is
+		// installed there (.ci/python-venv), over Debian's packages.
+		args := []string{python, "-m", "gunicorn", "--bind", addr, "--workers", "2", "--access-logfile", "-"}
 		if o.certFile != "" {
 			args = append(args, "--certfile", o.certFile, "--keyfile", o.keyFile)
 		}

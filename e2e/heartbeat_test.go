@@ -224,9 +224,9 @@ heartbeats:
 		"DJANGO_DB_PATH=" + filepath.Join(dir, "db.sqlite3"),
 		"PYTHONDONTWRITEBYTECODE=1",
 	}
-	worker := start(t, "celery-worker", project, env, "/usr/bin/python3", "-m", "celery", "-A", "shop", "worker",
+	worker := start(t, "celery-worker", project, env, venvPython(t), "-m", "celery", "-A", "shop", "worker",
 		"--loglevel=INFO", "--concurrency=1", "--hostname=w1@%h", "--without-gossip", "--without-mingle")
-	start(t, "celery-beat", project, env, "/usr/bin/python3", "-m", "celery", "-A", "shop", "beat",
+	start(t, "celery-beat", project, env, venvPython(t), "-m", "celery", "-A", "shop", "beat",
 		"--loglevel=INFO", "--schedule", filepath.Join(dir, "celerybeat-schedule"))
 	site := startDjango(t, "CELERY_BROKER_URL="+broker)
 
@@ -241,7 +241,7 @@ heartbeats:
 
 	// A task named in connect_celery reports its runs, failures included.
 	call := func(args string) {
-		cmd := exec.Command("/usr/bin/python3", "-c", "from shop.tasks import nightly_report; nightly_report.apply_async(kwargs="+args+")")
+		cmd := exec.Command(venvPython(t), "-c", "from shop.tasks import nightly_report; nightly_report.apply_async(kwargs="+args+")")
 		cmd.Dir = project
 		cmd.Env = append(os.Environ(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {

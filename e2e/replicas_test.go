@@ -62,8 +62,8 @@ func TestEveryReplicaCountsEveryPing(t *testing.T) {
 	if out, err := runCmd(bin, "pause", "deploy", "--for", "10m", "--url", url, "--strict"); err != nil {
 		t.Fatalf("pause: %v %s", err, out)
 	}
-	python(t, []string{"DJANGO_HEALTH_EXPORTER_URL=" + url, "PYTHONPATH=" + filepath.Join(repoRoot, "examples", "celery")}, `
-import django_health_heartbeat as h
+	python(t, []string{"DJANGO_HEALTH_EXPORTER_URL=" + url}, `
+import django_health_exporter as h
 assert h.ping("deploy", source="helper"), "ping"
 assert h.ping("deploy", source="helper"), "ping"
 assert h.register("celery-worker@w1@pod-1", interval=60, expire_after=3600, labels={"celery": "worker"}), "register"

@@ -11,22 +11,19 @@ The beat entries, the workers and the queues register their own
 heartbeats (the exporter needs heartbeat_defaults.auto_register: true).
 """
 import os
-import sys
-from pathlib import Path
 
 from celery import Celery
+from django_health_exporter.celery import connect_celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
-
-# The helper lives in examples/celery/ here; a project copies the file.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "celery"))
-import django_health_heartbeat as heartbeat  # noqa: E402
 
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-heartbeat.connect_celery(
+# pip install django-health-exporter; one line (here with the example's
+# knobs for the tests' short intervals).
+connect_celery(
     app,
     beat_interval=float(os.environ.get("HEARTBEAT_BEAT_INTERVAL", "60")),
     worker_interval=float(os.environ.get("HEARTBEAT_WORKER_INTERVAL", "60")),

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "health_check",
+    # pip install django-health-exporter: /healthz, /readyz, X-Release.
+    "django_health_exporter",
     "shop",
 ]
 # django-health-check 4.x configures its checks on the view (urls.py);
@@ -68,6 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Every answer says its release (DJANGO_HEALTH_EXPORTER_RELEASE) in
+    # X-Release: the probe's django.release reads it.
+    "django_health_exporter.middleware.ReleaseMiddleware",
 ]
 
 ROOT_URLCONF = "shop.empty_urls" if os.environ.get("DJANGO_EMPTY_URLCONF") == "1" else "shop.urls"

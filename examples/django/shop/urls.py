@@ -30,5 +30,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.account, name="account"),
     health_check_url(),
+    # /healthz (liveness) and /readyz (readiness) of django-health-exporter.
+    path("", include("django_health_exporter.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -37,6 +37,8 @@ import json
 import logging
 import os
 import sys
+import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -51,6 +53,8 @@ DEFAULT_TIMEOUT = 2.0
 # The exporter keeps 10 KiB of a message by default; the end of a
 # traceback is the useful part.
 MAX_MESSAGE = 10 * 1024
+# Problems are logged at most once this often (seconds).
+WARN_EVERY = 60.0
 
 Seconds = Union[float, int, timedelta]
 Kind = Union[str, int]
@@ -139,6 +143,9 @@ class Client:
     def __init__(self, settings: Optional[Settings] = None, sender: Optional[BackgroundSender] = None) -> None:
         self._settings = settings
         self.sender = sender or BackgroundSender()
+        self._warn_lock = threading.Lock()
+        self._warned_at = 0.0
+        self._suppressed = 0
 
     @property
     def settings(self) -> Settings:
@@ -307,10 +314,19 @@ class Client:
             return True
         return self._failed(strict, "%s %s: %s" % (method, path.split("?", 1)[0], "; ".join(problems)))
 
-    @staticmethod
-    def _failed(strict: bool, problem: str) -> bool:
+    def _failed(self, strict: bool, problem: str) -> bool:
+        """Raise when strict; else log, at most once a minute (an exporter
+        that is down would otherwise log every ping of every task)."""
         if strict:
             raise HeartbeatError(problem)
+        now = time.monotonic()
+        with self._warn_lock:
+            if now - self._warned_at < WARN_EVERY and self._warned_at:
+                self._suppressed += 1
+                return False
+            suppressed, self._suppressed, self._warned_at = self._suppressed, 0, now
+        if suppressed:
+            problem += " (and %d more problems in the last minute)" % suppressed
         log.warning("django_health_exporter: %s", problem)
         return False
 
