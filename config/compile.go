@@ -32,6 +32,9 @@ func (c *Config) compile(v *validator) {
 		if l := c.Modules[name].Django.Login; l != nil {
 			l.compile(v, []any{"modules", name, "django", "login"})
 		}
+		if r := c.Modules[name].Django.Release; r != nil {
+			r.compile(v, []any{"modules", name, "django", "release"})
+		}
 		for i, ch := range c.Modules[name].Checks {
 			if ch != nil && ch.kind != "" {
 				ch.compile(v, []any{"modules", name, "checks", i, ch.kind})

@@ -109,6 +109,11 @@ type DjangoProbe struct {
 	CheckAllowedHosts bool `yaml:"check_allowed_hosts,omitempty"`
 	// Login, when set, logs in after the probe's own request (login.go).
 	Login *DjangoLogin `yaml:"login,omitempty"`
+	// StaticAssets, when set, fetches the assets the page links once the
+	// page passed (deploy.go).
+	StaticAssets *StaticAssets `yaml:"static_assets,omitempty"`
+	// Release, when set, reads which release answered (deploy.go).
+	Release *DjangoRelease `yaml:"release,omitempty"`
 }
 
 // Severities of a check.

@@ -72,6 +72,9 @@ func (m *Module) normalize(dir string) {
 	if m.Django.Login != nil {
 		m.Django.Login.normalize()
 	}
+	if m.Django.StaticAssets != nil {
+		m.Django.StaticAssets.normalize()
+	}
 	for _, c := range m.Checks {
 		if c != nil {
 			c.normalize()

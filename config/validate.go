@@ -92,6 +92,12 @@ func (m *Module) validate(v *validator, path []any) {
 	if m.Django.Login != nil {
 		m.Django.Login.validate(v, at(path, "django", "login"))
 	}
+	if m.Django.StaticAssets != nil {
+		m.Django.StaticAssets.validate(v, at(path, "django", "static_assets"))
+	}
+	if m.Django.Release != nil {
+		m.Django.Release.validate(v, at(path, "django", "release"))
+	}
 }
 
 func (h *HTTPProbe) validate(v *validator, path []any) {

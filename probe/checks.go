@@ -139,24 +139,9 @@ func (c jsonCheck) eval(a *answer) (bool, string, error) {
 	if err != nil {
 		return false, "body is not JSON: " + err.Error(), nil
 	}
-	segments := j.Segments()
-	for i, seg := range segments {
-		switch node := v.(type) {
-		case map[string]any:
-			next, ok := node[seg]
-			if !ok {
-				return false, fmt.Sprintf("no key %q at %s", seg, strings.Join(segments[:i], ".")), nil
-			}
-			v = next
-		case []any:
-			idx, err := strconv.Atoi(seg)
-			if err != nil || idx < 0 || idx >= len(node) {
-				return false, fmt.Sprintf("no element %q in a list of %d", seg, len(node)), nil
-			}
-			v = node[idx]
-		default:
-			return false, fmt.Sprintf("%s is not an object or a list", strings.Join(segments[:i], ".")), nil
-		}
+	v, why := jsonAt(v, j.Segments())
+	if why != "" {
+		return false, why, nil
 	}
 	got := jsonText(v)
 	switch {
@@ -238,6 +223,30 @@ func (c headerCheck) check(a *answer) CheckResult {
 		r.Reason = fmt.Sprintf("header %s: %q %s %q", name, strings.Join(values, ", "), foundWord(r.OK, "matches", "does not match", ""), c.cfg.Regex.String())
 	}
 	return r
+}
+
+// jsonAt is the value at a dot path's keys (a number indexes a list), or
+// why there is none.
+func jsonAt(v any, segments []string) (any, string) {
+	for i, seg := range segments {
+		switch node := v.(type) {
+		case map[string]any:
+			next, ok := node[seg]
+			if !ok {
+				return nil, fmt.Sprintf("no key %q at %s", seg, strings.Join(segments[:i], "."))
+			}
+			v = next
+		case []any:
+			idx, err := strconv.Atoi(seg)
+			if err != nil || idx < 0 || idx >= len(node) {
+				return nil, fmt.Sprintf("no element %q in a list of %d", seg, len(node))
+			}
+			v = node[idx]
+		default:
+			return nil, fmt.Sprintf("%s is not an object or a list", strings.Join(segments[:i], "."))
+		}
+	}
+	return v, ""
 }
 
 // jsonText is how a JSON value compares with equals and matches: strings

@@ -99,7 +99,7 @@ func debugChecks(b *strings.Builder, r *Result) {
 }
 
 func debugDjango(b *strings.Builder, r *Result) {
-	if !r.DetectDebug && !r.DetectHost && r.AllowedHosts == nil && r.Login == nil {
+	if !r.DetectDebug && !r.DetectHost && r.AllowedHosts == nil && r.Login == nil && r.Assets == nil && r.Release == "" {
 		return
 	}
 	b.WriteString("\nDjango:\n")
@@ -116,6 +116,36 @@ func debugDjango(b *strings.Builder, r *Result) {
 		fmt.Fprintf(b, "  Forged Host %s: %s\n", a.Host, a.Detail)
 	}
 	debugLogin(b, r.Login)
+	if r.Release != "" {
+		fmt.Fprintf(b, "  Release: %s\n", r.Release)
+	}
+	debugAssets(b, r.Assets)
+}
+
+// debugAssets lists each broken static asset with its status and why.
+func debugAssets(b *strings.Builder, a *AssetsResult) {
+	if a == nil {
+		return
+	}
+	if a.NotRead != "" {
+		fmt.Fprintf(b, "  Static assets: %s\n", a.NotRead)
+		return
+	}
+	fmt.Fprintf(b, "  Static assets: %d checked, %d broken", a.Checked, len(a.Broken))
+	if a.OtherHosts > 0 {
+		fmt.Fprintf(b, ", %d on hosts not listed (not fetched)", a.OtherHosts)
+	}
+	if a.OverMax > 0 {
+		fmt.Fprintf(b, ", %d past max (not fetched)", a.OverMax)
+	}
+	b.WriteByte('\n')
+	for _, as := range a.Broken {
+		status := "no answer"
+		if as.Status != 0 {
+			status = fmt.Sprintf("HTTP %d", as.Status)
+		}
+		fmt.Fprintf(b, "    BROKEN  %s (%s, %s): %s\n", as.URL, as.Kind, status, as.Why)
+	}
 }
 
 func debugLogin(b *strings.Builder, l *LoginResult) {

@@ -118,6 +118,11 @@ var dhcErrorWords = map[string]bool{
 	"error": true, "unhealthy": true,
 }
 
+// readyzRelease is the key of /readyz (the django-health-exporter Python
+// package) that carries the release beside the checks; django.release
+// {json: release} reads it.
+const readyzRelease = "release"
+
 // readDHCJSON reads {"identifier": "status"}. 3.x says "working", 4.x says
 // "OK"; failures are "<type>: <message>" and may be translated, so a value
 // is "up" when it is working/OK or, translated, has no ": " message part.
@@ -130,6 +135,9 @@ func readDHCJSON(obj map[string]any, explicit bool) ([]Backend, bool) {
 	}
 	backends := make([]Backend, 0, len(obj))
 	for name, raw := range obj {
+		if name == readyzRelease {
+			continue // django-health-exporter's /readyz: the release, not a check
+		}
 		s, ok := raw.(string)
 		if !ok {
 			return nil, false

@@ -62,6 +62,9 @@ func (m *module) run(ctx context.Context, req Request, r *Result, log *probeLog)
 	a := m.readBody(ctx, resp, tr, r, log, req.Budget)
 	defer a.release()
 	m.judge(a, r, log)
+	if r.Success && m.cfg.Django.StaticAssets != nil {
+		m.checkAssets(ctx, req, a, r, log)
+	}
 	m.sideRequests(ctx, req, r, log)
 }
 
@@ -203,7 +206,7 @@ func (m *module) readBody(ctx context.Context, resp *http.Response, tr *tracer, 
 	if m.django != nil {
 		m.django.prepare(s, resp.StatusCode)
 	}
-	a := &answer{ctx: ctx, status: resp.StatusCode, header: resp.Header, contentType: resp.Header.Get("Content-Type")}
+	a := &answer{ctx: ctx, status: resp.StatusCode, header: resp.Header, contentType: resp.Header.Get("Content-Type"), final: resp.Request.URL}
 	a.readHealth = m.cfg.Django.HealthCheck != config.HealthCheckNone && mayBeHealthAnswer(a.contentType)
 	if m.keepBody || a.readHealth {
 		s.keep = keepLimit(s.limit)
@@ -278,6 +281,9 @@ func (m *module) judge(a *answer, r *Result, log *probeLog) {
 	if a.readHealth {
 		m.readHealthChecks(a, r, log)
 	}
+	if m.cfg.Django.Release != nil {
+		m.readRelease(a, r, log)
+	}
 	for _, c := range m.checks {
 		cr := c.check(a)
 		r.Checks = append(r.Checks, cr)
@@ -338,6 +344,7 @@ func (m *module) readHealthChecks(a *answer, r *Result, log *probeLog) {
 // body as it was scanned.
 type answer struct {
 	ctx         context.Context // the probe's: checks stop at its deadline
+	final       *url.URL        // the page's URL, after redirects
 	status      int
 	header      http.Header
 	contentType string

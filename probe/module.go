@@ -30,10 +30,12 @@ type module struct {
 	literals literalSet
 	checks   []checker
 	django   *djangoDetector // nil when both detectors are off
-	keepBody bool            // a regex or json check needs the whole body
-	accept   string          // Accept header sent unless the module sets one
-	agent    string
-	scanners sync.Pool
+	keepBody bool            // a regex or json check, static_assets or release needs the whole body
+	// releaseRE reads django.release's regex within the probe's deadline.
+	releaseRE *boundedRegexp
+	accept    string // Accept header sent unless the module sets one
+	agent     string
+	scanners  sync.Pool
 }
 
 func newModule(mc *config.Module, userAgent string) (*module, error) {
@@ -50,6 +52,12 @@ func newModule(mc *config.Module, userAgent string) (*module, error) {
 	}
 	for _, c := range mc.Checks {
 		m.checks = append(m.checks, compileCheck(m, c))
+	}
+	if mc.Django.StaticAssets != nil || mc.Django.Release != nil && mc.Django.Release.NeedsBody() {
+		m.keepBody = true // the page's HTML, or the body the release is read from
+	}
+	if r := mc.Django.Release; r != nil && r.Regex != nil {
+		m.releaseRE = newBoundedRegexp(r.Regex.Regexp)
 	}
 	if mc.Django.HealthCheck != config.HealthCheckNone {
 		m.accept = healthAccept

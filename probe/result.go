@@ -51,13 +51,14 @@ const (
 	ReasonRedirect                = "redirect"
 	ReasonRefused                 = "refused"
 	ReasonLogin                   = "login"
+	ReasonStatic                  = "static"
 )
 
 // Reasons is every reason, in the order probe_failed_due_to lists them.
 var Reasons = [...]string{
 	ReasonAllowedHostsNotEnforced, ReasonBodyLimit, ReasonCheck, ReasonConnect, ReasonDebugPage,
 	ReasonDisallowedHost, ReasonDNS, ReasonHealthCheck, ReasonLogin, ReasonRedirect, ReasonRefused,
-	ReasonStatus, ReasonTimeout, ReasonTLS,
+	ReasonStatic, ReasonStatus, ReasonTimeout, ReasonTLS,
 }
 
 // CheckResult is the outcome of one configured check.
@@ -144,6 +145,11 @@ type Result struct {
 	// Login is what the module's login (django.login) found, nil when the
 	// module has none.
 	Login *LoginResult
+	// Assets is what django.static_assets found, nil when the module does
+	// not check them (or the page failed first).
+	Assets *AssetsResult
+	// Release is the release that answered (django.release), "" for none.
+	Release string
 
 	Log []slog.Record
 }

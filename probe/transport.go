@@ -119,6 +119,12 @@ func (t *moduleTransport) build() error {
 // server name from the URL), so probes without a hostname keep Go's own.
 type roundTrippers struct {
 	plain, sni http.RoundTripper
+	// assets is plain with keep-alives on: a probe's static assets share
+	// connections (a new TLS handshake for each was most of their cost).
+	// Assets of a probe that names a hostname go through sni, one
+	// connection each: a pooled connection would keep another probe's
+	// server name.
+	assets http.RoundTripper
 }
 
 // newRoundTripper builds what common's NewRoundTripperFromConfig builds,
@@ -140,7 +146,13 @@ func newRoundTripper(cfg pconfig.HTTPClientConfig) (*roundTrippers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &roundTrippers{plain: plain, sni: sni}, nil
+	pooled := newTransport(cfg, tlsConfig)
+	pooled.DisableKeepAlives, pooled.MaxIdleConnsPerHost, pooled.IdleConnTimeout = false, assetConcurrency, 10*time.Second
+	assets, err := wrap(cfg, pooled)
+	if err != nil {
+		return nil, err
+	}
+	return &roundTrippers{plain: plain, sni: sni, assets: assets}, nil
 }
 
 // wrap puts common's authentication and header round trippers around a
@@ -300,6 +312,17 @@ func crossHostRedirect(req *http.Request) bool {
 	}
 	host, orig := strings.ToLower(req.URL.Hostname()), strings.ToLower(first.URL.Hostname())
 	return host != orig && !strings.HasSuffix(host, "."+orig)
+}
+
+// assetRT is the round tripper of a probe's static assets: pooled
+// connections, or (for a probe with a hostname) sni's.
+func (t *moduleTransport) assetRT(sni bool) http.RoundTripper {
+	t.maybeRebuild()
+	if rts := t.rt.Load(); !sni {
+		return rts.assets
+	} else {
+		return rts.sni
+	}
 }
 
 // RoundTrip sends a request on a new connection.
