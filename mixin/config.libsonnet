@@ -73,6 +73,15 @@
     celeryQueueBacklogLength: 1000,
     celeryQueueBacklogFor: '10m',
     celeryWorkerDownFor: '1m',
+    staticAssetsBrokenFor: '5m',
+    // Releases (probe_django_release_info, heartbeat_release_info): one
+    // group is one deployment, in which the web and every worker, job and
+    // beat should run one release. [] (the default): all one Prometheus
+    // sees is one deployment; ['cluster'] or ['namespace'] splits it.
+    releaseGroupLabels: [],
+    // A rolling deploy runs two releases for a while: longer than this
+    // is drift.
+    releaseDriftFor: '15m',
     configReloadFailedFor: '10m',
     exporterDownFor: '5m',
 
@@ -98,6 +107,8 @@
     celeryWorkerDownSeverity: 'warning',
     certExpiryWarningSeverity: 'warning',
     certExpiryCriticalSeverity: 'critical',
+    staticAssetsBrokenSeverity: 'critical',
+    releaseDriftSeverity: 'warning',
     configReloadFailedSeverity: 'warning',
     exporterDownSeverity: 'warning',
 

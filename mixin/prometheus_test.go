@@ -298,6 +298,8 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 		{"HeartbeatPingsRejected", "", map[string]string{"reason": "unauthorized"}, nil},
 		{"CeleryQueueBacklog", "celery-queue-reports", map[string]string{"celery": "queue"}, []string{"waited 10m 0s"}},
 		{"CeleryWorkerDown", "celery-worker@w1", map[string]string{"queues": "default", "celery": "worker"}, nil},
+		{"DjangoStaticAssetsBroken", "shop-deploy", map[string]string{"team": "web"}, []string{exporter + "/probe?target=shop-deploy&debug=true"}},
+		{"DjangoReleaseDrift", "", nil, []string{"2 releases", "r1: heartbeat celery-worker@w2", "r2: target shop-deploy"}},
 	}
 	never := []struct{ alert, key string }{
 		{"DjangoProbeFailed", "shop-home"},               // only a warning-level check fails
@@ -348,6 +350,8 @@ modules:
       - {name: footer, keyword: "(c) Acme", severity: warning}
   hosts:
     django: {check_allowed_hosts: true}
+  deploy:
+    django: {static_assets: {}, release: {header: X-Release}}
 %[3]stargets:
   - {name: shop-home, url: "%[1]s/", module: shop, labels: {team: web, watch_content: "true"}}
   - {name: shop-debug, url: "%[1]s/debug", labels: {team: data}}
@@ -358,6 +362,7 @@ modules:
   - {name: shop-patching, url: "%[1]s/debug"}
   - {name: shop-login, url: "%[1]s/", module: login, labels: {team: web}}
   - {name: shop-health-times, url: "%[1]s/ht/om/", module: django_health_check}
+  - {name: shop-deploy, url: "%[1]s/deploy", module: deploy, labels: {team: web}}
 maintenance:
   - {name: patching, schedule: "* * * * *", duration: 2m, targets: [shop-patching]}
 heartbeat_defaults: {auto_register: true, token: tok, grace: 1s, metrics: %[4]s}
@@ -418,6 +423,12 @@ func mixinSites(t *testing.T) (string, string) {
 	})
 	mux.HandleFunc("/debug", fixture(t, "django/debug-500.http"))
 	mux.HandleFunc("/400", fixture(t, "django/prod-disallowed-host.http"))
+	// A page of release r2 whose stylesheet is gone: the catch-all "/"
+	// answers it with the home page's HTML.
+	mux.HandleFunc("/deploy", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Release", "r2")
+		_, _ = io.WriteString(w, `<link rel="stylesheet" href="/static/site.9f8e.css"><h1>Acme Shop</h1>`)
+	})
 	addLoginSite(mux)
 	mux.HandleFunc("/ht/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -454,7 +465,7 @@ func keepPinging(t *testing.T, send func(method, path, body string)) {
 			// canary waits ten minutes; a cron job has the wrong token.
 			send("POST", "/heartbeat/refresh-prices?source=beat-a", "")
 			send("POST", "/heartbeat/refresh-prices?source=beat-b", "")
-			send("POST", "/heartbeat/celery-worker@w2", "")
+			send("POST", "/heartbeat/celery-worker@w2?release=r1", "") // not restarted by the deploy of r2
 			send("POST", "/heartbeat/celery-queue-reports?metric=wait_seconds:600", "")
 			send("POST", "/heartbeat/sync-stock/start?rid="+fmt.Sprint(n), "")
 			send("POST", "/heartbeat/sync-stock?rid="+fmt.Sprint(n), "")

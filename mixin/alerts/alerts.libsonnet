@@ -1,6 +1,7 @@
 // The mixin's alerts, one file an area: probes, heartbeats, celery,
 // deploy and exporter. This file only groups them and applies the holds
-// of planned work (lib.libsonnet's quietProbe and quietHeartbeat).
+// of planned work (lib.libsonnet's quietProbe and quietHeartbeat; deploy's
+// alerts hold themselves).
 local lib = import 'lib.libsonnet';
 
 (import 'probes.libsonnet') +
@@ -16,7 +17,7 @@ local lib = import 'lib.libsonnet';
     groups+:
       group('django-probes', std.map(l.quietProbe, $.probeAlertRules))
       + group('django-heartbeats', std.map(l.quietHeartbeat, $.heartbeatAlertRules + $.celeryAlertRules))
-      + group('django-deploy', std.map(l.quietProbe, $.deployAlertRules))
+      + group('django-deploy', $.deployAlertRules)
       + group('django-health-exporter', $.exporterAlertRules),
   },
 }
