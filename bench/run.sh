@@ -12,5 +12,9 @@ echo "== heartbeats: django_health_exporter vs Pushgateway, and /metrics with 10
 go build -o bench/out/pingbench ./bench/pingbench
 bench/out/pingbench -exporter ./django_health_exporter | tee bench/out/pingbench.txt
 echo
+echo "== static assets: a probe with django.static_assets against the same page without it"
+go build -o bench/out/assetbench ./bench/assetbench
+bench/out/assetbench -exporter ./django_health_exporter | tee bench/out/assetbench.txt
+echo
 echo "== Python package: what the Celery integration adds to a task when the exporter is down"
 .build/venv/bin/python bench/python/ping_overhead.py 2>/dev/null | tee bench/out/python.txt

@@ -121,7 +121,8 @@ type roundTrippers struct {
 	plain, sni http.RoundTripper
 	// assets is plain with keep-alives on: a probe's static assets share
 	// connections (a new TLS handshake for each was most of their cost).
-	// Assets of a probe that names a hostname go through sni, one
+	// Up to 64 idle connections a host stay open between probes. Assets
+	// of a probe that names a hostname go through sni, one
 	// connection each: a pooled connection would keep another probe's
 	// server name.
 	assets http.RoundTripper
@@ -147,7 +148,7 @@ func newRoundTripper(cfg pconfig.HTTPClientConfig) (*roundTrippers, error) {
 		return nil, err
 	}
 	pooled := newTransport(cfg, tlsConfig)
-	pooled.DisableKeepAlives, pooled.MaxIdleConnsPerHost, pooled.IdleConnTimeout = false, assetConcurrency, 10*time.Second
+	pooled.DisableKeepAlives, pooled.MaxIdleConnsPerHost, pooled.IdleConnTimeout = false, 64, 10*time.Second
 	assets, err := wrap(cfg, pooled)
 	if err != nil {
 		return nil, err

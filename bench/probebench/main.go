@@ -181,51 +181,6 @@ func startTarget(dir string, body []byte, bigChunk []byte) (*target, error) {
 	return &target{url: "https://" + ln.Addr().String(), caFile: caFile, srv: srv}, nil
 }
 
-// cpu is the time the process's threads have spent on a CPU, summed from
-// /proc/<pid>/task/*/schedstat (nanoseconds, exact), or user+system time
-// from /proc/<pid>/stat (10 ms ticks) where schedstat is missing. Go keeps
-// its threads, so none of the time is lost with an exited thread.
-func cpu(pid int) (time.Duration, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err == nil {
-		var total time.Duration
-		ok := true
-		for _, t := range tasks {
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
-			if err != nil {
-				ok = false
-				break
-			}
-			ns, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
-			total += time.Duration(ns)
-		}
-		if ok {
-			return total, nil
-		}
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces: fields start after the last ')'.
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100, nil // CLK_TCK is 100 on Linux
-}
-
-// status reads a field of /proc/<pid>/status in kB.
-func status(pid int, field string) int64 {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			v, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-			return v
-		}
-	}
-	return 0
-}
-
 // scraper drives /probe requests like Prometheus does, over keep-alive
 // connections to the exporter.
 var scraper = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 120 * time.Second}
@@ -255,7 +210,7 @@ func mustSucceed(name, probeURL string) error {
 
 // exporterBatch runs n probes through an exporter and returns its CPU.
 func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
-	before, err := cpu(pid)
+	before, err := proc.CPU(pid)
 	if err != nil {
 		return 0, err
 	}
@@ -285,7 +240,7 @@ func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
 		})
 	}
 	wg.Wait()
-	after, err := cpu(pid)
+	after, err := proc.CPU(pid)
 	if err != nil {
 		return 0, err
 	}
@@ -317,7 +272,7 @@ func startBare(dir, targetURL, caFile string, n, c int) (*bare, error) {
 
 func (b *bare) batch() (time.Duration, error) {
 	pid := b.p.Pid()
-	before, err := cpu(pid)
+	before, err := proc.CPU(pid)
 	if err != nil {
 		return 0, err
 	}
@@ -331,7 +286,7 @@ func (b *bare) batch() (time.Duration, error) {
 	if strings.TrimSpace(line) != "done" {
 		return 0, fmt.Errorf("bare client: %s", line)
 	}
-	after, err := cpu(pid)
+	after, err := proc.CPU(pid)
 	return after - before, err
 }
 
@@ -610,14 +565,14 @@ modules:
 		if err != nil {
 			return err
 		}
-		idle := status(p.Pid(), "VmRSS")
+		idle := proc.Status(p.Pid(), "VmRSS")
 		start := time.Now()
 		if err := mustSucceed(m.name, probeURL(base, m.module, "/big")); err != nil {
 			p.Stop()
 			return err
 		}
 		took := time.Since(start)
-		peak := status(p.Pid(), "VmHWM")
+		peak := proc.Status(p.Pid(), "VmHWM")
 		p.Stop()
 		line := fmt.Sprintf("  %-58s idle %4d MiB, peak %5d MiB, %.1fs", m.name, idle>>10, peak>>10, took.Seconds())
 		if m.bounded {
@@ -683,7 +638,7 @@ func concurrentMemory(start func(string, ...string) (*proc.Process, string, erro
 		}
 		wg.Wait()
 		took := time.Since(started)
-		peak := status(p.Pid(), "VmHWM")
+		peak := proc.Status(p.Pid(), "VmHWM")
 		p.Stop()
 		line := fmt.Sprintf("  %-62s peak %5d MiB in %.1fs; answers %v", c.name, peak>>10, took.Seconds(), codes)
 		if c.goal {

@@ -15,12 +15,15 @@
 package proc
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -85,4 +88,49 @@ func WaitHTTP(u string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("%s does not answer", u)
+}
+
+// CPU is the time the process's threads have spent on a CPU, summed from
+// /proc/<pid>/task/*/schedstat (nanoseconds, exact), or user+system time
+// from /proc/<pid>/stat (10 ms ticks) where schedstat is missing. Go keeps
+// its threads, so none of the time is lost with an exited thread.
+func CPU(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err == nil {
+		var total time.Duration
+		ok := true
+		for _, t := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+			if err != nil {
+				ok = false
+				break
+			}
+			ns, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+			total += time.Duration(ns)
+		}
+		if ok {
+			return total, nil
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces: fields start after the last ')'.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100, nil // CLK_TCK is 100 on Linux
+}
+
+// Status reads a field of /proc/<pid>/status in kB.
+func Status(pid int, field string) int64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			v, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return v
+		}
+	}
+	return 0
 }
