@@ -108,6 +108,64 @@ type statusData struct {
 	HiddenUp          int
 	HeartbeatsEnabled bool
 	Probes            []*probe.Result
+	// Releases are the releases targets and heartbeats report, the most
+	// common first; OddReleases those that differ from it (a process a
+	// deploy did not restart).
+	Releases    []releaseCount
+	OddReleases map[string]bool
+}
+
+// releaseCount is how many targets and heartbeats report a release, and
+// (for the few) which.
+type releaseCount struct {
+	Release string
+	Count   int
+	Who     []string
+}
+
+// maxReleaseWho bounds the names listed for a release.
+const maxReleaseWho = 5
+
+// releases counts the releases of the targets and heartbeats: one release
+// is what a deployment should run once a deploy is over; the others are
+// marked on the page.
+func releases(targets []targetRow, heartbeats []collector.HeartbeatView) ([]releaseCount, map[string]bool) {
+	byRelease := map[string]*releaseCount{}
+	add := func(release, who string) {
+		if release == "" {
+			return
+		}
+		rc, ok := byRelease[release]
+		if !ok {
+			rc = &releaseCount{Release: release}
+			byRelease[release] = rc
+		}
+		rc.Count++
+		if len(rc.Who) < maxReleaseWho {
+			rc.Who = append(rc.Who, who)
+		}
+	}
+	for _, t := range targets {
+		add(t.Release, "target "+t.Target)
+	}
+	for _, h := range heartbeats {
+		add(h.Release, h.Name)
+	}
+	out := make([]releaseCount, 0, len(byRelease))
+	for _, rc := range byRelease {
+		out = append(out, *rc)
+	}
+	slices.SortFunc(out, func(a, b releaseCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Release, b.Release)
+	})
+	odd := map[string]bool{}
+	for _, rc := range out[min(1, len(out)):] {
+		odd[rc.Release] = true
+	}
+	return out, odd
 }
 
 func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +192,8 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.HeartbeatsEnabled = true
 		d.Heartbeats, d.HiddenUp, d.HeartbeatSummary = heartbeatRows(s.Heartbeats())
 	}
-	d.AllFine = d.ReloadFailure == nil && allFine(d.TargetSummary) && allFine(d.HeartbeatSummary)
+	d.Releases, d.OddReleases = releases(d.Targets, d.Heartbeats)
+	d.AllFine = d.ReloadFailure == nil && allFine(d.TargetSummary) && allFine(d.HeartbeatSummary) && len(d.OddReleases) == 0
 	if s.History != nil {
 		d.Probes = s.History.List()
 		if len(d.Probes) > maxRecentProbes {

@@ -15,6 +15,8 @@ package web
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +140,42 @@ func TestFailingTargetsWorstFirst(t *testing.T) {
 	}
 	if got := strings.Join(order, " "); got != "http://b.test/ http://c.test/ http://a.test/ http://up.test/" {
 		t.Errorf("order: %s", got)
+	}
+}
+
+// The status page shows the release of each target and heartbeat, marks
+// the ones that differ from the most common, and lists a failing
+// target's broken static assets.
+func TestStatusPageShowsReleasesAndBrokenAssets(t *testing.T) {
+	cfg, err := config.Load([]byte("targets:\n  - {name: shop, url: \"http://127.0.0.1:1/\"}\n  - {name: blog, url: \"http://127.0.0.1:2/\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCurrent(3)
+	now := time.Now()
+	c.Observe(&probe.Result{ID: 1, Target: "shop", Module: "django", Start: now, Release: "r2",
+		Failures: []probe.Failure{{Reason: probe.ReasonStatic, Message: "1 of 3 static assets broken"}},
+		Assets:   &probe.AssetsResult{Checked: 3, Broken: []probe.Asset{{URL: "http://127.0.0.1:1/static/site.3f2a.css", Kind: "stylesheet", Status: 404, Why: "answered 404"}}}}, true)
+	c.Observe(&probe.Result{ID: 2, Target: "blog", Module: "django", Start: now, Success: true, Release: "r2"}, true)
+	page := &StatusPage{Current: c, Config: func() *config.Config { return cfg }, Heartbeats: func() []collector.HeartbeatView {
+		return []collector.HeartbeatView{
+			{Name: "celery-beat", State: collector.StateUp, Release: "r2"},
+			{Name: "celery-worker@w1", State: collector.StateUp, Release: "r1"},
+		}
+	}}
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`<strong>Releases:</strong> <span class="ok"`, `>r2 (3)</span>`, `>r1 (1: celery-worker@w1)</span>`,
+		`<span class="release warn">release r1 (differs)</span>`, `<span class="release muted">release r2</span>`,
+		`<li class="url">http://127.0.0.1:1/static/site.3f2a.css (stylesheet, HTTP 404): answered 404</li>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the status page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "Nothing is broken") {
+		t.Error("two releases, a failing target, and the page says nothing is broken")
 	}
 }

@@ -15,6 +15,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -57,6 +58,11 @@ type TargetState struct {
 	// this exporter saw (zero while it succeeds).
 	FailingSince time.Time
 	Warnings     []string // warning-level checks that failed
+	// Release is the release that answered (django.release), "".
+	Release string
+	// BrokenAssets are the static assets its page links that are broken,
+	// each as "URL (status): why" (django.static_assets).
+	BrokenAssets []string
 }
 
 const (
@@ -64,6 +70,7 @@ const (
 	maxStateTarget   = 512
 	maxStateFailure  = 2048
 	maxStateWarnings = 10
+	maxStateAssets   = 10
 )
 
 // NewCurrent keeps the configured targets and the last maxAdHoc ad-hoc ones.
@@ -105,6 +112,20 @@ func (c *Current) Observe(r *probe.Result, configured bool) {
 			break
 		}
 		s.Warnings = append(s.Warnings, text.Cut(w, maxStateTarget))
+	}
+	s.Release = r.Release
+	if r.Assets != nil {
+		for i, a := range r.Assets.Broken {
+			if i == maxStateAssets {
+				s.BrokenAssets = append(s.BrokenAssets, fmt.Sprintf("and %d more", len(r.Assets.Broken)-i))
+				break
+			}
+			status := "no answer"
+			if a.Status != 0 {
+				status = fmt.Sprintf("HTTP %d", a.Status)
+			}
+			s.BrokenAssets = append(s.BrokenAssets, text.Cut(fmt.Sprintf("%s (%s, %s): %s", a.URL, a.Kind, status, a.Why), maxStateTarget))
+		}
 	}
 	if !s.Success {
 		s.FailingSince = s.Start

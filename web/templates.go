@@ -105,6 +105,7 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 <p id="summary">{{if .AllFine}}<span class="fine">Nothing is broken.</span> {{end}}
 <strong>Targets:</strong> {{range $i, $p := .TargetSummary}}{{if $i}} · {{end}}<span class="{{if $p.Count}}{{$p.Class}}{{else}}muted{{end}}">{{$p.Count}} {{$p.Word}}</span>{{end}}
 {{if .HeartbeatsEnabled}}&nbsp; <strong>Heartbeats:</strong> {{range $i, $p := .HeartbeatSummary}}{{if $i}} · {{end}}<span class="{{if $p.Count}}{{$p.Class}}{{else}}muted{{end}}">{{$p.Count}} {{$p.Word}}</span>{{end}}{{end}}</p>
+{{if .Releases}}<p id="releases"><strong>Releases:</strong> {{range $i, $r := .Releases}}{{if $i}} · {{end}}<span class="{{if index $.OddReleases $r.Release}}warn{{else}}ok{{end}}" title="{{range $r.Who}}{{.}} {{end}}">{{$r.Release}} ({{$r.Count}}{{if index $.OddReleases $r.Release}}: {{range $j, $w := $r.Who}}{{if $j}}, {{end}}{{$w}}{{end}}{{end}})</span>{{end}}{{if gt (len .Releases) 1}} <span class="muted">— more than one release runs: a process the deploy did not restart?</span>{{end}}</p>{{end}}
 
 <h2 id="targets">Targets now</h2>
 {{if .Targets}}
@@ -113,9 +114,9 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 <tbody>
 {{range .Targets}}
 <tr class="target" data-state="{{if not .Probed}}unprobed{{else if .Success}}up{{else}}failing{{end}}">
-<td data-label="Target"><strong class="url">{{.Target}}</strong>{{if .URL}}<br><span class="muted url">{{.URL}}</span>{{end}}{{if .Hostname}}<br><span class="muted">Host: {{.Hostname}}</span>{{end}}{{if not .Configured}}<br><span class="muted">ad hoc, module {{.Module}}</span>{{end}}</td>
+<td data-label="Target"><strong class="url">{{.Target}}</strong>{{if .URL}}<br><span class="muted url">{{.URL}}</span>{{end}}{{if .Hostname}}<br><span class="muted">Host: {{.Hostname}}</span>{{end}}{{if not .Configured}}<br><span class="muted">ad hoc, module {{.Module}}</span>{{end}}{{with .Release}}<br><span class="release {{if index $.OddReleases .}}warn{{else}}muted{{end}}">release {{.}}{{if index $.OddReleases .}} (differs){{end}}</span>{{end}}</td>
 <td data-label="State">{{if not .Probed}}<span class="warn">not probed</span>{{else if .Success}}<span class="ok">up</span>{{else}}<span class="bad">failing</span>{{end}}{{if .StatusCode}} <span class="muted">{{.StatusCode}}</span>{{end}}{{with .Maintenance}} <span class="reason" title="maintenance window">maintenance: {{.}}</span>{{end}}</td>
-<td data-label="Why">{{range .Reasons}}<span class="reason">{{.}}</span> {{end}}{{if long .Why}}<details><summary>{{short .Why}}</summary><pre>{{.Why}}</pre></details>{{else}}{{.Why}}{{end}}</td>
+<td data-label="Why">{{range .Reasons}}<span class="reason">{{.}}</span> {{end}}{{if long .Why}}<details><summary>{{short .Why}}</summary><pre>{{.Why}}</pre></details>{{else}}{{.Why}}{{end}}{{with .BrokenAssets}}<ul class="assets">{{range .}}<li class="url">{{.}}</li>{{end}}</ul>{{end}}</td>
 <td data-label="Checked">{{if .Probed}}<span title="{{ts .Start}}">{{rel .Start $.Now}}</span>{{else}}<span class="muted">never</span>{{end}}</td>
 <td data-label="Took">{{if .Probed}}{{ms .Duration}}{{end}}</td>
 <td data-label="Details"><a href="{{.Details}}">{{if .Probed}}why{{else}}probe now{{end}}</a></td>
@@ -135,7 +136,7 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 <tbody>
 {{range .Heartbeats}}
 <tr class="heartbeat" data-state="{{.State}}">
-<td data-label="Heartbeat"><a href="heartbeats/{{.Name}}"><strong>{{.Name}}</strong></a>{{range $k, $v := .Labels}} <span class="muted">{{$k}}={{$v}}</span>{{end}}</td>
+<td data-label="Heartbeat"><a href="heartbeats/{{.Name}}"><strong>{{.Name}}</strong></a>{{range $k, $v := .Labels}} <span class="muted">{{$k}}={{$v}}</span>{{end}}{{with .Release}}<br><span class="release {{if index $.OddReleases .}}warn{{else}}muted{{end}}">release {{.}}{{if index $.OddReleases .}} (differs){{end}}</span>{{end}}</td>
 <td data-label="State"><span class="{{stateClass .State}}">{{.State}}</span></td>
 <td data-label="Why">{{.Why}}</td>
 <td data-label="Last success">{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td>
