@@ -299,6 +299,8 @@ type django struct {
 	url    string
 	proc   *proc
 	dbPath string
+	// staticRoot is where collectstatic put the files (collectStatic).
+	staticRoot string
 }
 
 // djangoOptions are the extras a test may want of a Django.
@@ -308,6 +310,9 @@ type djangoOptions struct {
 	user, password string
 	// certFile and keyFile serve HTTPS (under gunicorn).
 	certFile, keyFile string
+	// collectStatic runs collectstatic into a STATIC_ROOT of the test's
+	// (django.staticRoot), as a deploy does.
+	collectStatic bool
 }
 
 // startDjango runs examples/django under Debian's gunicorn with extra
@@ -407,7 +412,19 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 		"DJANGO_MEDIA_ROOT=" + filepath.Join(dbDir, "media"),
 		"PYTHONDONTWRITEBYTECODE=1",
 	}, v.env(t)...)
+	staticRoot := filepath.Join(dbDir, "static")
+	base = append(base, "DJANGO_STATIC_ROOT="+staticRoot)
 	all := append(base, env...)
+	if o.collectStatic {
+		// Not the admin's files: Debian's Django links its vendored
+		// jQuery to a package the newer Djangos of .build/debian lack.
+		collect := exec.Command(python, "manage.py", "collectstatic", "--noinput", "--ignore", "admin")
+		collect.Dir = project
+		collect.Env = append(os.Environ(), all...)
+		if out, err := collect.CombinedOutput(); err != nil {
+			t.Fatalf("collectstatic on Django %s: %v\n%s", v.name, err, out)
+		}
+	}
 	migrate := exec.Command(python, "manage.py", "migrate", "--noinput")
 	migrate.Dir = project
 	migrate.Env = append(os.Environ(), all...)
@@ -443,7 +460,7 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 	}
 	u := "http://" + addr
 	waitHTTP(t, p, u+"/", 30*time.Second)
-	return &django{url: u, proc: p, dbPath: filepath.Join(dbDir, "db.sqlite3")}
+	return &django{url: u, proc: p, dbPath: filepath.Join(dbDir, "db.sqlite3"), staticRoot: staticRoot}
 }
 
 // exporter is the built binary, started with a config file.

@@ -24,6 +24,8 @@ that has no Celery).
 """
 import importlib.util
 import os
+
+import django
 from pathlib import Path
 
 try:
@@ -119,6 +121,22 @@ if os.environ.get("DJANGO_CSRF_COOKIE_AGE"):
 
 STATIC_URL = "/static/"
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+# How the static files are stored, as deploys do it (DJANGO_STATIC_STORAGE):
+# plain, manifest (hashed names, staticfiles.json) or whitenoise (WhiteNoise
+# serves them from the Django process, compressed, from its manifest).
+_STATIC_STORAGE = {
+    "manifest": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+    "whitenoise": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+}.get(os.environ.get("DJANGO_STATIC_STORAGE", ""), "django.contrib.staticfiles.storage.StaticFilesStorage")
+if django.VERSION >= (4, 2):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": _STATIC_STORAGE},
+    }
+else:
+    STATICFILES_STORAGE = _STATIC_STORAGE
+if os.environ.get("DJANGO_STATIC_STORAGE") == "whitenoise":
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 

@@ -1,9 +1,10 @@
+import os
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -23,6 +24,7 @@ def health_check_url():
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("styled/", views.styled, name="styled"),
     path("products/<int:pk>/", views.product, name="product"),
     path("api/status/", views.api_status, name="api-status"),
     path("boom/", views.boom, name="boom"),
@@ -34,3 +36,8 @@ urlpatterns = [
     path("", include("django_health_exporter.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if os.environ.get("DJANGO_CATCH_ALL") == "1":
+    # A catch-all route, as single-page apps and CMSs have: it answers any
+    # path, a missing stylesheet included, with a page (200).
+    urlpatterns.append(re_path(r"^.*$", views.home))

@@ -1,3 +1,5 @@
+import os
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -17,6 +19,13 @@ PAGE = """<!DOCTYPE html>
 
 def home(request):
     return HttpResponse(PAGE)
+
+
+def styled(request):
+    # The shop's page with its static files: a stylesheet, a print
+    # stylesheet, an icon, a script, an image, a PDF behind a plain link,
+    # and (SHOP_TRACKER_URL) a script on another host.
+    return render(request, "shop/styled.html", {"tracker": os.environ.get("SHOP_TRACKER_URL", "")})
 
 
 def product(request, pk):
