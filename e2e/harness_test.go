@@ -311,8 +311,11 @@ type djangoOptions struct {
 	// certFile and keyFile serve HTTPS (under gunicorn).
 	certFile, keyFile string
 	// collectStatic runs collectstatic into a STATIC_ROOT of the test's
-	// (django.staticRoot), as a deploy does.
+	// (django.staticRoot, or staticRoot when set), as a deploy does.
 	collectStatic bool
+	staticRoot    string
+	// port, when set, is where it listens: a restart in place.
+	port int
 }
 
 // startDjango runs examples/django under Debian's gunicorn with extra
@@ -413,6 +416,9 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 		"PYTHONDONTWRITEBYTECODE=1",
 	}, v.env(t)...)
 	staticRoot := filepath.Join(dbDir, "static")
+	if o.staticRoot != "" {
+		staticRoot = o.staticRoot
+	}
 	base = append(base, "DJANGO_STATIC_ROOT="+staticRoot)
 	all := append(base, env...)
 	if o.collectStatic {
@@ -439,7 +445,10 @@ func startDjangoWith(t testing.TB, v djangoVersion, o djangoOptions) *django {
 			t.Fatalf("createsuperuser on Django %s: %v\n%s", v.name, err, out)
 		}
 	}
-	port := freePort(t)
+	port := o.port
+	if port == 0 {
+		port = freePort(t)
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	var p *proc
 	if v.runserver {
@@ -593,6 +602,31 @@ func (p *prometheusServer) query(t testing.TB, q string) []promSample {
 		t.Fatalf("query %s: %v", q, err)
 	}
 	return resp.Data.Result
+}
+
+// promAlert is an alert as Prometheus's /api/v1/alerts lists it.
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+}
+
+// alerts are the pending and firing alerts of Prometheus.
+func (p *prometheusServer) alerts(t testing.TB) []promAlert {
+	t.Helper()
+	code, body := get(t, p.url+"/api/v1/alerts")
+	if code != 200 {
+		t.Fatalf("alerts: %d %s", code, body)
+	}
+	var resp struct {
+		Data struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatalf("alerts: %v", err)
+	}
+	return resp.Data.Alerts
 }
 
 // eventually retries f until it returns "" or the timeout passes.
