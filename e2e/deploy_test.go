@@ -59,7 +59,9 @@ func TestADeployThatLeavesAWorkerBehind(t *testing.T) {
 	hook := httptest.NewServer(hooks)
 	defer hook.Close()
 	broker := startRedis(t)
-	release := func(r string) []string { return []string{"DJANGO_HEALTH_EXPORTER_RELEASE=" + r, "DJANGO_STATIC_STORAGE=manifest"} }
+	release := func(r string) []string {
+		return []string{"DJANGO_HEALTH_EXPORTER_RELEASE=" + r, "DJANGO_STATIC_STORAGE=manifest"}
+	}
 
 	staticRoot, port := filepath.Join(t.TempDir(), "static"), freePort(t)
 	web := startDjangoWith(t, stableDjango, djangoOptions{collectStatic: true, staticRoot: staticRoot, port: port, env: release("r1")})
@@ -98,7 +100,7 @@ heartbeats:
 	// The deploy: collectstatic, the web restarts on r2 in place, beat too;
 	// the worker is forgotten.
 	web.proc.stop(syscall.SIGTERM)
-	web = startDjangoWith(t, stableDjango, djangoOptions{collectStatic: true, staticRoot: staticRoot, port: port, env: release("r2")})
+	startDjangoWith(t, stableDjango, djangoOptions{collectStatic: true, staticRoot: staticRoot, port: port, env: release("r2")})
 	beat.stop(syscall.SIGTERM)
 	celery(t, "beat-r2", append(env, release("r2")...), "beat", "--schedule", filepath.Join(t.TempDir(), "beat-r2"))
 
