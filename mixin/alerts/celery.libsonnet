@@ -12,29 +12,26 @@ local lib = import 'lib.libsonnet';
 
   celeryAlertRules:: [
     {
+      // One rule, two measures (promtool's lint refuses two rules of one
+      // name): how long the canary waited, and the length beat measures
+      // through the broker, which shows a backlog before the canary that
+      // waits in it runs. The metric label tells them apart.
       alert: 'CeleryQueueBacklog',
-      expr: overReplicas('max', 'heartbeat_last_value{%s, metric="wait_seconds", heartbeat=~"%s"}' % [hb, c.celeryQueueHeartbeats]) + ' > %g' % c.celeryQueueBacklogSeconds,
+      expr: '%s > %g\nor\n%s > %g\n' % [
+        overReplicas('max', 'heartbeat_last_value{%s, metric="wait_seconds", heartbeat=~"%s"}' % [hb, c.celeryQueueHeartbeats]),
+        c.celeryQueueBacklogSeconds,
+        overReplicas('max', 'heartbeat_last_value{%s, metric="queue_length", heartbeat=~"%s"}' % [hb, c.celeryQueueHeartbeats]),
+        c.celeryQueueBacklogLength,
+      ],
       'for': c.celeryQueueBacklogFor,
       labels: { severity: c.celeryQueueBacklogSeverity },
       annotations: annotations(
         'celeryqueuebacklog',
         'heartbeats',
         'A Celery queue is backed up.',
-        'The canary task of {{ $labels.heartbeat }} waited {{ $value | humanizeDuration }} before a worker ran it (threshold %gs): tasks on this queue start that late.' % c.celeryQueueBacklogSeconds,
-      ),
-    },
-    {
-      alert: 'CeleryQueueBacklog',
-      // The length beat measures through the broker: a backlog
-      // shows before the canary that waits in it runs.
-      expr: overReplicas('max', 'heartbeat_last_value{%s, metric="queue_length", heartbeat=~"%s"}' % [hb, c.celeryQueueHeartbeats]) + ' > %g' % c.celeryQueueBacklogLength,
-      'for': c.celeryQueueBacklogFor,
-      labels: { severity: c.celeryQueueBacklogSeverity },
-      annotations: annotations(
-        'celeryqueuebacklog',
-        'heartbeats',
-        'A Celery queue is backed up.',
-        '{{ $value | printf "%%.0f" }} messages wait in the queue of {{ $labels.heartbeat }} (threshold %g), as beat measured it through the broker.' % c.celeryQueueBacklogLength,
+        ('{{ if eq $labels.metric "queue_length" }}{{ $value | printf "%%.0f" }} messages wait in the queue of {{ $labels.heartbeat }} (threshold %g), as beat measured it through the broker.'
+         + '{{ else }}The canary task of {{ $labels.heartbeat }} waited {{ $value | humanizeDuration }} before a worker ran it (threshold %gs): tasks on this queue start that late.{{ end }}')
+        % [c.celeryQueueBacklogLength, c.celeryQueueBacklogSeconds],
       ),
     },
     {
