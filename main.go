@@ -154,7 +154,7 @@ func serve(f serveFlags) int {
 		return 1
 	}
 	reloader.OnReload(heartbeats.Apply)
-	prometheus.MustRegister(web.MaintenanceCollector(reloader.Config))
+	prometheus.MustRegister(web.MaintenanceCollector(reloader.Config, heartbeats.MaintenanceWindows))
 	logger.Info("Starting "+name, "version", version.Info(), "config", configName(f.configFile))
 	logger.Info("Build context", "build_context", version.BuildContext())
 	if err := reloader.Reload(); err != nil {

@@ -36,6 +36,12 @@ func (h *Heartbeats) Apply(cfg *config.Config, publish func()) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.adhocLoaded {
+		// Read once the first configuration is there: a window names
+		// its targets.
+		h.adhoc.load(cfg, now)
+		h.adhocLoaded = true
+	}
 	next := make(map[string]*heartbeat, len(cfg.Heartbeats))
 	for _, hc := range cfg.Heartbeats {
 		next[hc.Name] = h.take(cfg, hc, false, now)
@@ -136,11 +142,14 @@ func (h *Heartbeats) take(cfg *config.Config, hc *config.Heartbeat, auto bool, n
 			rec.Left, rec.Auto = time.Time{}, auto
 			h.persistAsync(hc.Name, rec)
 		}
-		return newHeartbeat(hc, windows, *rec)
+		hb := newHeartbeat(hc, windows, *rec)
+		hb.adhoc = h.adhoc
+		return hb
 	}
 	// The creation time must survive a restart, or a heartbeat that never
 	// pings would never be due.
 	hb := newHeartbeat(hc, windows, record{Created: now, Auto: auto})
+	hb.adhoc = h.adhoc
 	h.persistAsync(hc.Name, &hb.rec)
 	return hb
 }

@@ -15,6 +15,7 @@ package collector
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,8 +31,10 @@ type heartbeat struct {
 	cfg    *config.Heartbeat
 	labels []string // heartbeat and configured labels, as name, value pairs
 	rec    record
-	// windows are the maintenance windows that apply to it.
+	// windows are the file's maintenance windows that apply to it; adhoc
+	// the windows opened through the API (maintenance.go), all of them.
 	windows []*config.MaintenanceWindow
+	adhoc   *adHocWindows
 	// derived holds what is computed from cfg and cached: reconfigure
 	// resets all of it at once.
 	derived derived
@@ -50,6 +53,19 @@ type derived struct {
 	cacheInterval time.Duration
 	// The schedule's current slot: [slotStart, slotEnd).
 	slotStart, slotEnd time.Time
+}
+
+// allWindows are the windows that apply to it: the file's and the ad-hoc
+// ones that name it. Callers hold h.mu.
+func (h *heartbeat) allWindows() []*config.MaintenanceWindow {
+	if h.adhoc == nil {
+		return h.windows
+	}
+	extra := h.adhoc.applying(h.cfg)
+	if len(extra) == 0 {
+		return h.windows
+	}
+	return append(slices.Clip(h.windows), extra...)
 }
 
 // newHeartbeat makes a heartbeat of a configuration and a record.

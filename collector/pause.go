@@ -54,7 +54,7 @@ func (h *heartbeat) paused(now time.Time) (bool, time.Time) {
 	if p := h.rec.Pause; p != nil && (p.Until.IsZero() || now.Before(p.Until)) {
 		paused, until = true, p.Until
 	}
-	for _, w := range h.windows {
+	for _, w := range h.allWindows() {
 		if open, end := w.Open(now); open {
 			if !paused || !until.IsZero() && end.After(until) {
 				until = end
@@ -72,7 +72,7 @@ func (h *heartbeat) resumed(now time.Time) time.Time {
 	if p := h.rec.Pause; p != nil && !p.Until.IsZero() && !now.Before(p.Until) {
 		t = latest(t, p.Until)
 	}
-	for _, w := range h.windows {
+	for _, w := range h.allWindows() {
 		t = latest(t, w.LastEnd(now))
 	}
 	return t
@@ -82,7 +82,7 @@ func (h *heartbeat) resumed(now time.Time) time.Time {
 // h.mu.
 func (h *heartbeat) openWindows(now time.Time) []string {
 	var names []string
-	for _, w := range h.windows {
+	for _, w := range h.allWindows() {
 		if open, _ := w.Open(now); open {
 			names = append(names, w.Name)
 		}

@@ -93,6 +93,7 @@ func (h *Heartbeats) find(name, token, method string) (hb *heartbeat, created bo
 		// Nothing is written before the ping is: its own write stores
 		// the record, and a ping the disk refuses registers nothing.
 		hb, created = newHeartbeat(hc, cfg.WindowsFor(hc), record{Created: h.now(), Auto: true}), true
+		hb.adhoc = h.adhoc
 	}
 	h.byName[name] = hb
 	h.logger.Info("Registered a heartbeat", "heartbeat", name)

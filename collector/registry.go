@@ -66,8 +66,11 @@ type Heartbeats struct {
 	// generation.
 	running func() *config.Config
 
-	mu     sync.RWMutex // guards byName and retained
+	mu     sync.RWMutex // guards byName, retained and adhocLoaded
 	byName map[string]*heartbeat
+	// adhoc are the maintenance windows opened through the API.
+	adhoc       *adHocWindows
+	adhocLoaded bool
 	// retained are the records no configuration names now.
 	retained map[string]*record
 
@@ -98,6 +101,7 @@ func NewHeartbeats(store Storage, running func() *config.Config, reg prometheus.
 		logger:   logger,
 		now:      time.Now,
 		byName:   map[string]*heartbeat{},
+		adhoc:    &adHocWindows{store: store, logger: logger},
 		retained: make(map[string]*record, len(raw)),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_rejected_pings_total",

@@ -38,4 +38,9 @@ func (h *Heartbeats) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("/api/v1/heartbeats/{name}", h.serveBadAPIMethod)
 	mux.HandleFunc("POST /api/v1/heartbeats/{name}/pause", h.servePause)
 	mux.HandleFunc("DELETE /api/v1/heartbeats/{name}/pause", h.serveResume)
+
+	// Ad-hoc maintenance windows, from a deploy script (maintenance.go).
+	mux.HandleFunc("GET /api/v1/maintenance", h.serveMaintenanceList)
+	mux.HandleFunc("POST /api/v1/maintenance/{name}", h.serveMaintenanceStart)
+	mux.HandleFunc("DELETE /api/v1/maintenance/{name}", h.serveMaintenanceEnd)
 }

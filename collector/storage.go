@@ -31,6 +31,10 @@ type Storage interface {
 	Put(key string, value, message []byte) <-chan error
 	// Delete queues the removal of a record and its message.
 	Delete(key string) <-chan error
+	// LoadWindows returns every ad-hoc maintenance window, read at start;
+	// PutWindow queues one (nil removes it).
+	LoadWindows() (map[string][]byte, error)
+	PutWindow(key string, value []byte) <-chan error
 	// Healthy is nil while the storage can commit, else the error of the
 	// last commit, which failed (a full disk): /-/healthy reports it.
 	Healthy() error

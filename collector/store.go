@@ -60,23 +60,38 @@ type storeWrite struct {
 	key     string
 	value   []byte // nil deletes the record and its message
 	message []byte // nil keeps the message
+	window  bool   // an ad-hoc maintenance window's, not a heartbeat's
 	done    chan error
 }
 
 var (
 	bucketHeartbeats = []byte("heartbeats")
 	bucketMessages   = []byte("messages")
+	// bucketWindows holds the ad-hoc maintenance windows (maintenance.go).
+	bucketWindows = []byte("maintenance")
+	buckets       = [][]byte{bucketHeartbeats, bucketMessages, bucketWindows}
 )
 
 // maxBatch bounds one commit, so that one transaction stays small.
 const maxBatch = 4096
 
 // Load returns every record.
-func (s *Store) Load() (map[string][]byte, error) {
+func (s *Store) Load() (map[string][]byte, error) { return s.load(bucketHeartbeats) }
+
+// LoadWindows returns every ad-hoc maintenance window.
+func (s *Store) LoadWindows() (map[string][]byte, error) { return s.load(bucketWindows) }
+
+// PutWindow queues an ad-hoc maintenance window (nil deletes it), as Put
+// does a record.
+func (s *Store) PutWindow(key string, value []byte) <-chan error {
+	return s.queue(storeWrite{key: key, value: value, window: true})
+}
+
+func (s *Store) load(bucket []byte) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := contain(func() error {
 		return s.db.View(func(tx *bolt.Tx) error {
-			err := tx.Bucket(bucketHeartbeats).ForEach(func(k, v []byte) error {
+			err := tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 				out[string(k)] = append([]byte(nil), v...)
 				return nil
 			})
@@ -202,11 +217,15 @@ func (s *Store) release() {
 }
 
 func apply(tx *bolt.Tx, batch []storeWrite) error {
-	records, messages := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketMessages)
+	records, messages, windows := tx.Bucket(bucketHeartbeats), tx.Bucket(bucketMessages), tx.Bucket(bucketWindows)
 	for _, w := range batch {
 		key := []byte(w.key)
 		var err error
 		switch {
+		case w.window && w.value == nil:
+			err = windows.Delete(key)
+		case w.window:
+			err = windows.Put(key, w.value)
 		case w.value == nil:
 			if err = records.Delete(key); err == nil {
 				err = messages.Delete(key)

@@ -185,7 +185,7 @@ func openChecked(path string) (db *bolt.DB, err error) {
 	}
 	err = contain(func() error {
 		if err := db.Update(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bucketHeartbeats, bucketMessages} {
+			for _, b := range buckets {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
@@ -197,7 +197,7 @@ func openChecked(path string) (db *bolt.DB, err error) {
 		// Read every key and value now rather than fault on one later:
 		// a damaged element can point outside the file.
 		return db.View(func(tx *bolt.Tx) error {
-			for _, b := range [][]byte{bucketHeartbeats, bucketMessages} {
+			for _, b := range buckets {
 				var sum uint32
 				if err := tx.Bucket(b).ForEach(func(k, v []byte) error {
 					sum = crc32.Update(crc32.Update(sum, crc32.IEEETable, k), crc32.IEEETable, v)

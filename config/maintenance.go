@@ -42,6 +42,9 @@ type MaintenanceWindow struct {
 	Labels     map[string]string `yaml:"labels,omitempty"`
 
 	schedule *Schedule
+	// start and until bound an ad-hoc window (opened by a deploy script
+	// through the API, NewAdHocWindow); zero for a scheduled one.
+	start, until time.Time
 
 	mu        sync.Mutex
 	cacheAt   time.Time // the second the cached answer is for
@@ -109,6 +112,9 @@ func (w *MaintenanceWindow) compile(v *validator, p []any) {
 // Open reports whether the window is open at now, and when it closes.
 // The answer is cached for the second: a scrape asks once per heartbeat.
 func (w *MaintenanceWindow) Open(now time.Time) (bool, time.Time) {
+	if !w.until.IsZero() {
+		return !now.Before(w.start) && now.Before(w.until), w.until
+	}
 	if w.schedule == nil {
 		return false, time.Time{}
 	}
@@ -173,16 +179,72 @@ func (w *MaintenanceWindow) AppliesToTarget(t *Target) bool {
 	return slices.Contains(w.Targets, t.Name) || w.hasLabels(t.Labels)
 }
 
+// hasLabels: the target or heartbeat carries every label of the window;
+// a value may be a glob ("celery-*"), and "*" asks only that the label is
+// there.
 func (w *MaintenanceWindow) hasLabels(labels map[string]string) bool {
 	if len(w.Labels) == 0 {
 		return false
 	}
 	for k, v := range w.Labels {
-		if labels[k] != v {
+		got, ok := labels[k]
+		if !ok {
+			return false
+		}
+		if match, _ := path.Match(v, got); !match {
 			return false
 		}
 	}
 	return true
+}
+
+// AdHoc is a window a deploy script opened through the API, from start
+// until until.
+func (w *MaintenanceWindow) AdHoc() bool { return !w.until.IsZero() }
+
+// Bounds of an ad-hoc window (the same as a pause's).
+func (w *MaintenanceWindow) Bounds() (start, until time.Time) { return w.start, w.until }
+
+// NewAdHocWindow is a window a deploy script opens (POST
+// /api/v1/maintenance/NAME): from start until until, applying to the
+// targets named (they must be configured), the heartbeats named or
+// matched by a glob, and every target and heartbeat carrying all the
+// labels (values may be globs, "*": the label is there). The error names
+// every problem.
+func (c *Config) NewAdHocWindow(name string, start, until time.Time, targets, heartbeats []string, labels map[string]string) (*MaintenanceWindow, error) {
+	w := &MaintenanceWindow{Name: name, Targets: targets, Heartbeats: heartbeats, Labels: labels, start: start, until: until}
+	v := &validator{}
+	if name == "" || !model.LabelValue(name).IsValid() || len(name) > 128 {
+		v.errorf([]any{"name"}, "a window needs a name of at most 128 bytes of UTF-8")
+	}
+	switch {
+	case !until.After(start):
+		v.errorf([]any{"until"}, "the window would end before it began")
+	case until.Sub(start) > MaxPause:
+		v.errorf([]any{"until"}, "a window lasts at most %s", model.Duration(MaxPause))
+	}
+	if len(targets) == 0 && len(heartbeats) == 0 && len(labels) == 0 {
+		v.errorf([]any{"targets"}, "a window applies to nothing: give targets, heartbeats or labels")
+	}
+	for i, t := range targets {
+		if _, ok := c.Target(t); !ok {
+			v.errorf([]any{"targets", i}, "no target is named %q", t)
+		}
+	}
+	for i, g := range heartbeats {
+		if _, err := path.Match(g, ""); err != nil {
+			v.errorf([]any{"heartbeats", i}, "invalid glob %q: %v", g, err)
+		}
+	}
+	for _, k := range sortedKeys(labels) {
+		if _, err := path.Match(labels[k], ""); err != nil {
+			v.errorf([]any{"labels", k}, "invalid glob %q: %v", labels[k], err)
+		}
+	}
+	if err := v.problems.err(); err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // WindowsFor are the maintenance windows that apply to a heartbeat.
@@ -197,13 +259,14 @@ func (c *Config) WindowsFor(h *Heartbeat) []*MaintenanceWindow {
 }
 
 // TargetInMaintenance reports whether a configured target (by name or
-// URL) is in an open maintenance window at now, and which.
-func (c *Config) TargetInMaintenance(target string, now time.Time) (string, bool) {
+// URL) is in an open maintenance window at now, the file's or one of
+// extra (the ad-hoc windows), and which.
+func (c *Config) TargetInMaintenance(target string, now time.Time, extra ...*MaintenanceWindow) (string, bool) {
 	t, ok := c.Target(target)
 	if !ok {
 		return "", false
 	}
-	for _, w := range c.Maintenance {
+	for _, w := range append(slices.Clip(c.Maintenance), extra...) {
 		if w == nil || !w.AppliesToTarget(t) {
 			continue
 		}

@@ -73,6 +73,9 @@ type Handler struct {
 	Logger        *slog.Logger
 	// Budget bounds the memory of the probes in flight (nil: none).
 	Budget *Budget
+	// AdHocWindows are the maintenance windows opened through the API
+	// (nil: none), beside the file's.
+	AdHocWindows func() []*config.MaintenanceWindow
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +85,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg, p := h.Running()
-	req, m, refusal := resolve(cfg, r.URL.Query())
+	var adhoc []*config.MaintenanceWindow
+	if h.AdHocWindows != nil {
+		adhoc = h.AdHocWindows()
+	}
+	req, m, refusal := resolve(cfg, r.URL.Query(), adhoc)
 	if refusal != nil {
 		h.refuse(w, refusal.code, refusal.reason, refusal.msg)
 		return
@@ -134,14 +141,14 @@ type refusal struct {
 // resolve reads what a /probe request asks for: the target (a configured
 // one, trusted, with its module and hostname; or a URL, under
 // allow_targets), the module, and the hostname to send.
-func resolve(cfg *config.Config, q url.Values) (Request, *config.Module, *refusal) {
+func resolve(cfg *config.Config, q url.Values, adhoc []*config.MaintenanceWindow) (Request, *config.Module, *refusal) {
 	req := Request{Target: q.Get("target"), Module: q.Get("module")}
 	if req.Target == "" {
 		return req, nil, &refusal{http.StatusBadRequest, RefusedInvalidTarget, "target parameter is missing"}
 	}
 	if t, ok := cfg.Target(req.Target); ok {
 		req.URL, req.Hostname = t.ParsedURL(), t.Hostname
-		req.Maintenance, _ = cfg.TargetInMaintenance(req.Target, time.Now())
+		req.Maintenance, _ = cfg.TargetInMaintenance(req.Target, time.Now(), adhoc...)
 		if req.Module == "" {
 			req.Module = t.ModuleName()
 		}

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/gzhttp"
@@ -142,22 +143,31 @@ var maintenanceActiveDesc = prometheus.NewDesc(namespace+"_maintenance_active",
 	[]string{"window"}, nil)
 
 // MaintenanceCollector exports django_health_exporter_maintenance_active
-// for each window of the running configuration.
-func MaintenanceCollector(cfg func() *config.Config) prometheus.Collector {
-	return maintenanceCollector(cfg)
+// for each window of the running configuration, and each window opened
+// through the API (adhoc, nil for none) that is open or ended within the
+// week it is kept.
+func MaintenanceCollector(cfg func() *config.Config, adhoc func() []*config.MaintenanceWindow) prometheus.Collector {
+	return maintenanceCollector{cfg, adhoc}
 }
 
-type maintenanceCollector func() *config.Config
+type maintenanceCollector struct {
+	cfg   func() *config.Config
+	adhoc func() []*config.MaintenanceWindow
+}
 
 func (maintenanceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- maintenanceActiveDesc }
 
 func (c maintenanceCollector) Collect(ch chan<- prometheus.Metric) {
-	cfg := c()
+	cfg := c.cfg()
 	if cfg == nil {
 		return
 	}
 	now := time.Now()
-	for _, w := range cfg.Maintenance {
+	windows := slices.Clip(cfg.Maintenance)
+	if c.adhoc != nil {
+		windows = append(windows, c.adhoc()...)
+	}
+	for _, w := range windows {
 		if w == nil {
 			continue
 		}

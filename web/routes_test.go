@@ -158,7 +158,7 @@ maintenance:
 			t.Errorf("%s: want probe_maintenance 1 %v in\n%s", target, want, body)
 		}
 	}
-	s.reg.MustRegister(MaintenanceCollector(s.reloader.Config))
+	s.reg.MustRegister(MaintenanceCollector(s.reloader.Config, s.hbs.MaintenanceWindows))
 	for window, want := range map[string]float64{"patching": 1, "later": 0} {
 		if got := maintenanceActive(t, s, window); got != want {
 			t.Errorf("maintenance_active{window=%q} = %v, want %v", window, got, want)
@@ -210,5 +210,44 @@ func TestStartupFailureSaysSo(t *testing.T) {
 	fail = true
 	if err := r.Reload(); err == nil || !strings.Contains(logs.String(), "keeping the running one") {
 		t.Errorf("on a reload: %v\n%s", err, logs.String())
+	}
+}
+
+// A window a deploy script opens through the API has the effects of the
+// file's: probe_maintenance 1 for its targets, maintenance_active, the
+// status page's notice; ending it takes them back.
+func TestAdHocWindowActsAsTheFilesDo(t *testing.T) {
+	s := newServer(t, loaded(`
+targets:
+  - {name: shop, url: "http://127.0.0.1:1/"}
+  - {name: blog, url: "http://127.0.0.1:2/"}
+`))
+	s.reg.MustRegister(MaintenanceCollector(s.reloader.Config, s.hbs.MaintenanceWindows))
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/maintenance/deploy", strings.NewReader(`{"for": "30m", "targets": ["shop"]}`)))
+	if rec.Code != 200 {
+		t.Fatalf("opening the window: %d %s", rec.Code, rec.Body)
+	}
+	for target, want := range map[string]bool{"shop": true, "blog": false} {
+		if body := s.get("/probe?target=" + target).Body.String(); strings.Contains(body, "probe_maintenance 1") != want {
+			t.Errorf("%s: want probe_maintenance 1 %v in\n%s", target, want, body)
+		}
+	}
+	if got := maintenanceActive(t, s, "deploy"); got != 1 {
+		t.Errorf("maintenance_active{window=deploy} = %v, want 1", got)
+	}
+	if page := s.get("/").Body.String(); !strings.Contains(page, `id="maintenance-deploy"`) || !strings.Contains(page, "maintenance: deploy") {
+		t.Errorf("the status page does not show the window:\n%s", page)
+	}
+	rec = httptest.NewRecorder()
+	s.h.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/api/v1/maintenance/deploy", nil))
+	if rec.Code != 200 {
+		t.Fatalf("ending the window: %d %s", rec.Code, rec.Body)
+	}
+	if body := s.get("/probe?target=shop").Body.String(); strings.Contains(body, "probe_maintenance 1") {
+		t.Errorf("the window ended and the probe still says maintenance:\n%s", body)
+	}
+	if got := maintenanceActive(t, s, "deploy"); got != 0 {
+		t.Errorf("maintenance_active{window=deploy} = %v after the end, want 0", got)
 	}
 }

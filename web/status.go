@@ -42,8 +42,10 @@ type StatusPage struct {
 	Config     func() *config.Config
 	Failure    func() *ReloadFailure // the last failed reload, nil
 	Heartbeats func() []collector.HeartbeatView
-	Logger     *slog.Logger
-	now        func() time.Time
+	// AdHocWindows are the maintenance windows opened through the API.
+	AdHocWindows func() []*config.MaintenanceWindow
+	Logger       *slog.Logger
+	now          func() time.Time
 }
 
 const (
@@ -72,9 +74,9 @@ type openWindow struct {
 }
 
 // openWindows are the configuration's maintenance windows open at now.
-func openWindows(cfg *config.Config, now time.Time) []openWindow {
+func openWindows(cfg *config.Config, now time.Time, adhoc ...*config.MaintenanceWindow) []openWindow {
 	var out []openWindow
-	for _, w := range cfg.Maintenance {
+	for _, w := range append(slices.Clip(cfg.Maintenance), adhoc...) {
 		if w == nil {
 			continue
 		}
@@ -183,7 +185,11 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.ReloadFailure = s.Failure()
 	}
 	if s.Config != nil {
-		d.Windows = openWindows(s.Config(), now)
+		var adhoc []*config.MaintenanceWindow
+		if s.AdHocWindows != nil {
+			adhoc = s.AdHocWindows()
+		}
+		d.Windows = openWindows(s.Config(), now, adhoc...)
 	}
 	if s.Current != nil && s.Config != nil {
 		d.Targets, d.TargetSummary = s.targets(now)
@@ -208,12 +214,16 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *StatusPage) targets(now time.Time) ([]targetRow, []summaryPart) {
 	cfg := s.Config()
+	var adhoc []*config.MaintenanceWindow
+	if s.AdHocWindows != nil {
+		adhoc = s.AdHocWindows()
+	}
 	states := s.Current.States(cfg)
 	rows := make([]targetRow, len(states))
 	var failing, unprobed, up int
 	for i, st := range states {
 		row := targetRow{TargetState: st}
-		row.Maintenance, _ = cfg.TargetInMaintenance(st.Target, now)
+		row.Maintenance, _ = cfg.TargetInMaintenance(st.Target, now, adhoc...)
 		switch {
 		case !st.Probed:
 			unprobed++

@@ -69,6 +69,7 @@ func New(o Options) http.Handler {
 		Observer:      probeObserver{metrics: o.Metrics, history: history, current: current, config: o.Reloader.Config},
 		Logger:        o.Logger,
 		Budget:        o.ProbeBudget,
+		AdHocWindows:  hb.MaintenanceWindows,
 	})
 
 	// Pings and the heartbeat API: collector owns their patterns.
@@ -77,7 +78,7 @@ func New(o Options) http.Handler {
 	// Pages.
 	mux.Handle("GET /{$}", &StatusPage{
 		History: history, Current: current, Config: o.Reloader.Config, Failure: o.Reloader.LastFailure,
-		Heartbeats: hb.Views, Logger: o.Logger,
+		Heartbeats: hb.Views, AdHocWindows: hb.MaintenanceWindows, Logger: o.Logger,
 	})
 	mux.Handle("GET /heartbeats/{name}", HeartbeatPage(hb.View, o.Logger))
 	mux.Handle("GET /logs", LogsHandler(history))

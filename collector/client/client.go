@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,24 @@ func (c *Client) Pause(ctx context.Context, name string, d time.Duration) error 
 		body = []byte(`{"for": "` + model.Duration(d).String() + `"}`)
 	}
 	return c.callAll(ctx, http.MethodPost, wire.APIPrefix+"/"+url.PathEscape(name)+"/pause", nil, "application/json", body)
+}
+
+// MaintenanceStart opens (or replaces) a maintenance window for d on the
+// targets, heartbeats (names or globs) and labels (values may be globs)
+// named, as a deploy script does before it restarts what they name.
+func (c *Client) MaintenanceStart(ctx context.Context, name string, d time.Duration, targets, heartbeats []string, labels map[string]string) error {
+	body, err := json.Marshal(map[string]any{
+		"for": model.Duration(d).String(), "targets": targets, "heartbeats": heartbeats, "labels": labels,
+	})
+	if err != nil {
+		return err
+	}
+	return c.callAll(ctx, http.MethodPost, wire.MaintenancePrefix+"/"+url.PathEscape(name), nil, "application/json", body)
+}
+
+// MaintenanceEnd ends a maintenance window now.
+func (c *Client) MaintenanceEnd(ctx context.Context, name string) error {
+	return c.callAll(ctx, http.MethodDelete, wire.MaintenancePrefix+"/"+url.PathEscape(name), nil, "", nil)
 }
 
 // Resume ends a heartbeat's pause.

@@ -35,6 +35,8 @@ type Commands struct {
 	run           *kingpin.CmdClause
 	pause         *kingpin.CmdClause
 	resume        *kingpin.CmdClause
+	mStart, mEnd  *kingpin.CmdClause
+	window        window
 	pauseFor      time.Duration
 	pauseForSet   bool
 	progressEvery time.Duration
@@ -84,7 +86,30 @@ func AddCommands(app *kingpin.Application) *Commands {
 	c.resume.Arg("name", "Heartbeat name.").Required().StringVar(&c.name)
 	c.connectionFlags(c.resume)
 	c.resume.Flag("strict", "Exit with status 1 when the resume was not stored (by default a warning, status 0).").BoolVar(&c.strict)
+
+	m := app.Command("maintenance", "Open or end a maintenance window from a deploy script: no alert for what it names while it is open.")
+	c.mStart = m.Command("start", "Open a window (again: replace it) on the targets, heartbeats and labels named. --label celery='*' holds every heartbeat the Celery integration made.")
+	c.mStart.Arg("name", "Window name (django_health_exporter_maintenance_active{window}).").Required().StringVar(&c.name)
+	c.mStart.Flag("for", "How long it stays open at most (e.g. 30m; above 0, at most 366d).").Required().DurationVar(&c.window.for_)
+	c.mStart.Flag("target", "A configured target to hold (repeatable).").StringsVar(&c.window.targets)
+	c.mStart.Flag("heartbeat", "A heartbeat name or glob to pause (repeatable): 'celery-*'.").StringsVar(&c.window.heartbeats)
+	c.window.labels = map[string]string{}
+	c.mStart.Flag("label", "Hold every target and heartbeat with this label, K=V; V may be a glob, '*' any value (repeatable, all must match).").StringMapVar(&c.window.labels)
+	c.connectionFlags(c.mStart)
+	c.mStart.Flag("strict", "Exit with status 1 when the window was not stored (by default a warning, status 0).").BoolVar(&c.strict)
+	c.mEnd = m.Command("end", "End a window: what it held is due a full period plus grace from now.")
+	c.mEnd.Arg("name", "Window name.").Required().StringVar(&c.name)
+	c.connectionFlags(c.mEnd)
+	c.mEnd.Flag("strict", "Exit with status 1 when the end was not stored (by default a warning, status 0).").BoolVar(&c.strict)
 	return c
+}
+
+// window is what maintenance start names.
+type window struct {
+	for_       time.Duration
+	targets    []string
+	heartbeats []string
+	labels     map[string]string
 }
 
 func (c *Commands) connectionFlags(cmd *kingpin.CmdClause) {
@@ -111,6 +136,15 @@ func (c *Commands) Run(command string) (status int, ok bool) {
 		return c.report("pause", c.client("pause").Pause(context.Background(), c.name, c.pauseFor)), true
 	case c.resume.FullCommand():
 		return c.report("resume", c.client("resume").Resume(context.Background(), c.name)), true
+	case c.mStart.FullCommand():
+		if err := CheckPauseFor(c.window.for_, true); err != nil {
+			c.warn("maintenance start", "%v", err)
+			return 2, true
+		}
+		w := c.window
+		return c.report("maintenance window", c.client("maintenance start").MaintenanceStart(context.Background(), c.name, w.for_, w.targets, w.heartbeats, w.labels)), true
+	case c.mEnd.FullCommand():
+		return c.report("end of the maintenance window", c.client("maintenance end").MaintenanceEnd(context.Background(), c.name)), true
 	}
 	return 0, false
 }

@@ -53,3 +53,7 @@ const PingPrefix = "/heartbeat/"
 
 // APIPrefix is where heartbeats are listed, registered and paused.
 const APIPrefix = "/api/v1/heartbeats"
+
+// MaintenancePrefix is where a deploy script opens and ends maintenance
+// windows.
+const MaintenancePrefix = "/api/v1/maintenance"
