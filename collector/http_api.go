@@ -127,28 +127,12 @@ func (h *Heartbeats) servePause(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var until time.Time
-	switch {
-	case req.For != "" && req.Until != "":
-		writeAPIError(w, &apiError{http.StatusBadRequest, `give "for" or "until", not both`})
-		return
-	case req.For != "":
-		d, err := model.ParseDuration(req.For)
-		if err != nil || d <= 0 || time.Duration(d) > config.MaxPause {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration above 0 and at most %s, such as 30m or 2h", req.For, model.Duration(config.MaxPause))})
+	if req.For != "" || req.Until != "" {
+		var err error
+		if until, err = endOf(req.For, req.Until, h.now()); err != nil {
+			writeAPIError(w, err)
 			return
 		}
-		until = h.now().Add(time.Duration(d))
-	case req.Until != "":
-		t, err := time.Parse(time.RFC3339, req.Until)
-		if err != nil {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: want an RFC 3339 time such as 2026-12-03T14:00:00Z", req.Until)})
-			return
-		}
-		if t.After(h.now().Add(config.MaxPause)) {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: a pause ends at most %s from now", req.Until, model.Duration(config.MaxPause))})
-			return
-		}
-		until = t
 	}
 	name := r.PathValue("name")
 	release, ok := releaseParam(w, r)
@@ -250,4 +234,27 @@ func releaseParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	}
 	return release, true
+}
+
+// endOf is when a pause or a window given {"for"} or {"until"} ends,
+// within config.MaxPause of now: one of the two, never both.
+func endOf(forText, untilText string, now time.Time) (time.Time, error) {
+	switch {
+	case (forText == "") == (untilText == ""):
+		return time.Time{}, &apiError{http.StatusBadRequest, `give "for" or "until", not both and not neither`}
+	case forText != "":
+		d, err := model.ParseDuration(forText)
+		if err != nil || d <= 0 || time.Duration(d) > config.MaxPause {
+			return time.Time{}, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration above 0 and at most %s, such as 30m or 2h", forText, model.Duration(config.MaxPause))}
+		}
+		return now.Add(time.Duration(d)), nil
+	}
+	t, err := time.Parse(time.RFC3339, untilText)
+	if err != nil {
+		return time.Time{}, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: want an RFC 3339 time such as 2026-12-03T14:00:00Z", untilText)}
+	}
+	if t.After(now.Add(config.MaxPause)) {
+		return time.Time{}, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: it ends at most %s from now", untilText, model.Duration(config.MaxPause))}
+	}
+	return t, nil
 }

@@ -24,8 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/django-health/django_health_exporter/config"
 )
 
@@ -154,23 +152,10 @@ func (h *Heartbeats) serveMaintenanceStart(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	now := h.now()
-	var until time.Time
-	switch {
-	case (req.For == "") == (req.Until == ""):
-		writeAPIError(w, &apiError{http.StatusBadRequest, `give "for" or "until": a window ends`})
+	until, err := endOf(req.For, req.Until, now) // a window always ends
+	if err != nil {
+		writeAPIError(w, err)
 		return
-	case req.For != "":
-		d, err := model.ParseDuration(req.For)
-		if err != nil || d <= 0 || time.Duration(d) > config.MaxPause {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid for %q: want a duration above 0 and at most %s, such as 30m", req.For, model.Duration(config.MaxPause))})
-			return
-		}
-		until = now.Add(time.Duration(d))
-	default:
-		if until, err = time.Parse(time.RFC3339, req.Until); err != nil {
-			writeAPIError(w, &apiError{http.StatusBadRequest, fmt.Sprintf("invalid until %q: want an RFC 3339 time such as 2026-12-03T14:00:00Z", req.Until)})
-			return
-		}
 	}
 	win, err := cfg.NewAdHocWindow(r.PathValue("name"), now, until, req.Targets, req.Heartbeats, req.Labels)
 	if err != nil {

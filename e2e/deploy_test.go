@@ -16,7 +16,6 @@ package e2e
 import (
 	"fmt"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,26 +25,6 @@ import (
 
 	"github.com/django-health/django_health_exporter/internal/reliability"
 )
-
-// deployMixin is fastMixin (every for: at zero) with a release drift of
-// 20 s: long enough for the test's rolling restart of the web and beat,
-// far shorter than the 15 minutes of the default.
-func deployMixin(t *testing.T) map[string]string {
-	out := map[string]string{}
-	for name, field := range map[string]string{"alerts.yml": "prometheusAlerts", "rules.yml": "prometheusRules"} {
-		expr := fmt.Sprintf(`local m = import "mixin.libsonnet";
-local fast = m + { _config+:: { [k]: "0s" for k in std.objectFields(m._config) if std.endsWith(k, "For") } + { releaseDriftFor: "20s" } };
-std.manifestYamlDoc(fast.%s)`, field)
-		cmd := exec.Command("go", "tool", "jsonnet", "-S", "-J", "mixin", "-e", expr)
-		cmd.Dir = repoRoot
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("jsonnet: %v", err)
-		}
-		out[name] = string(b)
-	}
-	return out
-}
 
 // A real deploy, end to end: Django under gunicorn behind nginx, a Celery
 // worker and beat on Redis, all on release r1, watched through the
@@ -81,7 +60,7 @@ heartbeats:
 	oldWorker := worker(t, "w1", append(env, release("r1")...), "default,reports")
 	beat := celery(t, "beat", append(env, release("r1")...), "beat", "--schedule", filepath.Join(t.TempDir(), "beat-r1"))
 	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
-	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), deployMixin(t))
+	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixinWith(t, `{ releaseDriftFor: "20s" }`) /* 20 s: longer than the rolling restart of the web and beat */)
 	releasesIn := func() map[string][]string {
 		out := map[string][]string{}
 		for _, s := range prom.query(t, `max by (release, heartbeat) (heartbeat_release_info) or max by (release, instance) (probe_django_release_info)`) {

@@ -218,12 +218,16 @@ func examplePromConfig(t *testing.T, exporter, am string) string {
 }
 
 // fastMixin is the mixin's alerts and rules with every for: at zero.
-func fastMixin(t *testing.T) map[string]string {
+func fastMixin(t *testing.T) map[string]string { return fastMixinWith(t, "{}") }
+
+// fastMixinWith is fastMixin with some _config settings of the test's,
+// a jsonnet object: { releaseDriftFor: "20s" }.
+func fastMixinWith(t *testing.T, settings string) map[string]string {
 	out := map[string]string{}
 	for name, field := range map[string]string{"alerts.yml": "prometheusAlerts", "rules.yml": "prometheusRules"} {
 		expr := fmt.Sprintf(`local m = import "mixin.libsonnet";
-local fast = m + { _config+:: { [k]: "0s" for k in std.objectFields(m._config) if std.endsWith(k, "For") } };
-std.manifestYamlDoc(fast.%s)`, field)
+local fast = m + { _config+:: { [k]: "0s" for k in std.objectFields(m._config) if std.endsWith(k, "For") } + %s };
+std.manifestYamlDoc(fast.%s)`, settings, field)
 		cmd := exec.Command("go", "tool", "jsonnet", "-S", "-J", "mixin", "-e", expr)
 		cmd.Dir = repoRoot
 		b, err := cmd.Output()

@@ -130,7 +130,7 @@ modules:
 	}
 	defer p.Stop()
 	probe := func(module string) string { return base + "/probe?module=" + module + "&target=" + srv.URL + "/" }
-	if body, err := get(probe("assets")); err != nil || !strings.Contains(body, "probe_django_static_assets_checked 10\n") || !strings.Contains(body, "probe_success 1\n") {
+	if body, err := proc.Scrape(probe("assets")); err != nil || !strings.Contains(body, "probe_django_static_assets_checked 10\n") || !strings.Contains(body, "probe_success 1\n") {
 		return fmt.Errorf("the asset probe does not check 10 assets, so it measures nothing: %w\n%s", err, body)
 	}
 
@@ -142,7 +142,7 @@ modules:
 			slices.Reverse(order)
 		}
 		for _, module := range order {
-			d, err := batch(p.Pid(), probe(module), *probes)
+			d, err := proc.Batch(p.Pid(), probe(module), *probes, 2)
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ modules:
 	began := time.Now()
 	for range *concurrent {
 		wg.Go(func() {
-			body, err := get(memBase + "/probe?module=assets&target=" + srv.URL + "/")
+			body, err := proc.Scrape(memBase + "/probe?module=assets&target=" + srv.URL + "/")
 			key := "all 10 assets load"
 			switch {
 			case err != nil:
@@ -192,61 +192,6 @@ modules:
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
-}
-
-// client drives /probe requests as Prometheus does, over keep-alive
-// connections to the exporter.
-var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 60 * time.Second}
-
-func get(u string) (string, error) {
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "30")
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
-
-// batch runs n probes, two at a time, and returns the exporter's CPU.
-func batch(pid int, u string, n int) (time.Duration, error) {
-	before, err := proc.CPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	jobs := make(chan struct{}, n)
-	for range n {
-		jobs <- struct{}{}
-	}
-	close(jobs)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for range 2 {
-		wg.Go(func() {
-			for range jobs {
-				body, err := get(u)
-				if err == nil && !strings.Contains(body, "probe_success 1\n") {
-					err = fmt.Errorf("probe failed:\n%s", body)
-				}
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	after, err := proc.CPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	return after - before, first
 }
 
 func median(d []time.Duration) time.Duration {

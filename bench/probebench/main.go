@@ -181,24 +181,8 @@ func startTarget(dir string, body []byte, bigChunk []byte) (*target, error) {
 	return &target{url: "https://" + ln.Addr().String(), caFile: caFile, srv: srv}, nil
 }
 
-// scraper drives /probe requests like Prometheus does, over keep-alive
-// connections to the exporter.
-var scraper = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 120 * time.Second}
-
-func scrape(probeURL string) (string, error) {
-	req, _ := http.NewRequest(http.MethodGet, probeURL, nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
-	resp, err := scraper.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
-
 func mustSucceed(name, probeURL string) error {
-	body, err := scrape(probeURL)
+	body, err := proc.Scrape(probeURL)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -206,45 +190,6 @@ func mustSucceed(name, probeURL string) error {
 		return fmt.Errorf("%s: the probe does not succeed, so it measures nothing:\n%s", name, body)
 	}
 	return nil
-}
-
-// exporterBatch runs n probes through an exporter and returns its CPU.
-func exporterBatch(pid int, probeURL string, n, c int) (time.Duration, error) {
-	before, err := proc.CPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	jobs := make(chan struct{}, n)
-	for range n {
-		jobs <- struct{}{}
-	}
-	close(jobs)
-	for range c {
-		wg.Go(func() {
-			for range jobs {
-				body, err := scrape(probeURL)
-				if err == nil && !strings.Contains(body, "\nprobe_success 1\n") {
-					err = fmt.Errorf("probe failed:\n%s", body)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	after, err := proc.CPU(pid)
-	if err != nil {
-		return 0, err
-	}
-	return after - before, firstErr
 }
 
 // bare is the bare client: a child process that waits for a line on
@@ -478,14 +423,14 @@ modules:
 		run  func() (time.Duration, error)
 	}{
 		{"blackbox_exporter 0.23", func() (time.Duration, error) {
-			return exporterBatch(bbP.Pid(), probeURL(bbBase, "bench", "/"), *probes, *concurrency)
+			return proc.Batch(bbP.Pid(), probeURL(bbBase, "bench", "/"), *probes, *concurrency)
 		}},
 		{"django_health_exporter", func() (time.Duration, error) {
-			return exporterBatch(oursP.Pid(), probeURL(oursBase, "bench", "/"), *probes, *concurrency)
+			return proc.Batch(oursP.Pid(), probeURL(oursBase, "bench", "/"), *probes, *concurrency)
 		}},
 		{"bare Go client", bareP.batch},
 		{"django_health_exporter, Django detectors on", func() (time.Duration, error) {
-			return exporterBatch(oursP.Pid(), probeURL(oursBase, "bench_django", "/"), *probes, *concurrency)
+			return proc.Batch(oursP.Pid(), probeURL(oursBase, "bench_django", "/"), *probes, *concurrency)
 		}},
 	}
 	if err := mustSucceed("ours", probeURL(oursBase, "bench", "/")); err != nil {

@@ -17,6 +17,7 @@ package proc
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -133,4 +135,61 @@ func Status(pid int, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// scraper drives /probe requests like Prometheus does, over keep-alive
+// connections to the exporter.
+var scraper = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 120 * time.Second}
+
+// Scrape asks for one probe.
+func Scrape(probeURL string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, probeURL, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
+	resp, err := scraper.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// Batch runs n probes through an exporter, c at a time, and returns its
+// CPU; every probe must succeed.
+func Batch(pid int, probeURL string, n, c int) (time.Duration, error) {
+	before, err := CPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	jobs := make(chan struct{}, n)
+	for range n {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	for range c {
+		wg.Go(func() {
+			for range jobs {
+				body, err := Scrape(probeURL)
+				if err == nil && !strings.Contains(body, "\nprobe_success 1\n") {
+					err = fmt.Errorf("probe failed:\n%s", body)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	after, err := CPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	return after - before, firstErr
 }
