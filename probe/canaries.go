@@ -22,8 +22,10 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/django-health/django_health_exporter/config"
+	"github.com/django-health/django_health_exporter/internal/text"
 )
 
 // A probe may send two more requests after its own, with the module's
@@ -112,6 +114,21 @@ func (m *module) sideRequests(ctx context.Context, req Request, r *Result, log *
 }
 
 func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *probeLog) {
+	key := req.URL.Scheme + "://" + req.URL.Host + "|" + req.Hostname
+	if c, ok := m.canaries.get(key, time.Now()); ok {
+		// Asked less than a minute ago: the site's DEBUG setting does not
+		// change between two scrapes, and a request every 15 s for a page
+		// that cannot exist would fill its 404 logs.
+		answer := *c.answer
+		answer.Detail = fmt.Sprintf("%s (asked %s ago; the canary asks at most once a minute)", answer.Detail, text.Duration(time.Since(c.at)))
+		r.Canary = &answer
+		r.DetectDebug = true
+		if !answer.Passed {
+			r.DebugPage = true
+			r.fail(ReasonDebugPage, c.failure)
+		}
+		return
+	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	u := &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: "/django-health-exporter-canary-" + hex.EncodeToString(b[:]) + "/"}
@@ -122,6 +139,7 @@ func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *p
 	case err != nil:
 		r.Canary.Detail = "the canary request failed: " + err.Error()
 		log.Warn("Debug canary request failed", "err", err)
+		return // not kept: asked again at the next probe
 	case a.verdict.debug:
 		r.Canary.Passed, r.Canary.Detail = false, a.verdict.debugWhy
 		r.DetectDebug, r.DebugPage = true, true
@@ -131,6 +149,47 @@ func (m *module) debugCanary(ctx context.Context, req Request, r *Result, log *p
 		r.Canary.Detail = fmt.Sprintf("answered %d without a DEBUG page", a.status)
 		r.DetectDebug = true
 	}
+	failure := ""
+	if !r.Canary.Passed {
+		failure = r.Failures[len(r.Failures)-1].Message
+	}
+	m.canaries.put(key, canaryAnswer{answer: r.Canary, failure: failure, at: time.Now()})
+}
+
+// canaryEvery is how often the debug canary asks a site: at most once a
+// minute, whatever the scrape interval.
+const canaryEvery = time.Minute
+
+// maxCanaries bounds the sites whose canary answer a module keeps.
+const maxCanaries = 4096
+
+// canaryAnswer is a kept answer of the debug canary.
+type canaryAnswer struct {
+	answer  *SideAnswer
+	failure string
+	at      time.Time
+}
+
+// canaryCache keeps each site's last canary answer for canaryEvery.
+type canaryCache struct {
+	mu      sync.Mutex
+	answers map[string]canaryAnswer
+}
+
+func (c *canaryCache) get(key string, now time.Time) (canaryAnswer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.answers[key]
+	return a, ok && now.Sub(a.at) < canaryEvery
+}
+
+func (c *canaryCache) put(key string, a canaryAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answers == nil || len(c.answers) >= maxCanaries {
+		c.answers = map[string]canaryAnswer{} // bounded: start over
+	}
+	c.answers[key] = a
 }
 
 func (m *module) forgedHost(ctx context.Context, req Request, r *Result, log *probeLog) {

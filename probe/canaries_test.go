@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -53,6 +54,8 @@ func djangoSite(t *testing.T, home, notFound, badHost string, anyHost bool) *htt
 
 const sideConfig = `
 modules:
+  no_canary:
+    django: {debug_canary: false}
   canary:
     django: {debug_canary: true}
   hosts:
@@ -65,7 +68,7 @@ func TestDebugCanary(t *testing.T) {
 	h := newHarness(t, mustConfig(t, sideConfig))
 	debug := djangoSite(t, "home.http", "debug-404.http", "", true)
 	prod := djangoSite(t, "home.http", "prod-404.http", "", true)
-	h.probeURL(t, debug.URL, "django").want(t, map[string]float64{"probe_success": 1, "probe_django_debug_enabled": 0})
+	h.probeURL(t, debug.URL, "no_canary").want(t, map[string]float64{"probe_success": 1, "probe_django_debug_enabled": 0})
 	h.probeURL(t, debug.URL, "canary").want(t, map[string]float64{
 		"probe_success": 0, "probe_django_debug_enabled": 1, "probe_failed_due_to{reason=debug_page}": 1,
 	})
@@ -101,5 +104,41 @@ func TestCheckAllowedHosts(t *testing.T) {
 	}
 	if res := h.obs.results[len(h.obs.results)-1]; !strings.Contains(res.Failure(), "ALLOWED_HOSTS not enforced") {
 		t.Errorf("failure = %s", res.Failure())
+	}
+}
+
+// The canary asks a site at most once a minute, and keeps its answer: the
+// default django module has it on, at the cost of one request a minute
+// for a path that cannot exist.
+func TestDebugCanaryAsksOnceAMinute(t *testing.T) {
+	var canaries atomic.Int32
+	fh, f404 := loadFixture(t, "testdata/django/home.http"), loadFixture(t, "testdata/django/debug-404.http")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := fh
+		if r.URL.Path != "/" {
+			canaries.Add(1)
+			f = f404
+		}
+		for k, vs := range f.header {
+			if k != "Content-Length" && k != "Transfer-Encoding" {
+				w.Header()[k] = vs
+			}
+		}
+		w.WriteHeader(f.status)
+		_, _ = w.Write(f.body)
+	}))
+	defer srv.Close()
+	h := newHarness(t, mustConfig(t, sideConfig))
+	for range 4 {
+		h.probeURL(t, srv.URL, "django").want(t, map[string]float64{
+			"probe_success": 0, "probe_django_debug_enabled": 1, "probe_failed_due_to{reason=debug_page}": 1,
+		})
+	}
+	if n := canaries.Load(); n != 1 {
+		t.Errorf("4 probes asked the canary path %d times, want 1 (at most once a minute)", n)
+	}
+	res := h.obs.results[len(h.obs.results)-1]
+	if res.Canary == nil || !strings.Contains(res.Canary.Detail, "at most once a minute") {
+		t.Errorf("the kept answer does not say so: %+v", res.Canary)
 	}
 }

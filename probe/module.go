@@ -34,8 +34,10 @@ type module struct {
 	// releaseRE reads django.release's regex within the probe's deadline.
 	releaseRE *boundedRegexp
 	accept    string // Accept header sent unless the module sets one
-	agent     string
-	scanners  sync.Pool
+	// canaries keeps each site's debug canary answer for a minute.
+	canaries canaryCache
+	agent    string
+	scanners sync.Pool
 }
 
 func newModule(mc *config.Module, userAgent string) (*module, error) {
