@@ -13,13 +13,34 @@ local lib = import 'lib.libsonnet';
   local hb = l.hb,
   local notWorker = l.notWorker,
 
+  // failed(sel): failure_threshold runs in a row failed, and the latest
+  // end on any replica was a failure. metrics: basic exports the failures
+  // only from the threshold on, without the threshold (the comparison is
+  // then with itself); detailed has both.
+  local failed(sel) = |||
+    %s
+      >= (%s or %s)
+    and
+    %s
+      > %s
+  ||| % [
+    overReplicas('max', 'heartbeat_consecutive_failures{%s}' % sel),
+    overReplicas('max', 'heartbeat_failure_threshold{%s}' % sel),
+    overReplicas('max', 'heartbeat_consecutive_failures{%s}' % sel),
+    overReplicas('max', 'heartbeat_last_failure_timestamp_seconds{%s}' % sel),
+    overReplicas('max', 'heartbeat_last_success_timestamp_seconds{%s}' % sel),
+  ],
+
   heartbeatAlertRules:: [
     {
       alert: 'HeartbeatLate',
       // A run past max_runtime is HeartbeatRunningTooLong's, a
       // Celery worker's own heartbeat CeleryWorkerDown's: one alert
       // says what happened.
-      expr: '%s < time()\nunless\n(\n%s)\n' % [overReplicas('max', 'heartbeat_deadline_timestamp_seconds{%s}' % notWorker), overrun(notWorker)],
+      // A job whose last runs failed (HeartbeatFailed's condition) and
+      // then stayed silent is HeartbeatFailed's too: one notification,
+      // saying what the exporter heard.
+      expr: '%s < time()\nunless\n(\n%s)\nunless\n(\n%s)\n' % [overReplicas('max', 'heartbeat_deadline_timestamp_seconds{%s}' % notWorker), overrun(notWorker), failed(notWorker)],
       'for': c.heartbeatLateFor,
       labels: { severity: c.heartbeatLateSeverity },
       annotations: annotations(
@@ -31,23 +52,7 @@ local lib = import 'lib.libsonnet';
     },
     {
       alert: 'HeartbeatFailed',
-      // failure_threshold runs in a row failed, and the latest end
-      // on any replica was a failure. metrics: basic exports the
-      // failures only from the threshold on, without the threshold
-      // (the comparison is then with itself); detailed has both.
-      expr: |||
-        %s
-          >= (%s or %s)
-        and
-        %s
-          > %s
-      ||| % [
-        overReplicas('max', 'heartbeat_consecutive_failures{%s}' % hb),
-        overReplicas('max', 'heartbeat_failure_threshold{%s}' % hb),
-        overReplicas('max', 'heartbeat_consecutive_failures{%s}' % hb),
-        overReplicas('max', 'heartbeat_last_failure_timestamp_seconds{%s}' % hb),
-        overReplicas('max', 'heartbeat_last_success_timestamp_seconds{%s}' % hb),
-      ],
+      expr: failed(hb),
       'for': c.heartbeatFailedFor,
       labels: { severity: c.heartbeatFailedSeverity },
       annotations: annotations(
