@@ -46,13 +46,17 @@ func (h *Heartbeats) Apply(cfg *config.Config, publish func()) {
 	for _, hc := range cfg.Heartbeats {
 		next[hc.Name] = h.take(cfg, hc, false, now)
 	}
-	if d := &cfg.HeartbeatDefaults; d.AutoRegister {
+	if d := &cfg.HeartbeatDefaults; d.AutoRegister || d.AllowRegistration {
 		for _, name := range h.autoNames() {
 			if _, taken := next[name]; taken || len(next) >= d.MaxHeartbeats {
 				continue
 			}
 			hc := cfg.NewAutoHeartbeat(name)
-			if reg := h.registration(name); reg != nil {
+			reg := h.registration(name)
+			if reg == nil && !d.AutoRegister {
+				continue // made by a ping, and pings no longer make heartbeats: retained
+			}
+			if reg != nil {
 				c, ok := registered[name]
 				if !ok || c.from != reg { // registered again since: check it now
 					c.hc, c.err = cfg.RegisteredHeartbeat(name, reg.registration())
@@ -97,7 +101,7 @@ type compiledRegistration struct {
 // workers and beat entries, running the file's rules on each under the
 // lock held every ping for the whole reload.
 func (h *Heartbeats) compileRegistrations(cfg *config.Config) map[string]compiledRegistration {
-	if !cfg.HeartbeatDefaults.AutoRegister {
+	if d := &cfg.HeartbeatDefaults; !d.AutoRegister && !d.AllowRegistration {
 		return nil
 	}
 	h.mu.RLock()

@@ -174,6 +174,9 @@ func (h *Heartbeats) accept(hb *heartbeat, name string, p ping) error {
 func (h *Heartbeats) reject(name, reason, detail, remote string) {
 	h.rejected.WithLabelValues(reason).Inc()
 	name = text.Cut(name, 128)
+	if reason == RejectUnknown && config.ValidHeartbeatName(name) {
+		h.refused.note(name, h.closestName(name), h.now())
+	}
 	if ok, suppressed := h.warnings.allow(name+"\x00"+reason, h.now()); ok {
 		h.logger.Warn("Heartbeat ping refused", "heartbeat", name, "reason", reason, "detail", detail,
 			"remote", remote, "refused_since_last_warning", suppressed)

@@ -106,8 +106,8 @@ func (h *Heartbeats) registrar(name, token string) (*config.Config, error) {
 		return nil, &apiError{http.StatusBadRequest, "invalid heartbeat name: " + config.HeartbeatNameRule}
 	case !tokenOK(cfg.HeartbeatDefaults.BearerToken(), token):
 		return nil, &apiError{http.StatusUnauthorized, errUnauthorized.msg}
-	case !cfg.HeartbeatDefaults.AutoRegister:
-		return nil, &apiError{http.StatusForbidden, "registering heartbeats needs heartbeat_defaults.auto_register: true"}
+	case !cfg.HeartbeatDefaults.AutoRegister && !cfg.HeartbeatDefaults.AllowRegistration:
+		return nil, &apiError{http.StatusForbidden, "registering heartbeats needs heartbeat_defaults.allow_registration: true (or auto_register)"}
 	}
 	for _, hc := range cfg.Heartbeats {
 		if hc.Name == name {

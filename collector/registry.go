@@ -68,6 +68,8 @@ type Heartbeats struct {
 
 	mu     sync.RWMutex // guards byName, retained and adhocLoaded
 	byName map[string]*heartbeat
+	// refused are the names whose pings were refused as unknown.
+	refused refusedNames
 	// adhoc are the maintenance windows opened through the API.
 	adhoc       *adHocWindows
 	adhocLoaded bool

@@ -182,13 +182,18 @@ type Target struct {
 // HeartbeatDefaults apply to every heartbeat that does not say otherwise,
 // and to auto-registered ones.
 type HeartbeatDefaults struct {
-	Grace         model.Duration `yaml:"grace,omitempty"`
-	BodyLimit     Size           `yaml:"body_limit,omitempty"`
-	Token         pconfig.Secret `yaml:"token,omitempty"`
-	TokenFile     string         `yaml:"token_file,omitempty"`
-	AutoRegister  bool           `yaml:"auto_register"`
-	MaxHeartbeats int            `yaml:"max_heartbeats,omitempty"`
-	Interval      model.Duration `yaml:"interval,omitempty"`
+	Grace        model.Duration `yaml:"grace,omitempty"`
+	BodyLimit    Size           `yaml:"body_limit,omitempty"`
+	Token        pconfig.Secret `yaml:"token,omitempty"`
+	TokenFile    string         `yaml:"token_file,omitempty"`
+	AutoRegister bool           `yaml:"auto_register"`
+	// AllowRegistration lets the registration API (the Python package's
+	// Celery integration) create heartbeats while auto_register stays off:
+	// a ping to a name nobody registered or configured (a typo) is then
+	// refused, never a new heartbeat that goes late and pages.
+	AllowRegistration bool           `yaml:"allow_registration,omitempty"`
+	MaxHeartbeats     int            `yaml:"max_heartbeats,omitempty"`
+	Interval          model.Duration `yaml:"interval,omitempty"`
 	// EarlyMargin: a success this far before a scheduled time counts for
 	// it. Unset: the smaller of the heartbeat's grace and a minute.
 	EarlyMargin *model.Duration `yaml:"early_margin,omitempty"`

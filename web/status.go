@@ -44,8 +44,10 @@ type StatusPage struct {
 	Heartbeats func() []collector.HeartbeatView
 	// AdHocWindows are the maintenance windows opened through the API.
 	AdHocWindows func() []*config.MaintenanceWindow
-	Logger       *slog.Logger
-	now          func() time.Time
+	// Refused are the names whose pings were refused as unknown.
+	Refused func() []collector.RefusedName
+	Logger  *slog.Logger
+	now     func() time.Time
 }
 
 const (
@@ -115,6 +117,7 @@ type statusData struct {
 	// deploy did not restart).
 	Releases    []releaseCount
 	OddReleases map[string]bool
+	Refused     []collector.RefusedName
 }
 
 // releaseCount is how many targets and heartbeats report a release, and
@@ -199,6 +202,9 @@ func (s *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.Heartbeats, d.HiddenUp, d.HeartbeatSummary = heartbeatRows(s.Heartbeats())
 	}
 	d.Releases, d.OddReleases = releases(d.Targets, d.Heartbeats)
+	if s.Refused != nil {
+		d.Refused = s.Refused()
+	}
 	d.AllFine = d.ReloadFailure == nil && allFine(d.TargetSummary) && allFine(d.HeartbeatSummary) && len(d.OddReleases) == 0
 	if s.History != nil {
 		d.Probes = s.History.List()

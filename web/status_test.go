@@ -179,3 +179,22 @@ func TestStatusPageShowsReleasesAndBrokenAssets(t *testing.T) {
 		t.Error("two releases, a failing target, and the page says nothing is broken")
 	}
 }
+
+// Refused names are listed, with the name each is closest to.
+func TestStatusPageListsRefusedNames(t *testing.T) {
+	now := time.Now()
+	page := &StatusPage{Refused: func() []collector.RefusedName {
+		return []collector.RefusedName{
+			{Name: "nightly-reports-v2", Count: 3, LastSeen: now.Add(-time.Minute), Closest: "nightly-reports"},
+			{Name: "zzz", Count: 1, LastSeen: now.Add(-time.Hour)},
+		}
+	}}
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`<h2 id="refused">Refused pings</h2>`, `<strong>nightly-reports-v2</strong>`, `<a href="heartbeats/nightly-reports">nightly-reports</a>`, "no name is near"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the status page lacks %s", want)
+		}
+	}
+}

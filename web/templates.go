@@ -152,6 +152,24 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 {{end}}
 {{end}}
 
+{{if .Refused}}
+<h2 id="refused">Refused pings</h2>
+<p class="muted">Pings to names no heartbeat has (a typo in a cron line, a job nobody configured): refused, counted in heartbeat_rejected_pings_total{reason="unknown"} (HeartbeatPingsRejected), and listed here.</p>
+<table id="refused-table">
+<thead><tr><th>Name</th><th>Refused</th><th>Last seen</th><th>Did you mean</th></tr></thead>
+<tbody>
+{{range .Refused}}
+<tr class="refused">
+<td data-label="Name"><strong>{{.Name}}</strong></td>
+<td data-label="Refused">{{.Count}}</td>
+<td data-label="Last seen"><span title="{{ts .LastSeen}}">{{rel .LastSeen $.Now}}</span></td>
+<td data-label="Did you mean">{{with .Closest}}<a href="heartbeats/{{.}}">{{.}}</a>{{else}}<span class="muted">no name is near</span>{{end}}</td>
+</tr>
+{{end}}
+</tbody>
+</table>
+{{end}}
+
 <h2 id="recent">Recent probes</h2>
 {{if .Probes}}
 <table id="probe-table">

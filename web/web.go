@@ -78,7 +78,7 @@ func New(o Options) http.Handler {
 	// Pages.
 	mux.Handle("GET /{$}", &StatusPage{
 		History: history, Current: current, Config: o.Reloader.Config, Failure: o.Reloader.LastFailure,
-		Heartbeats: hb.Views, AdHocWindows: hb.MaintenanceWindows, Logger: o.Logger,
+		Heartbeats: hb.Views, AdHocWindows: hb.MaintenanceWindows, Refused: hb.RefusedNames, Logger: o.Logger,
 	})
 	mux.Handle("GET /heartbeats/{name}", HeartbeatPage(hb.View, o.Logger))
 	mux.Handle("GET /logs", LogsHandler(history))

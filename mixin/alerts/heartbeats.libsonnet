@@ -31,6 +31,12 @@ local lib = import 'lib.libsonnet';
     overReplicas('max', 'heartbeat_last_success_timestamp_seconds{%s}' % sel),
   ],
 
+  // The exporter whose status page lists the names it refused (or the
+  // fixed exporterURL).
+  local refusedExporter =
+    if c.exporterURL != '' then c.exporterURL
+    else 'http://{{ with printf "heartbeat_rejected_pings_total{job=%q}" $labels.job | query | sortByLabel "instance" }}{{ . | first | label "instance" }}{{ end }}',
+
   heartbeatAlertRules:: [
     {
       alert: 'HeartbeatLate',
@@ -107,7 +113,7 @@ local lib = import 'lib.libsonnet';
         'heartbeatpingsrejected',
         'heartbeats',
         'The exporter refuses pings: a job believes it reports, and does not.',
-        'About {{ $value | printf "%%.0f" }} ping(s) refused in %s, reason {{ $labels.reason }} (unknown: a name not configured, or a typo of one; unauthorized: a wrong or missing token; invalid: a malformed ping such as an exit status over 255, a bad rid or metric, a GET where the heartbeat takes POST only; too_large: a body over 1 MiB; limit: max_heartbeats reached). The exporter logs each heartbeat and sender: WARN "Heartbeat ping refused".' % c.heartbeatPingsRejectedWindow,
+        'About {{ $value | printf "%%.0f" }} ping(s) refused in %s, reason {{ $labels.reason }} (unknown: a name not configured, or a typo of one; unauthorized: a wrong or missing token; invalid: a malformed ping such as an exit status over 255, a bad rid or metric, a GET where the heartbeat takes POST only; too_large: a body over 1 MiB; limit: max_heartbeats reached). The exporter logs each heartbeat and sender: WARN "Heartbeat ping refused". The names refused as unknown, with the names they are close to: %s/#refused' % [c.heartbeatPingsRejectedWindow, refusedExporter],
       ),
     },
   ],

@@ -112,3 +112,25 @@ def test_a_worker_registers_pings_and_leaves(exporter: Exporter) -> None:
     assert hb[own]["release"] == "r6" and hb["celery-worker"]["pings"]["success"] >= 2
     signals.worker_shutdown.send(sender=controller)
     assert exporter.wait_for(lambda: own not in exporter.heartbeats())
+
+
+def test_everything_registers_without_auto_register(make_exporter: Any, tmp_path: Any) -> None:
+    """With allow_registration and auto_register off, the integration
+    registers every heartbeat it makes, celery-beat and celery-worker
+    included: a typo then never becomes a heartbeat."""
+    e = make_exporter("heartbeat_defaults: {allow_registration: true}\nheartbeats: []\n")
+    app = make_app({"refresh-prices": {"task": "shop.refresh", "schedule": 60.0}})
+    c = Client(Settings(url=e.url))
+    connect_celery(app, client=c, queues=[], worker_interval=0.2, labels={"team": "shop"})
+    service = Service(app, schedule_filename=str(tmp_path / "beat-schedule"))
+    signals.beat_init.send(sender=service)
+    consumer = _Sender(app=app, hostname="w1@host")
+    signals.worker_ready.send(sender=consumer)
+    want = {"celery-beat", "celery-worker", "refresh-prices", "celery-worker@w1@host"}
+    hb = e.wait_for(lambda: (lambda h: h if want <= set(h) else None)(e.heartbeats()))
+    assert hb, e.heartbeats()
+    assert hb["celery-beat"]["labels"] == {"team": "shop", "celery": "beat"} and hb["celery-beat"]["exclusive"]
+    assert hb["celery-worker"]["labels"] == {"team": "shop", "celery": "worker"}
+    assert not c.ping("celery-beta")  # a typo: refused, not a new heartbeat
+    assert "celery-beta" not in e.heartbeats()
+    signals.worker_shutdown.send(sender=_Sender(app=app))

@@ -8,7 +8,7 @@ HEARTBEAT_CANARY_INTERVAL (seconds, default 60) set how often the
 celery-beat, celery-worker and queue canary heartbeats are sent; the
 exporter's heartbeats for the first two should expect the same interval.
 The beat entries, the workers and the queues register their own
-heartbeats (the exporter needs heartbeat_defaults.auto_register: true).
+heartbeats (the exporter needs heartbeat_defaults.allow_registration: true).
 """
 import os
 

@@ -206,11 +206,14 @@ class Client:
         exclusive: Optional[bool] = None,
         expire_after: Optional[Seconds] = None,
         release: Optional[str] = None,
+        configured_ok: bool = False,
         strict: bool = False,
         timeout: Optional[float] = None,
         url: Optional[str] = None,
     ) -> bool:
-        """Register a heartbeat (the exporter needs auto_register): an
+        """Register a heartbeat (the exporter needs allow_registration or
+        auto_register; configured_ok: a name the exporter's file has
+        already, 409, counts as registered): an
         interval, or a cron schedule (one line or several) read in
         timezone. exclusive: it must run once per period, from one sender
         (the default for a schedule). expire_after removes it once silent
@@ -238,7 +241,8 @@ class Client:
             reg["release"] = str(release or settings.release)
         body = json.dumps(reg).encode("utf-8")
         path = _transport.API_PREFIX + "/" + _quote(name)
-        return self._send(settings, "PUT", path, body, "application/json", (200, 201), strict)
+        ok = (200, 201, 409) if configured_ok else (200, 201)
+        return self._send(settings, "PUT", path, body, "application/json", ok, strict)
 
     def unregister(self, name: str, *, strict: bool = False, timeout: Optional[float] = None, url: Optional[str] = None) -> bool:
         """Remove a registered heartbeat (a worker shutting down cleanly)."""

@@ -139,6 +139,11 @@ class _Beat:
 
     def run(self, scheduler: Any) -> None:
         client, opts = self.opts.client, self.opts
+        if opts.beat:
+            # Registered, so that the exporter may leave auto_register off
+            # (a typo then never becomes a heartbeat); the file's own wins.
+            client.register(opts.beat, interval=opts.beat_interval, exclusive=True,
+                            labels=dict(opts.labels, celery="beat"), configured_ok=True)
         for q in opts.queues:
             # Not exclusive: when a backlog clears, the canaries that waited
             # in it run at once, and that is no double run. queues names it

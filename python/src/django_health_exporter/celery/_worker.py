@@ -79,6 +79,9 @@ class _Worker:
         client, own, every = self.opts.client, self.own, self.opts.worker_interval
         assert own is not None
         client.register(own, interval=every, labels=labels, expire_after=expire_after())
+        # The shared heartbeat too (the file's own wins): the exporter may
+        # leave auto_register off.
+        client.register(self.shared, interval=every, labels=dict(self.opts.labels, celery="worker"), configured_ok=True)
         while True:
             client.ping(own)
             # Every worker pings the shared heartbeat too (an interval
