@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,7 @@ import (
 )
 
 // notifications counts what Alertmanager's webhooks deliver, by receiver.
+// A resolved alert in a notification is named with " (resolved)".
 type notifications struct {
 	mu     sync.Mutex
 	byPath map[string][][]string // receiver path -> notifications -> alert names
@@ -42,6 +44,7 @@ type notifications struct {
 func (n *notifications) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var msg struct {
 		Alerts []struct {
+			Status string            `json:"status"`
 			Labels map[string]string `json:"labels"`
 		} `json:"alerts"`
 	}
@@ -49,7 +52,11 @@ func (n *notifications) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(b, &msg)
 	var names []string
 	for _, a := range msg.Alerts {
-		names = append(names, a.Labels["alertname"]+"/"+a.Labels["instance"]+a.Labels["heartbeat"])
+		name := a.Labels["alertname"] + "/" + a.Labels["instance"] + a.Labels["heartbeat"]
+		if a.Status == "resolved" {
+			name += " (resolved)"
+		}
+		names = append(names, name)
 	}
 	slices.Sort(names)
 	n.mu.Lock()
@@ -342,4 +349,77 @@ targets:
 		t.Errorf("a failed login: pages %v, want one, of DjangoLoginFailed alone", got["/pager"])
 	}
 	t.Logf("notifications: %v", got)
+}
+
+// A new critical alert pages within 90 s of firing although its team's
+// group is open already (the example Alertmanager's pager routes flush
+// every minute, not every five), and the page carries only what fires: an
+// alert resolved since the last page is not repeated in it.
+func TestANewPageArrivesInAMinuteWithOnlyWhatFires(t *testing.T) {
+	t.Parallel()
+	hooks := &notifications{byPath: map[string][][]string{}}
+	hook := httptest.NewServer(hooks)
+	defer hook.Close()
+	var aDown, bDown atomic.Bool
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/a/" && aDown.Load() || r.URL.Path == "/b/" && bDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "<h1>Acme Shop</h1>")
+	}))
+	defer site.Close()
+	exp := startExporter(t, fmt.Sprintf(`
+modules:
+  plain: {django: {debug_canary: false}}
+targets:
+  - {name: shop-a, url: "%[1]s/a/", module: plain, labels: {team: web}}
+  - {name: shop-b, url: "%[1]s/b/", module: plain, labels: {team: web}}
+`, site.URL))
+	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
+	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
+	firing := func(instance string) bool {
+		return len(prom.query(t, fmt.Sprintf(`ALERTS{alertname="DjangoProbeFailed", alertstate="firing", instance=%q}`, instance))) > 0
+	}
+
+	aDown.Store(true)
+	eventually(t, 90*time.Second, func() string {
+		if len(hooks.get()["/pager"]) == 0 {
+			return "no page for shop-a yet"
+		}
+		return ""
+	})
+	aDown.Store(false)
+	eventually(t, 60*time.Second, func() string {
+		if firing("shop-a") {
+			return "shop-a still firing"
+		}
+		return ""
+	})
+	bDown.Store(true)
+	eventually(t, 30*time.Second, func() string {
+		if !firing("shop-b") {
+			return "shop-b not firing yet"
+		}
+		return ""
+	})
+	fired := time.Now()
+	var took time.Duration
+	eventually(t, 150*time.Second, func() string {
+		if pages := hooks.get()["/pager"]; len(pages) >= 2 {
+			took = time.Since(fired)
+			return ""
+		}
+		return fmt.Sprintf("no page for shop-b yet: %v", hooks.get())
+	})
+	pages := hooks.get()["/pager"]
+	if took > 90*time.Second {
+		t.Errorf("the page for shop-b came %s after it fired, want within 90 s", took.Round(time.Second))
+	}
+	if !slices.Equal(pages[1], []string{"DjangoProbeFailed/shop-b"}) {
+		t.Errorf("the second page carries %v, want DjangoProbeFailed/shop-b alone (shop-a resolved before)", pages[1])
+	}
+	t.Logf("pages: %v; the second %s after shop-b fired", pages, took.Round(time.Second))
+	reliability.Record(t, "alerts", "a second critical alert of a team whose group is open, after the first resolved (example Alertmanager)",
+		fmt.Sprintf("paged %s after it fired, carrying only what fires: %v", took.Round(time.Second), pages[1]))
 }
