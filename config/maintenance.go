@@ -198,10 +198,6 @@ func (w *MaintenanceWindow) hasLabels(labels map[string]string) bool {
 	return true
 }
 
-// AdHoc is a window a deploy script opened through the API, from start
-// until until.
-func (w *MaintenanceWindow) AdHoc() bool { return !w.until.IsZero() }
-
 // Bounds of an ad-hoc window (the same as a pause's).
 func (w *MaintenanceWindow) Bounds() (start, until time.Time) { return w.start, w.until }
 

@@ -139,7 +139,7 @@ func gzipped(h http.Handler) http.Handler {
 }
 
 var maintenanceActiveDesc = prometheus.NewDesc(namespace+"_maintenance_active",
-	"1 while a maintenance window of the configuration is open (its heartbeats paused, its targets' probes marked probe_maintenance 1), 0 otherwise.",
+	"1 while a maintenance window is open, one of the configuration or one a deploy script opened through /api/v1/maintenance (its heartbeats paused, its targets' probes marked probe_maintenance 1), 0 otherwise.",
 	[]string{"window"}, nil)
 
 // MaintenanceCollector exports django_health_exporter_maintenance_active
