@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/django-health/django_health_exporter/collector/wire"
@@ -89,6 +88,9 @@ type record struct {
 	// Registration is what the API registered, for a heartbeat created by
 	// PUT /api/v1/heartbeats/{name}.
 	Registration *storedRegistration `json:"registration,omitempty"`
+	// Transitions are the last changes of the heartbeat's state, the
+	// newest last (transitions.go).
+	Transitions []transition `json:"transitions,omitempty"`
 }
 
 // value is a number a ping reported, and when.
@@ -156,22 +158,6 @@ type ping struct {
 	// failure_keywords that decided the ping, "" for none; reason says
 	// why a ping the keywords made a failure is one.
 	keyword, reason string
-}
-
-// maxExcerpt bounds the last line of a message kept in memory.
-const maxExcerpt = 160
-
-// excerpt is the last non-empty line of a message, cut to maxExcerpt:
-// what a failed job's output usually says last is why.
-func excerpt(msg string) string {
-	msg = strings.TrimRight(msg, " \t\r\n")
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
-	if tail, cut := text.Tail(msg, maxExcerpt); cut > 0 {
-		msg = text.Ellipsis + tail
-	}
-	return strings.Clone(msg) // not a slice that keeps the whole message
 }
 
 // runLimits are what a heartbeat's configuration says about its runs.

@@ -27,6 +27,10 @@ type HeartbeatView struct {
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels,omitempty"`
 	State  State             `json:"state"`
+	// Since is when the heartbeat came to be in its state; Transitions
+	// are its last changes of state, the newest first.
+	Since       time.Time        `json:"since,omitzero"`
+	Transitions []TransitionView `json:"transitions,omitempty"`
 	// Why says what the state is about: "running 8m, max_runtime 30s".
 	Why              string    `json:"why,omitempty"`
 	Schedule         string    `json:"schedule,omitempty"`
@@ -140,6 +144,11 @@ func (h *heartbeat) view(now time.Time) HeartbeatView {
 		Sources:             r.Sources.Map(),
 		SourcesInPeriod:     st.Sources,
 		RunsPerPeriod:       st.RunsPerPeriod,
+	}
+	story := h.story(r, now)
+	v.Transitions = transitionViews(story)
+	if n := len(story); n > 0 {
+		v.Since = story[n-1].At
 	}
 	if len(r.Values) > 0 {
 		v.Values = make(map[string]float64, len(r.Values))

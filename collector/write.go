@@ -39,6 +39,7 @@ func (h *Heartbeats) write(hb *heartbeat, name string, message []byte, change fu
 		hb.mu.Unlock()
 		return err
 	}
+	hb.noteTransitions(base, &next, h.now())
 	b, err := encodeRecord(&next)
 	if err != nil {
 		hb.mu.Unlock()

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -308,8 +309,20 @@ func (c *Client) progress(ctx context.Context, name, rid string, o RunOptions) f
 func (c *Client) runCommand(argv []string, o RunOptions, out *tail) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = o.Stdin
+	// Python buffers its standard output in a pipe and writes it at exit,
+	// after the traceback on its standard error: unbuffered, the message
+	// keeps the order a terminal would show (manage.py commands, Celery).
+	if os.Getenv("PYTHONUNBUFFERED") == "" {
+		cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	}
 	cmd.Stdout = io.MultiWriter(o.Stdout, out)
 	cmd.Stderr = io.MultiWriter(o.Stderr, out)
+	if sameDestination(o.Stdout, o.Stderr) {
+		// One pipe for both (os/exec shares it when the writers are
+		// equal): the message holds the output in the order it was
+		// written, as the terminal or cron's mail shows it.
+		cmd.Stderr = cmd.Stdout
+	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(out, "django_health_exporter run: %v\n", err)
 		fmt.Fprintf(o.Stderr, "django_health_exporter run: %v\n", err)
@@ -334,6 +347,21 @@ func (c *Client) runCommand(argv []string, o RunOptions, out *tail) int {
 	signal.Stop(sigs)
 	close(done)
 	return exitStatus(err)
+}
+
+// sameDestination reports whether a command's standard output and error
+// go to the same place: one writer, or one open file (a terminal, cron's
+// mail, the journal).
+func sameDestination(a, b io.Writer) bool {
+	fa, okA := a.(*os.File)
+	fb, okB := b.(*os.File)
+	if !okA || !okB {
+		t := reflect.TypeOf(a)
+		return t != nil && t == reflect.TypeOf(b) && t.Comparable() && a == b
+	}
+	sa, errA := fa.Stat()
+	sb, errB := fb.Stat()
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 func exitStatus(err error) int {

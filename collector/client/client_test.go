@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +170,26 @@ func TestClientRun(t *testing.T) {
 	status = c.Run(context.Background(), "job", []string{"sh", "-c", "echo Traceback >&2; exit 1"}, RunOptions{Stdout: io.Discard, Stderr: io.Discard})
 	if g := got(); status != 1 || g[len(g)-1].body != "Traceback\n" {
 		t.Errorf("stderr in the tail: %d %q", status, g[len(g)-1].body)
+	}
+}
+
+// A Python command's output reaches the message in the order it was
+// written: what it printed, then the traceback. Buffered (as Python
+// buffers a pipe), the traceback came first and the message ended with
+// the last print, not the error.
+func TestRunKeepsAPythonCommandsOrder(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is needed: ", err)
+	}
+	srv, got := pingServer(t)
+	c := &Client{URL: srv.URL}
+	script := "print('importing 3 rows'); print('row 1 ok'); raise ValueError('row 2: bad date')"
+	status := c.Run(context.Background(), "import", []string{python, "-c", script}, RunOptions{Stdout: io.Discard, Stderr: io.Discard})
+	g := got()
+	body := g[len(g)-1].body
+	if status != 1 || !strings.HasPrefix(body, "importing 3 rows\nrow 1 ok\nTraceback (most recent call last):") || !strings.HasSuffix(body, "ValueError: row 2: bad date\n") {
+		t.Errorf("status %d, message %q", status, body)
 	}
 }
 

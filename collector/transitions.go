@@ -1,0 +1,201 @@
+// Copyright 2026 The django_health_exporter Authors
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+// http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+package collector
+
+import (
+	"slices"
+	"time"
+
+	"github.com/django-health/django_health_exporter/internal/text"
+)
+
+// A heartbeat's story: the last changes of its state, kept in its record
+// on disk, so that "down since 02:45, after: up 01:00, late 02:30" is
+// still there after a restart.
+//
+// A state changes at a ping (a failure, a start, a success) or by time
+// alone (due, then past the grace, a window that opens). The changes by
+// time are not written when they happen (that would be a write for every
+// heartbeat every period, pings or none): the record holds what decides
+// them, so they are worked out from it, at the moment they happened, by
+// whoever asks (the page, the API), and written with the next write of
+// the record, before the ping's own change.
+
+// maxTransitions bounds the changes a record keeps; maxTransitionWhy the
+// words of each.
+const (
+	maxTransitions   = 10
+	maxTransitionWhy = 120
+)
+
+// transition is a change of a heartbeat's state: to State at At, and why
+// for a failure (the reason the run failed).
+type transition struct {
+	At    time.Time `json:"at"`
+	State State     `json:"state"`
+	Why   string    `json:"why,omitempty"`
+}
+
+// TransitionView is a change of state as the API and pages show it.
+type TransitionView struct {
+	At    time.Time `json:"at"`
+	State State     `json:"state"`
+	Why   string    `json:"why,omitempty"`
+}
+
+// withRecord evaluates fn against rec in place of the heartbeat's record.
+// Callers hold h.mu.
+func (h *heartbeat) withRecord(rec *record, fn func()) {
+	if rec == &h.rec {
+		fn()
+		return
+	}
+	saved := h.rec
+	h.rec = *rec
+	defer func() { h.rec = saved }()
+	fn()
+}
+
+// story is rec's logged changes and those by time since, up to now: the
+// log as it would be written now. Callers hold h.mu.
+func (h *heartbeat) story(rec *record, now time.Time) []transition {
+	out := rec.Transitions
+	var last transition
+	if n := len(out); n > 0 {
+		last = out[n-1]
+	}
+	h.withRecord(rec, func() {
+		if st := h.evaluate(now); st.State != last.State {
+			out = trimTransitions(append(out[:len(out):len(out)], h.changesSince(st, last, now)...))
+		}
+	})
+	return out
+}
+
+// changesSince works out the changes that brought the record from its
+// last logged change to the state st at now: when st began (the moment
+// that decides it), then what it was just before, and so on back to the
+// last logged state. A silence after a success reads as late at its due
+// time and down at the end of its grace; a pause that ended, as up when
+// it ended. Callers hold h.mu, with the record in h.rec.
+func (h *heartbeat) changesSince(st status, last transition, now time.Time) []transition {
+	var out []transition
+	for range maxTransitions {
+		t := h.began(st, last, now)
+		out = append(out, t)
+		if !t.At.After(last.At) {
+			break
+		}
+		before := h.evaluate(t.At.Add(-time.Nanosecond))
+		if before.State == last.State || before.State == st.State {
+			break
+		}
+		st, now = before, t.At
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// began is the change into st: at the moment that decides the state, no
+// earlier than the last logged change and no later than now. Callers
+// hold h.mu, with the record in h.rec.
+func (h *heartbeat) began(st status, last transition, now time.Time) transition {
+	rec := &h.rec
+	var since time.Time
+	switch st.State {
+	case StateDown:
+		since = st.Deadline
+	case StateLate:
+		since = st.Expected
+	case StatePaused:
+		since = h.pausedSince(now)
+	case StateNew:
+		since = rec.Created
+	case StateFailed:
+		since = rec.LastFailure
+	case StateRunning:
+		since = st.RunningSince
+	default:
+		since = latest(rec.LastPing, h.resumed(now))
+	}
+	if since.Before(last.At) {
+		since = last.At
+	}
+	if since.IsZero() || since.After(now) {
+		since = now
+	}
+	t := transition{At: since, State: st.State}
+	if st.State == StateFailed {
+		t.Why = text.Cut(rec.FailureReason, maxTransitionWhy)
+	}
+	return t
+}
+
+// pausedSince is when the pause or window open at now began: the latest
+// start among them (the one that made it paused is the earliest, but a
+// later one is as good a floor, and it is what is known for sure).
+func (h *heartbeat) pausedSince(now time.Time) time.Time {
+	var since time.Time
+	if p := h.rec.Pause; p != nil && (p.Until.IsZero() || now.Before(p.Until)) {
+		since = p.Since
+	}
+	for _, w := range h.allWindows() {
+		open, end := w.Open(now)
+		if !open {
+			continue
+		}
+		start, _ := w.Bounds()
+		if start.IsZero() {
+			start = end.Add(-time.Duration(w.Duration))
+		}
+		if since.IsZero() || start.Before(since) {
+			since = start
+		}
+	}
+	return since
+}
+
+// noteTransitions writes into next the story of prev up to now, and the
+// change the write itself makes: called by write, under h.mu, for every
+// change of a record.
+func (h *heartbeat) noteTransitions(prev, next *record, now time.Time) {
+	log := h.story(prev, now)
+	var st status
+	h.withRecord(next, func() { st = h.evaluate(now) })
+	if n := len(log); n == 0 || log[n-1].State != st.State {
+		t := transition{At: now, State: st.State}
+		if st.State == StateFailed {
+			t.Why = text.Cut(next.FailureReason, maxTransitionWhy)
+		}
+		log = trimTransitions(append(log[:len(log):len(log)], t))
+	}
+	next.Transitions = log
+}
+
+func trimTransitions(list []transition) []transition {
+	if len(list) > maxTransitions {
+		list = list[len(list)-maxTransitions:]
+	}
+	return list
+}
+
+// transitionViews are the story for the API and the pages, the newest
+// first.
+func transitionViews(list []transition) []TransitionView {
+	out := make([]TransitionView, len(list))
+	for i, t := range list {
+		out[len(list)-1-i] = TransitionView(t)
+	}
+	return out
+}
