@@ -27,8 +27,11 @@ const DefaultHistoryBytes = 16 << 20
 // History keeps the last probes for the status page and /logs, as bounded
 // copies (probe.Result.Compact) within a byte budget. Failures have a list
 // of their own, so that a burst of successes does not push the failure
-// somebody is looking for out of sight; when the budget is spent the
-// oldest successes go first.
+// somebody is looking for out of sight, and the last failure of each
+// target is kept besides (pinned), so that an alert's link to it still
+// works after the target recovered and others failed; when the budget is
+// spent the oldest successes go first, then the oldest failures, then the
+// oldest pins.
 type History struct {
 	mu     sync.Mutex
 	limit  int // results in each list
@@ -36,8 +39,15 @@ type History struct {
 	bytes  int
 	recent []uint64 // oldest first
 	failed []uint64
-	byID   map[uint64]*kept
+	// pins are the last failure of each target (by stateKey), at most
+	// maxPins of them.
+	pins map[string]uint64
+	byID map[uint64]*kept
 }
+
+// maxPins bounds the targets whose last failure is pinned: ad-hoc
+// targets are any URL somebody asks for.
+const maxPins = 1000
 
 type kept struct {
 	res  *probe.Result
@@ -54,7 +64,7 @@ func NewHistory(n, budget int) *History {
 	if budget <= 0 {
 		budget = DefaultHistoryBytes
 	}
-	return &History{limit: n, budget: budget, byID: map[uint64]*kept{}}
+	return &History{limit: n, budget: budget, byID: map[uint64]*kept{}, pins: map[string]uint64{}}
 }
 
 // Add keeps a bounded copy of a finished probe.
@@ -68,12 +78,53 @@ func (h *History) Add(r *probe.Result) {
 	h.recent = h.push(h.recent, k, c.ID)
 	if !c.Success {
 		h.failed = h.push(h.failed, k, c.ID)
+		h.pin(stateKey(c.Target, c.Module, c.Hostname), k, c.ID)
 	}
 	for h.bytes > h.budget && len(h.byID) > 1 {
-		if len(h.recent) > 1 {
+		switch {
+		case len(h.recent) > 1:
 			h.recent = h.drop(h.recent)
-		} else {
+		case len(h.failed) > 0:
 			h.failed = h.drop(h.failed)
+		default:
+			h.unpinOldest()
+		}
+	}
+}
+
+// pin keeps a failure as its target's last, in place of the one before.
+func (h *History) pin(key string, k *kept, id uint64) {
+	if old, ok := h.pins[key]; ok {
+		h.release(old)
+	} else if len(h.pins) >= maxPins {
+		h.unpinOldest()
+	}
+	k.refs++
+	h.pins[key] = id
+}
+
+// unpinOldest lets go of the oldest pinned failure.
+func (h *History) unpinOldest() {
+	oldestKey, oldest := "", uint64(0)
+	for key, id := range h.pins {
+		if oldestKey == "" || id < oldest {
+			oldestKey, oldest = key, id
+		}
+	}
+	if oldestKey == "" {
+		return
+	}
+	delete(h.pins, oldestKey)
+	h.release(oldest)
+}
+
+// release drops a reference to a kept result, and the result when it was
+// the last.
+func (h *History) release(id uint64) {
+	if k := h.byID[id]; k != nil {
+		if k.refs--; k.refs <= 0 {
+			delete(h.byID, id)
+			h.bytes -= k.size
 		}
 	}
 }
@@ -94,13 +145,7 @@ func (h *History) drop(list []uint64) []uint64 {
 	if len(list) == 0 {
 		return list
 	}
-	id := list[0]
-	if k := h.byID[id]; k != nil {
-		if k.refs--; k.refs <= 0 {
-			delete(h.byID, id)
-			h.bytes -= k.size
-		}
-	}
+	h.release(list[0])
 	return append(list[:0:0], list[1:]...)
 }
 

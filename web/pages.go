@@ -15,10 +15,13 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/django-health/django_health_exporter/config"
 	"github.com/django-health/django_health_exporter/probe"
@@ -83,12 +86,19 @@ func SDHandler(cfg func() *config.Config) http.Handler {
 }
 
 // LogsHandler serves /logs?id=N: the debug account of a kept probe, with
-// the module as it was when the probe ran.
-func LogsHandler(h *History) http.Handler {
+// the module as it was when the probe ran; and /logs?target=NAME: the
+// last failed probe of a target (its name, or the URL asked for), which
+// is where an alert links: the failure that fired it, not a fresh probe
+// that may succeed by the time somebody reads it.
+func LogsHandler(h *History, current *Current) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if target := r.URL.Query().Get("target"); target != "" && r.URL.Query().Get("id") == "" {
+			lastFailed(w, r, h, current, target)
+			return
+		}
 		id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)
 		if err != nil {
-			http.Error(w, "id parameter is missing or not a number", http.StatusBadRequest)
+			http.Error(w, "id or target parameter is missing, or id is not a number", http.StatusBadRequest)
 			return
 		}
 		res := h.Get(id)
@@ -98,4 +108,35 @@ func LogsHandler(h *History) http.Handler {
 		}
 		writeText(w, r, "Probe "+strconv.FormatUint(id, 10)+" of "+res.Target, probe.DebugOutput(res))
 	})
+}
+
+// lastFailed answers /logs?target=: the account of the target's last
+// failed probe with what happened since on top; when the history no
+// longer keeps it, what the status page kept of it (when, why).
+func lastFailed(w http.ResponseWriter, r *http.Request, h *History, current *Current, target string) {
+	st, ok := current.LastFailed(target)
+	fresh := "probe?" + url.Values{"target": {target}, "debug": {"true"}}.Encode()
+	if !ok || st.LastFailed.ID == 0 {
+		w.WriteHeader(http.StatusNotFound)
+		msg := "No probe of " + target + " has failed since the exporter started."
+		if ok && st.Probed {
+			msg += fmt.Sprintf("\nThe last probe succeeded at %s: logs?id=%d", st.Start.UTC().Format(time.RFC3339), st.ID)
+		}
+		writeText(w, r, "No failed probe of "+target, msg+"\nA fresh probe: "+fresh+"\n")
+		return
+	}
+	f := st.LastFailed
+	head := fmt.Sprintf("The last failed probe of %s ran at %s.\n", target, f.At.UTC().Format(time.RFC3339))
+	if st.Success {
+		head += fmt.Sprintf("The target has succeeded since %s (the last probe, at %s: logs?id=%d).\n", st.UpSince.UTC().Format(time.RFC3339), st.Start.UTC().Format(time.RFC3339), st.ID)
+	} else {
+		head += fmt.Sprintf("The target has been failing since %s.\n", st.FailingSince.UTC().Format(time.RFC3339))
+	}
+	title := "Last failed probe of " + target
+	res := h.Get(f.ID)
+	if res == nil {
+		writeText(w, r, title, head+"Its whole account is no longer kept (the history keeps the last --history.limit probes and failures, and the last failure of each target, within a byte budget). Why it failed:\n\n"+f.Failure+"\n\nA fresh probe: "+fresh+"\n")
+		return
+	}
+	writeText(w, r, title, head+"\n"+probe.DebugOutput(res))
 }

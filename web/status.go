@@ -67,6 +67,9 @@ type targetRow struct {
 	Maintenance string // the open maintenance window it is in
 	Why         string
 	Details     string // /logs?id= while kept, else a new debug probe
+	// LastFailure is /logs?target=: the last failed probe, for a target
+	// that failed and is up again.
+	LastFailure string
 }
 
 // openWindow is a maintenance window open now, and when it closes.
@@ -252,6 +255,9 @@ func (s *StatusPage) targets(now time.Time) ([]targetRow, []summaryPart) {
 			}
 			row.Details = "probe?" + q.Encode()
 		}
+		if st.LastFailed.ID != 0 {
+			row.LastFailure = "logs?" + url.Values{"target": {st.Target}}.Encode()
+		}
 		rows[i] = row
 	}
 	return rows, []summaryPart{{failing, "failing", "bad"}, {unprobed, "not probed yet", "warn"}, {up, "up", "ok"}}
@@ -295,10 +301,11 @@ func allFine(parts []summaryPart) bool {
 	return true
 }
 
-// due says when a deadline is: "in 5m", or "overdue by 1m" once passed.
+// due says when something is due: "in 5m", or "08:40 UTC, overdue by
+// 1m" once passed.
 func due(t, now time.Time) string {
 	if t.Before(now) {
-		return "overdue by " + text.Duration(now.Sub(t))
+		return clock(t, now) + ", overdue by " + text.Duration(now.Sub(t))
 	}
 	return relative(t, now)
 }

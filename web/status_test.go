@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,6 +197,89 @@ func TestStatusPageListsRefusedNames(t *testing.T) {
 	for _, want := range []string{`<h2 id="refused">Refused pings</h2>`, `<strong>nightly-reports-v2</strong>`, `<a href="heartbeats/nightly-reports">nightly-reports</a>`, "no name is near"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the status page lacks %s", want)
+		}
+	}
+}
+
+// The story of a target: since when it fails or is up, its last changes,
+// and the failed probe an alert links to (/logs?target=), still there
+// after the target recovered and other targets' failures filled the
+// history.
+func TestTargetStoryAndLastFailure(t *testing.T) {
+	var failing atomic.Bool
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
+			http.Error(w, "database is down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer site.Close()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "other", http.StatusInternalServerError)
+	}))
+	defer other.Close()
+	s := newServer(t, loaded("targets:\n  - {name: shop, url: '"+site.URL+"', module: plain}\nmodules:\n  plain: {}\n"))
+	probeShop := func() {
+		if rec := s.get("/probe?target=shop"); rec.Code != 200 {
+			t.Fatalf("/probe: %d %s", rec.Code, rec.Body.String())
+		}
+	}
+
+	if rec := s.get("/logs?target=shop"); rec.Code != 404 || !strings.Contains(rec.Body.String(), "No probe of shop has failed since the exporter started.") {
+		t.Errorf("before any failure: %d %s", rec.Code, rec.Body.String())
+	}
+	probeShop()
+	failing.Store(true)
+	probeShop()
+	probeShop()
+	body := s.get("/").Body.String()
+	if !strings.Contains(body, `class="since muted"`) || !strings.Contains(body, "last changes") || !strings.Contains(body, "failing: status code 503") {
+		t.Errorf("a failing target's story is not on the page:\n%s", body)
+	}
+	failing.Store(false)
+	probeShop()
+	for range 12 { // more failures than the history's lists hold (5)
+		if rec := s.get("/probe?module=plain&target=" + url.QueryEscape(other.URL)); rec.Code != 200 {
+			t.Fatal(rec.Code)
+		}
+	}
+
+	rec := s.get("/logs?target=shop")
+	logs := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(logs, "The last failed probe of shop ran at") || !strings.Contains(logs, "The target has succeeded since") || !strings.Contains(logs, "status code 503") || strings.Contains(logs, "no longer kept") {
+		t.Errorf("/logs?target=shop after recovery: %d\n%s", rec.Code, logs)
+	}
+	page := s.get("/").Body.String()
+	if !strings.Contains(page, `class="last-failure" href="logs?target=shop"`) {
+		t.Errorf("an up target that failed links its last failure:\n%s", page)
+	}
+	if got := strings.Count(page, "<li>"); got < 3 {
+		t.Errorf("up, failing, up: %d changes listed", got)
+	}
+	if rec := s.get("/logs?target=nope"); rec.Code != 404 {
+		t.Errorf("an unknown target: %d", rec.Code)
+	}
+}
+
+// One clock: the heartbeat's why ("due 08:40"), its next-due column and
+// its page count from the same moment, the one it was expected; down is
+// since the end of its grace.
+func TestHeartbeatDueAndDownFromOneClock(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 10, 0, 0, time.UTC)
+	expected := now.Add(-30 * time.Minute) // 08:40
+	view := collector.HeartbeatView{
+		Name: "job", State: collector.StateDown, Why: "due 08:40 UTC, nothing since",
+		Expected: expected, Deadline: expected.Add(10 * time.Minute), Since: expected.Add(10 * time.Minute),
+		Transitions: []collector.TransitionView{{At: expected.Add(10 * time.Minute), State: collector.StateDown}, {At: expected, State: collector.StateLate}},
+	}
+	page := &StatusPage{Heartbeats: func() []collector.HeartbeatView { return []collector.HeartbeatView{view} }, now: func() time.Time { return now }}
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"due 08:40 UTC", "08:40 UTC, overdue by 30m", "for 20m, since 08:50 UTC", "08:40:00Z</span> late"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
 	}
 }

@@ -55,9 +55,17 @@ type TargetState struct {
 	Reasons    []string // probe_failed_due_to
 	Failure    string   // why, in words
 	// FailingSince is when the target began to fail, over the probes
-	// this exporter saw (zero while it succeeds).
+	// this exporter saw (zero while it succeeds); UpSince when it began
+	// to succeed (zero while it fails).
 	FailingSince time.Time
-	Warnings     []string // warning-level checks that failed
+	UpSince      time.Time
+	// LastFailed is the last probe of the target that failed (zero when
+	// none did since the exporter started): /logs?target= shows it.
+	LastFailed FailedProbe
+	// Transitions are the target's last changes between up and failing,
+	// the newest last: kept in memory, at most maxTransitions.
+	Transitions []Transition
+	Warnings    []string // warning-level checks that failed
 	// Release is the release that answered (django.release), "".
 	Release string
 	// BrokenAssets are the static assets its page links that are broken,
@@ -65,7 +73,28 @@ type TargetState struct {
 	BrokenAssets []string
 }
 
+// FailedProbe is what the status page keeps of a target's last failed
+// probe: which it was (for /logs while the history keeps it), when, and
+// why in words (kept here whatever the history drops).
+type FailedProbe struct {
+	ID      uint64
+	At      time.Time
+	Failure string
+}
+
+// Transition is a change of a target's state: to "up" or "failing" at a
+// probe, and why (the failure, cut).
+type Transition struct {
+	At    time.Time
+	State string
+	Why   string
+}
+
 const (
+	// maxTransitions bounds the changes kept per target.
+	maxTransitions = 10
+	// maxTransitionWhy bounds the words of each.
+	maxTransitionWhy = 200
 	maxAdHocTargets  = 100
 	maxStateTarget   = 512
 	maxStateFailure  = 2048
@@ -127,19 +156,74 @@ func (c *Current) Observe(r *probe.Result, configured bool) {
 			s.BrokenAssets = append(s.BrokenAssets, text.Cut(fmt.Sprintf("%s (%s, %s): %s", a.URL, a.Kind, status, a.Why), maxStateTarget))
 		}
 	}
-	if !s.Success {
+	if s.Success {
+		s.UpSince = s.Start
+	} else {
 		s.FailingSince = s.Start
+		s.LastFailed = FailedProbe{ID: s.ID, At: s.Start, Failure: s.Failure}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := stateKey(s.Target, s.Module, s.Hostname)
-	if prev, ok := c.byKey[key]; ok && !s.Success && !prev.FailingSince.IsZero() {
-		s.FailingSince = prev.FailingSince
+	prev := c.byKey[key]
+	if prev != nil {
+		s.Transitions = prev.Transitions
+		if s.Success {
+			s.LastFailed = prev.LastFailed
+		}
+		switch {
+		case !s.Success && !prev.FailingSince.IsZero():
+			s.FailingSince = prev.FailingSince
+		case s.Success && !prev.UpSince.IsZero():
+			s.UpSince = prev.UpSince
+		}
+	}
+	if prev == nil || prev.Success != s.Success {
+		s.Transitions = appendTransition(s.Transitions, s)
 	}
 	c.byKey[key] = s
 	if !configured {
 		c.trimAdHoc()
 	}
+}
+
+// Changes are the target's last changes, the newest first.
+func (s TargetState) Changes() []Transition {
+	out := slices.Clone(s.Transitions)
+	slices.Reverse(out)
+	return out
+}
+
+// appendTransition adds a state's change to a target's last ones, copying
+// (a kept state is shared with the copies States returned).
+func appendTransition(list []Transition, s *TargetState) []Transition {
+	t := Transition{At: s.Start, State: "up"}
+	if !s.Success {
+		t.State, t.Why = "failing", text.Cut(s.Failure, maxTransitionWhy)
+	}
+	out := make([]Transition, 0, min(len(list)+1, maxTransitions))
+	out = append(out, list[max(0, len(list)+1-maxTransitions):]...)
+	return append(out, t)
+}
+
+// LastFailed finds the last failed probe of a target, by its name or URL
+// (of any module and Host header): the latest when there are several.
+func (c *Current) LastFailed(target string) (TargetState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var found *TargetState
+	for _, s := range c.byKey {
+		if s.Target != target {
+			continue
+		}
+		if found == nil || s.LastFailed.At.After(found.LastFailed.At) {
+			found = s
+		}
+	}
+	if found == nil {
+		return TargetState{}, false
+	}
+	return *found, true
 }
 
 // trimAdHoc drops the oldest ad-hoc states beyond maxAdHoc. Callers hold

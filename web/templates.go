@@ -55,13 +55,21 @@ details summary { cursor: pointer; }
   td:empty { display: none; }
   td[data-label]::before { content: attr(data-label) ": "; color: #59636e; }
 }
-</style>{{end}}`
+</style>{{end}}
+{{define "changes"}}{{if gt (len .) 1}}<details class="changes"><summary class="muted">last changes</summary><ul>{{range .}}<li><span title="{{ts .At}}">{{ts .At}}</span> {{.State}}{{with .Why}}: {{.}}{{end}}</li>{{end}}</ul></details>{{end}}{{end}}`
 
 var funcs = template.FuncMap{
 	"stateClass": stateClass,
 	"rel":        relative,
 	"due":        due,
-	"human":      text.Duration,
+	"clock":      clock,
+	"for": func(since, now time.Time) string {
+		if since.IsZero() || since.After(now) {
+			return ""
+		}
+		return text.Duration(now.Sub(since))
+	},
+	"human": text.Duration,
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -115,11 +123,12 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 {{range .Targets}}
 <tr class="target" data-state="{{if not .Probed}}unprobed{{else if .Success}}up{{else}}failing{{end}}">
 <td data-label="Target"><strong class="url">{{.Target}}</strong>{{if .URL}}<br><span class="muted url">{{.URL}}</span>{{end}}{{if .Hostname}}<br><span class="muted">Host: {{.Hostname}}</span>{{end}}{{if not .Configured}}<br><span class="muted">ad hoc, module {{.Module}}</span>{{end}}{{with .Release}}<br><span class="release {{if index $.OddReleases .}}warn{{else}}muted{{end}}">release {{.}}{{if index $.OddReleases .}} (differs){{end}}</span>{{end}}</td>
-<td data-label="State">{{if not .Probed}}<span class="warn">not probed</span>{{else if .Success}}<span class="ok">up</span>{{else}}<span class="bad">failing</span>{{end}}{{if .StatusCode}} <span class="muted">{{.StatusCode}}</span>{{end}}{{with .Maintenance}} <span class="reason" title="maintenance window">maintenance: {{.}}</span>{{end}}</td>
+<td data-label="State">{{if not .Probed}}<span class="warn">not probed</span>{{else if .Success}}<span class="ok">up</span>{{else}}<span class="bad">failing</span>{{end}}{{if .StatusCode}} <span class="muted">{{.StatusCode}}</span>{{end}}{{with .Maintenance}} <span class="reason" title="maintenance window">maintenance: {{.}}</span>{{end}}{{if .Probed}}{{$since := .UpSince}}{{if not .Success}}{{$since = .FailingSince}}{{end}}
+<br><span class="since muted" title="{{ts $since}}">for {{for $since $.Now}}, since {{clock $since $.Now}}</span>{{template "changes" .Changes}}{{end}}</td>
 <td data-label="Why">{{range .Reasons}}<span class="reason">{{.}}</span> {{end}}{{if long .Why}}<details><summary>{{short .Why}}</summary><pre>{{.Why}}</pre></details>{{else}}{{.Why}}{{end}}{{with .BrokenAssets}}<ul class="assets">{{range .}}<li class="url">{{.}}</li>{{end}}</ul>{{end}}</td>
 <td data-label="Checked">{{if .Probed}}<span title="{{ts .Start}}">{{rel .Start $.Now}}</span>{{else}}<span class="muted">never</span>{{end}}</td>
 <td data-label="Took">{{if .Probed}}{{ms .Duration}}{{end}}</td>
-<td data-label="Details"><a href="{{.Details}}">{{if .Probed}}why{{else}}probe now{{end}}</a></td>
+<td data-label="Details"><a href="{{.Details}}">{{if .Probed}}why{{else}}probe now{{end}}</a>{{if and .Success .LastFailed.ID}}<br><a class="last-failure" href="{{.LastFailure}}">last failure</a> <span class="muted">{{rel .LastFailed.At $.Now}}</span>{{end}}</td>
 </tr>
 {{end}}
 </tbody>
@@ -137,10 +146,10 @@ var statusTemplate = template.Must(template.Must(template.New("status").Funcs(fu
 {{range .Heartbeats}}
 <tr class="heartbeat" data-state="{{.State}}">
 <td data-label="Heartbeat"><a href="heartbeats/{{.Name}}"><strong>{{.Name}}</strong></a>{{range $k, $v := .Labels}} <span class="muted">{{$k}}={{$v}}</span>{{end}}{{with .Release}}<br><span class="release {{if index $.OddReleases .}}warn{{else}}muted{{end}}">release {{.}}{{if index $.OddReleases .}} (differs){{end}}</span>{{end}}</td>
-<td data-label="State"><span class="{{stateClass .State}}">{{.State}}</span></td>
+<td data-label="State"><span class="{{stateClass .State}}">{{.State}}</span>{{with .Since}}<br><span class="since muted" title="{{ts .}}">for {{for . $.Now}}, since {{clock . $.Now}}</span>{{end}}{{template "changes" .Transitions}}</td>
 <td data-label="Why">{{.Why}}</td>
 <td data-label="Last success">{{if .LastSuccess.IsZero}}<span class="muted">never</span>{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td>
-<td data-label="Next due"><span title="{{ts .Deadline}}">{{due .Deadline $.Now}}</span></td>
+<td data-label="Next due"><span class="due" title="{{ts .Expected}}; grace until {{ts .Deadline}}">{{due .Expected $.Now}}</span></td>
 <td data-label="Last message">{{if .Excerpt}}<pre>{{short .Excerpt}}</pre>{{end}}</td>
 </tr>
 {{end}}
@@ -210,7 +219,8 @@ var heartbeatTemplate = template.Must(template.Must(template.New("heartbeat").Fu
 <tbody>
 <tr><th>Expected</th><td>{{if .Schedule}}cron <code>{{.Schedule}}</code> in {{.Timezone}}{{else}}every {{secs .Interval}}{{end}}; grace {{secs .Grace}}{{if .Schedule}}; early margin {{secs .EarlyMargin}}{{end}}</td></tr>
 <tr><th>Runs</th><td>max_runtime {{secs .MaxRuntime}}, min_runtime {{secs .MinRuntime}}, failed after {{.FailureThreshold}} failure(s) in a row{{if .Exclusive}}; exclusive: one run per period, from one place{{end}}</td></tr>
-<tr><th>Next due</th><td><span title="{{ts .Deadline}}">{{due .Deadline $.Now}}</span> (expected {{rel .Expected $.Now}}, then grace)</td></tr>
+<tr><th>State</th><td><span class="{{stateClass .State}}">{{.State}}</span>{{with .Since}} for {{for . $.Now}}, since <span title="{{ts .}}">{{clock . $.Now}}</span>{{end}}</td></tr>
+<tr><th>Next due</th><td><span class="due" title="{{ts .Expected}}">{{due .Expected $.Now}}</span>{{if not .Expected.IsZero}} ({{clock .Expected $.Now}}; grace until {{clock .Deadline $.Now}}, then down){{end}}</td></tr>
 <tr><th>Last success</th><td>{{if .LastSuccess.IsZero}}never{{else}}<span title="{{ts .LastSuccess}}">{{rel .LastSuccess $.Now}}</span>{{end}}</td></tr>
 <tr><th>Last ping</th><td>{{if .LastPing.IsZero}}never{{else}}<span title="{{ts .LastPing}}">{{rel .LastPing $.Now}}</span> ({{.LastPingKind}}){{end}}</td></tr>
 <tr><th>Last start</th><td>{{if .LastStart.IsZero}}never{{else}}<span title="{{ts .LastStart}}">{{rel .LastStart $.Now}}</span>{{end}}{{if .Running}}; {{.Running}} run(s) open since {{rel .RunningSince $.Now}}{{end}}{{if .LastDuration}}; the last run took {{secs .LastDuration}}{{end}}</td></tr>
@@ -222,8 +232,16 @@ var heartbeatTemplate = template.Must(template.Must(template.New("heartbeat").Fu
 <tr><th>Origin</th><td>{{if .Registered}}registered through the API{{else if .AutoRegistered}}registered by its first ping (auto_register){{else}}the configuration file{{end}}</td></tr>
 </tbody>
 </table>
+<h2 id="changes">Last changes</h2>
+{{if .Transitions}}<table id="transitions">
+<thead><tr><th>When</th><th>State</th><th>Why</th></tr></thead>
+<tbody>
+{{range .Transitions}}<tr><td data-label="When"><span title="{{ts .At}}">{{clock .At $.Now}}</span> <span class="muted">({{rel .At $.Now}})</span></td><td data-label="State"><span class="{{stateClass .State}}">{{.State}}</span></td><td data-label="Why">{{.Why}}</td></tr>
+{{end}}</tbody>
+</table>{{else}}<p class="muted">No change recorded yet.</p>{{end}}
 <h2>Last message</h2>
 {{if .LastMessage}}<p class="muted">{{.MessageKind}} ping, {{rel .MessageAt $.Now}}{{if .MessageCutBytes}}; the first {{.MessageCutBytes}} bytes were cut{{end}}</p>
+{{with .Excerpt}}<p id="error"><strong>{{.}}</strong></p>{{end}}
 <pre id="message">{{.LastMessage}}</pre>{{else}}<p class="muted">No ping has carried a message.</p>{{end}}
 {{end}}
 </body>
@@ -245,6 +263,17 @@ var textPage = template.Must(template.Must(template.New("text").Funcs(funcs).Par
 </body>
 </html>
 `))
+
+// clock writes a moment as a time of day in UTC, with the date when it
+// is not today's: "08:40 UTC", "2026-12-06 08:40 UTC". The page, the
+// heartbeat's why and its due time all count from such moments.
+func clock(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04 MST")
+	}
+	return t.Format("2006-01-02 15:04 MST")
+}
 
 // stateClass is how a page colours a heartbeat's state: "bad", "warn" or
 // "ok". The colour is the page's business, not the heartbeat's.

@@ -81,7 +81,7 @@ func New(o Options) http.Handler {
 		Heartbeats: hb.Views, AdHocWindows: hb.MaintenanceWindows, Refused: hb.RefusedNames, Logger: o.Logger,
 	})
 	mux.Handle("GET /heartbeats/{name}", HeartbeatPage(hb.View, o.Logger))
-	mux.Handle("GET /logs", LogsHandler(history))
+	mux.Handle("GET /logs", LogsHandler(history, current))
 	mux.Handle("GET /config", ConfigHandler(o.Reloader.Config))
 	mux.Handle("GET /sd", SDHandler(o.Reloader.Config))
 	mux.Handle("GET /metrics", MetricsHandler(o.Gatherer, []TextSource{hb}, o.Logger))

@@ -477,3 +477,19 @@ targets:
 
 // syncBuffer is the exporter's log in a test.
 type syncBuffer = dhetest.SyncBuffer
+
+// The last failure of each target is pinned, for at most maxPins
+// targets and within the byte budget: a flood of ad-hoc URLs that fail
+// pushes the oldest pins out.
+func TestPinnedFailuresAreBounded(t *testing.T) {
+	h := NewHistory(5, 1<<20)
+	for i := 1; i <= 3*maxPins; i++ {
+		h.Add(&probe.Result{ID: uint64(i), Target: fmt.Sprintf("http://127.0.0.1/%d", i), Failures: []probe.Failure{{Reason: probe.ReasonStatus, Message: strings.Repeat("x", 1000)}}})
+	}
+	if len(h.pins) > maxPins || h.Bytes() > 1<<20 {
+		t.Errorf("%d pins, %d bytes", len(h.pins), h.Bytes())
+	}
+	if h.Get(3*maxPins) == nil || h.Get(1) != nil {
+		t.Error("the newest failure is kept, the oldest let go")
+	}
+}
