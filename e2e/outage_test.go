@@ -214,6 +214,7 @@ func examplePromConfig(t *testing.T, exporter, am string) string {
 	}
 	return strings.NewReplacer(
 		"localhost:9716", strings.TrimPrefix(exporter, "http://"),
+		"exporter.example.com:9716", strings.TrimPrefix(exporter, "http://"),
 		"localhost:9093", strings.TrimPrefix(am, "http://"),
 		"../../mixin/prometheus_alerts.yaml", "alerts.yml",
 		"../../mixin/prometheus_rules.yaml", "rules.yml",

@@ -187,6 +187,7 @@ func examplePrometheus(t *testing.T, exp *exporter) (*prometheusServer, string) 
 	}
 	am := startAlertmanager(t)
 	promCfg := strings.ReplaceAll(string(example), "localhost:9716", strings.TrimPrefix(exp.url, "http://"))
+	promCfg = strings.ReplaceAll(promCfg, "exporter.example.com:9716", strings.TrimPrefix(exp.url, "http://"))
 	promCfg = strings.ReplaceAll(promCfg, "localhost:9093", strings.TrimPrefix(am, "http://"))
 	promCfg = strings.ReplaceAll(promCfg, "../../mixin/", filepath.Join(repoRoot, "mixin")+"/")
 	// Short intervals for a test; the timeout leaves a probe 1.5s after

@@ -147,6 +147,40 @@ func TestLinksWorkWherePagesLand(t *testing.T) {
 			t.Errorf("%s links to localhost", f)
 		}
 	}
+	// The example Prometheus gives the links an address to replace, not
+	// the one it scrapes (localhost).
+	b, err := os.ReadFile("../examples/prometheus/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prom struct {
+		ScrapeConfigs []struct {
+			JobName        string `yaml:"job_name"`
+			RelabelConfigs []struct {
+				SourceLabels []string `yaml:"source_labels"`
+				TargetLabel  string   `yaml:"target_label"`
+				Replacement  string   `yaml:"replacement"`
+			} `yaml:"relabel_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(b, &prom); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, job := range prom.ScrapeConfigs {
+		for _, r := range job.RelabelConfigs {
+			if r.TargetLabel != "exporter" {
+				continue
+			}
+			found = true
+			if len(r.SourceLabels) > 0 || r.Replacement == "" || strings.Contains(r.Replacement, "localhost") {
+				t.Errorf("job %s: the exporter label is %+v, want a fixed address to replace", job.JobName, r)
+			}
+		}
+	}
+	if !found {
+		t.Error("the example Prometheus sets no exporter label")
+	}
 	out, err := exec.Command("go", "tool", "jsonnet", "-J", ".", "-e",
 		`local m = (import "mixin.libsonnet") + { _config+:: { grafanaURL: "https://grafana.example.com", exporterURL: "https://exporter.example.com" } };
 [r.annotations for g in m.prometheusAlerts.groups for r in g.rules]`).Output()

@@ -163,6 +163,7 @@ std.manifestYamlDoc(fast.%s)`, field)
 		dir := t.TempDir()
 		cfg := strings.NewReplacer(
 			"localhost:9716", exp,
+			"exporter.example.com:9716", exp,
 			"scrape_interval: 30s", "scrape_interval: 1s",
 			"evaluation_interval: 30s", "evaluation_interval: 1s",
 			"refresh_interval: 1m", "refresh_interval: 1s",
@@ -280,12 +281,12 @@ type alertWant struct {
 func checkAlerts(t *testing.T, prom, exporter string) {
 	wants := []alertWant{
 		{"DjangoProbeFailed", "shop-debug", map[string]string{"team": "data", "url": "URL:/debug", "severity": "critical"},
-			[]string{"shop-debug (", "Why: debug_page, status.", exporter + "/probe?target=shop-debug&debug=true"}},
+			[]string{"shop-debug (", "Why: debug_page, status.", exporter + "/logs?target=shop-debug"}},
 		{"DjangoDebugPageExposed", "shop-debug", map[string]string{"team": "data"}, nil},
 		{"DjangoCheckFailed", "shop-home", map[string]string{"check": "footer", "check_severity": "warning", "severity": "warning", "team": "web"}, []string{"warning level"}},
 		{"DjangoContentChanged", "shop-home", map[string]string{"watch_content": "true"}, nil},
 		{"DjangoHealthCheckBackendDown", "shop-health", map[string]string{"check": "DatabaseBackend"}, nil},
-		{"DjangoLoginFailed", "shop-login", map[string]string{"team": "web"}, []string{exporter + "/probe?target=shop-login&debug=true"}},
+		{"DjangoLoginFailed", "shop-login", map[string]string{"team": "web"}, []string{exporter + "/logs?target=shop-login"}},
 		{"DjangoDisallowedHost", "shop-400", nil, []string{"generic 400"}},
 		{"DjangoProbeFailed", "shop-tls", nil, []string{"Why: tls."}},
 		{"DjangoProbeFailed", "shop-hosts", nil, []string{"Why: allowed_hosts_not_enforced."}},
@@ -298,7 +299,7 @@ func checkAlerts(t *testing.T, prom, exporter string) {
 		{"HeartbeatPingsRejected", "", map[string]string{"reason": "unauthorized"}, nil},
 		{"CeleryQueueBacklog", "celery-queue-reports", map[string]string{"celery": "queue"}, []string{"waited 10m 0s"}},
 		{"CeleryWorkerDown", "celery-worker@w1", map[string]string{"queues": "default", "celery": "worker"}, nil},
-		{"DjangoStaticAssetsBroken", "shop-deploy", map[string]string{"team": "web"}, []string{exporter + "/probe?target=shop-deploy&debug=true"}},
+		{"DjangoStaticAssetsBroken", "shop-deploy", map[string]string{"team": "web"}, []string{exporter + "/logs?target=shop-deploy"}},
 		{"DjangoReleaseDrift", "", nil, []string{"2 releases", "r1: heartbeat celery-worker@w2", "r2: target shop-deploy"}},
 	}
 	never := []struct{ alert, key string }{

@@ -9,7 +9,7 @@ local lib = import 'lib.libsonnet';
   local failing = l.failing,
   local locations = l.locations,
   local target = l.target,
-  local debugLink = l.debugLink,
+  local failedLink = l.failedLink,
   local annotations = l.annotations,
   local quietProbe = l.quietProbe,
   local hb = c.exporterSelector,
@@ -60,7 +60,7 @@ local lib = import 'lib.libsonnet';
         'djangostaticassetsbroken',
         'probes',
         "A Django page's static files do not load.",
-        '%s links static assets that are broken%s for %s: the page loads without its styles or scripts. Each broken asset, its status and why: %s' % [target, locations, c.staticAssetsBrokenFor, debugLink],
+        '%s links static assets that are broken%s for %s: the page loads without its styles or scripts. Each broken asset, its status and why: %s' % [target, locations, c.staticAssetsBrokenFor, failedLink],
       ),
     }),
     {

@@ -32,7 +32,12 @@ function(c) {
   local heartbeatExporter =
     if c.exporterURL != '' then c.exporterURL
     else 'http://{{ with printf "heartbeat_deadline_timestamp_seconds{job=%q,heartbeat=%q}" $labels.job $labels.heartbeat | query | sortByLabel "instance" }}{{ . | first | label "instance" }}{{ end }}',
+  // A fresh probe's account, for what fails while the probe succeeds (a
+  // warning-level check); the failed probe's own account (the exporter
+  // keeps each target's last failure) for what made it fail: by the time
+  // somebody reads the alert, a fresh probe may succeed.
   local debugLink = probeExporter + '/probe?target={{ $labels.instance | urlquery }}&debug=true',
+  local failedLink = probeExporter + '/logs?target={{ $labels.instance | urlquery }}',
   local heartbeatLink = heartbeatExporter + '/heartbeats/{{ $labels.heartbeat | urlquery }}',
   local where = if c.locationLabel == '' then '' else ' ({{ index $s.Labels "%s" }})' % c.locationLabel,
   // The reasons probe_failed_due_to gives for the failing target.
@@ -89,6 +94,7 @@ function(c) {
   probeExporter:: probeExporter,
   heartbeatExporter:: heartbeatExporter,
   debugLink:: debugLink,
+  failedLink:: failedLink,
   heartbeatLink:: heartbeatLink,
   where:: where,
   reasons:: reasons,

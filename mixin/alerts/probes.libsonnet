@@ -9,6 +9,7 @@ local lib = import 'lib.libsonnet';
   local locations = l.locations,
   local target = l.target,
   local debugLink = l.debugLink,
+  local failedLink = l.failedLink,
   local reasons = l.reasons,
   local annotations = l.annotations,
 
@@ -22,7 +23,7 @@ local lib = import 'lib.libsonnet';
         'djangoprobefailed',
         'probes',
         'A Django site fails its probe.',
-        '%s has failed its probe%s for %s. Why: %s. The whole account: %s' % [target, locations, c.probeFailedFor, reasons, debugLink],
+        '%s has failed its probe%s for %s. Why: %s. The failed probe: %s' % [target, locations, c.probeFailedFor, reasons, failedLink],
       ),
     },
     {
@@ -38,7 +39,7 @@ local lib = import 'lib.libsonnet';
         'djangocheckfailed',
         'probes',
         'A configured check of a Django page fails.',
-        'Check {{ $labels.check }} ({{ $labels.type }}) of %s has failed%s for %s, and fails its probe. %s' % [target, locations, c.checkFailedFor, debugLink],
+        'Check {{ $labels.check }} ({{ $labels.type }}) of %s has failed%s for %s, and fails its probe. %s' % [target, locations, c.checkFailedFor, failedLink],
       ),
     },
     {
@@ -75,7 +76,7 @@ local lib = import 'lib.libsonnet';
         'djangodisallowedhost',
         'probes',
         'Django answers a site with its generic 400 page, most often ALLOWED_HOSTS.',
-        "%s answers Django's generic 400 Bad Request page for %s: most often its host name is not in ALLOWED_HOSTS (with DEBUG off any SuspiciousOperation gives the same page). Every visitor gets it. %s" % [target, c.disallowedHostFor, debugLink],
+        "%s answers Django's generic 400 Bad Request page for %s: most often its host name is not in ALLOWED_HOSTS (with DEBUG off any SuspiciousOperation gives the same page). Every visitor gets it. %s" % [target, c.disallowedHostFor, failedLink],
       ),
     },
     {
@@ -87,7 +88,7 @@ local lib = import 'lib.libsonnet';
         'djangohealthcheckbackenddown',
         'probes',
         'A backend of a Django health check is down.',
-        'Health-check backend {{ $labels.check }} of %s has been failing%s for %s. %s' % [target, locations, c.healthCheckBackendFor, debugLink],
+        'Health-check backend {{ $labels.check }} of %s has been failing%s for %s. %s' % [target, locations, c.healthCheckBackendFor, failedLink],
       ),
     },
     {
@@ -101,7 +102,7 @@ local lib = import 'lib.libsonnet';
         'djangologinfailed',
         'probes',
         'The probe cannot log in to a Django site.',
-        'The login probe of %s has failed%s for %s: people may not be able to log in. The step that failed and why: %s' % [target, locations, c.loginFailedFor, debugLink],
+        'The login probe of %s has failed%s for %s: people may not be able to log in. The step that failed and why: %s' % [target, locations, c.loginFailedFor, failedLink],
       ),
     },
     {
