@@ -14,6 +14,8 @@
 package collector
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -40,11 +42,51 @@ const (
 )
 
 // transition is a change of a heartbeat's state: to State at At, and why
-// for a failure (the reason the run failed).
+// for a failure (the reason the run failed). On disk it is an array,
+// [unix milliseconds, state] or [ms, state, why]: every record carries its
+// changes, and a fleet's store holds 100,000 records.
 type transition struct {
-	At    time.Time `json:"at"`
-	State State     `json:"state"`
-	Why   string    `json:"why,omitempty"`
+	At    time.Time
+	State State
+	Why   string
+}
+
+func (t transition) MarshalJSON() ([]byte, error) {
+	fields := []any{t.At.UnixMilli(), t.State}
+	if t.Why != "" {
+		fields = append(fields, t.Why)
+	}
+	return json.Marshal(fields)
+}
+
+func (t *transition) UnmarshalJSON(b []byte) error {
+	var fields []json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	if len(fields) < 2 || len(fields) > 3 {
+		return fmt.Errorf("a change of state is [ms, state] or [ms, state, why], not %d fields", len(fields))
+	}
+	var ms int64
+	if err := json.Unmarshal(fields[0], &ms); err != nil {
+		return err
+	}
+	var state string
+	if err := json.Unmarshal(fields[1], &state); err != nil {
+		return err
+	}
+	// The constant, not a copy per record: a fleet's store holds 100,000.
+	t.State = State(state)
+	if i := slices.Index(States, t.State); i >= 0 {
+		t.State = States[i]
+	}
+	if len(fields) == 3 {
+		if err := json.Unmarshal(fields[2], &t.Why); err != nil {
+			return err
+		}
+	}
+	t.At = time.UnixMilli(ms).UTC()
+	return nil
 }
 
 // TransitionView is a change of state as the API and pages show it.
@@ -71,6 +113,9 @@ func (h *heartbeat) withRecord(rec *record, fn func()) {
 // log as it would be written now. Callers hold h.mu.
 func (h *heartbeat) story(rec *record, now time.Time) []transition {
 	out := rec.Transitions
+	if len(out) > 0 && len(out) < maxTransitions && out[0].State != StateNew && !rec.Created.IsZero() && !rec.Created.After(out[0].At) {
+		out = append([]transition{{At: rec.Created, State: StateNew}}, out...)
+	}
 	var last transition
 	if n := len(out); n > 0 {
 		last = out[n-1]
@@ -179,6 +224,11 @@ func (h *heartbeat) noteTransitions(prev, next *record, now time.Time) {
 			t.Why = text.Cut(next.FailureReason, maxTransitionWhy)
 		}
 		log = trimTransitions(append(log[:len(log):len(log)], t))
+	}
+	// Every heartbeat begins new, when its record was created: the story
+	// tells it from Created (story), the disk need not.
+	if len(log) > 0 && log[0].State == StateNew {
+		log = log[1:]
 	}
 	next.Transitions = log
 }

@@ -14,6 +14,7 @@
 package collector
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -98,5 +99,32 @@ func TestPauseInTheStory(t *testing.T) {
 	v := e.view("celery-beat")
 	if got := storyOf(v, t0); got != "new@0 up@0 paused@1 up@11 late@16 down@17" {
 		t.Errorf("a pause: %s", got)
+	}
+}
+
+// On disk a change is a short array, and what is not one is refused.
+func TestTransitionOnDisk(t *testing.T) {
+	at := time.Date(2026, 12, 7, 8, 40, 0, 123e6, time.UTC)
+	for _, tc := range []struct {
+		tr   transition
+		want string
+	}{
+		{transition{At: at, State: StateDown}, `[1796632800123,"down"]`},
+		{transition{At: at, State: StateFailed, Why: "exit status 1"}, `[1796632800123,"failed","exit status 1"]`},
+	} {
+		b, err := json.Marshal(tc.tr)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%+v is written %s (%v), want %s", tc.tr, b, err, tc.want)
+		}
+		var back transition
+		if err := json.Unmarshal(b, &back); err != nil || back != tc.tr {
+			t.Errorf("%s is read as %+v (%v)", b, back, err)
+		}
+	}
+	for _, bad := range []string{`[]`, `[1]`, `["x","up"]`, `[1,"up","why",4]`, `{"at":1}`} {
+		var tr transition
+		if err := json.Unmarshal([]byte(bad), &tr); err == nil {
+			t.Errorf("%s is read as %+v", bad, tr)
+		}
 	}
 }
