@@ -90,7 +90,7 @@ type record struct {
 	Registration *storedRegistration `json:"registration,omitempty"`
 	// Transitions are the last changes of the heartbeat's state, the
 	// newest last (transitions.go).
-	Transitions []transition `json:"transitions,omitempty"`
+	Transitions transitions `json:"transitions,omitempty"`
 }
 
 // value is a number a ping reported, and when.

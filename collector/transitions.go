@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/django-health/django_health_exporter/internal/text"
@@ -51,12 +52,54 @@ type transition struct {
 	Why   string
 }
 
-func (t transition) MarshalJSON() ([]byte, error) {
-	fields := []any{t.At.UnixMilli(), t.State}
-	if t.Why != "" {
-		fields = append(fields, t.Why)
+// transitions is a record's changes, written in one go: a record is
+// written at every ping.
+type transitions []transition
+
+func (ts transitions) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 32*len(ts)+2)
+	b = append(b, '[')
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = t.appendJSON(b)
 	}
-	return json.Marshal(fields)
+	return append(b, ']'), nil
+}
+
+func (t transition) MarshalJSON() ([]byte, error) { return t.appendJSON(nil), nil }
+
+// appendJSON appends [ms, "state"] or [ms, "state", "why"].
+func (t transition) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, t.At.UnixMilli(), 10)
+	b = append(b, ',')
+	b = appendJSONString(b, string(t.State))
+	if t.Why != "" {
+		b = append(b, ',')
+		b = appendJSONString(b, t.Why)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string: a state's name as it is, a
+// failure's reason through encoding/json (which escapes what it must).
+func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 func (t *transition) UnmarshalJSON(b []byte) error {

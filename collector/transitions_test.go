@@ -111,13 +111,14 @@ func TestTransitionOnDisk(t *testing.T) {
 	}{
 		{transition{At: at, State: StateDown}, `[1796632800123,"down"]`},
 		{transition{At: at, State: StateFailed, Why: "exit status 1"}, `[1796632800123,"failed","exit status 1"]`},
+		{transition{At: at, State: StateFailed, Why: "KeyError: 'a\"b' <é>\n"}, `[1796632800123,"failed","KeyError: 'a\"b' \u003cé\u003e\n"]`},
 	} {
-		b, err := json.Marshal(tc.tr)
-		if err != nil || string(b) != tc.want {
+		b, err := json.Marshal(transitions{tc.tr})
+		if err != nil || string(b) != "["+tc.want+"]" {
 			t.Errorf("%+v is written %s (%v), want %s", tc.tr, b, err, tc.want)
 		}
-		var back transition
-		if err := json.Unmarshal(b, &back); err != nil || back != tc.tr {
+		var back []transition
+		if err := json.Unmarshal(b, &back); err != nil || len(back) != 1 || back[0] != tc.tr {
 			t.Errorf("%s is read as %+v (%v)", b, back, err)
 		}
 	}
