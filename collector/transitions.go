@@ -165,7 +165,7 @@ func (h *heartbeat) story(rec *record, now time.Time) []transition {
 	}
 	h.withRecord(rec, func() {
 		if st := h.evaluate(now); st.State != last.State {
-			out = trimTransitions(append(out[:len(out):len(out)], h.changesSince(st, last, now)...))
+			out = trimTransitions(append(slices.Clip(out), h.changesSince(st, last, now)...))
 		}
 	})
 	return out
@@ -266,7 +266,7 @@ func (h *heartbeat) noteTransitions(prev, next *record, now time.Time) {
 		if st.State == StateFailed {
 			t.Why = text.Cut(next.FailureReason, maxTransitionWhy)
 		}
-		log = trimTransitions(append(log[:len(log):len(log)], t))
+		log = trimTransitions(append(slices.Clip(log), t))
 	}
 	// Every heartbeat begins new, when its record was created: the story
 	// tells it from Created (story), the disk need not.

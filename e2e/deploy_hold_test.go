@@ -39,7 +39,7 @@ func readmeDeployLines(t *testing.T) (start, end []string) {
 	if block == nil {
 		t.Fatal("the README has no deploy example")
 	}
-	for _, line := range strings.Split(string(block[1]), "\n") {
+	for line := range strings.SplitSeq(string(block[1]), "\n") {
 		fields := strings.Fields(strings.ReplaceAll(line, "'", ""))
 		switch {
 		case len(fields) > 2 && fields[0] == "django_health_exporter" && fields[1] == "maintenance" && fields[2] == "start":

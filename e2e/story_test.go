@@ -21,6 +21,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -115,8 +116,8 @@ heartbeats:
 			t.Fatalf("%s: %d %v %s", when, code, err, body)
 		}
 		var states []string
-		for i := len(v.Transitions) - 1; i >= 0; i-- {
-			states = append(states, v.Transitions[i].State)
+		for _, tr := range slices.Backward(v.Transitions) {
+			states = append(states, tr.State)
 		}
 		// new, then down: nothing pinged it until the alert above fired;
 		// the run's start comes while it is down, and changes nothing.
