@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,9 +65,6 @@ func TestTheREADMEsDeployPagesNothing(t *testing.T) {
 	t.Parallel()
 	startLine, endLine := readmeDeployLines(t)
 	bin := buildExporter(t)
-	hooks := &notifications{byPath: map[string][][]string{}}
-	hook := httptest.NewServer(hooks)
-	defer hook.Close()
 	broker := startRedis(t)
 	port := freePort(t)
 	web := startDjangoWith(t, stableDjango, djangoOptions{port: port})
@@ -83,8 +79,7 @@ heartbeats:
 	env := celeryEnv(t, broker, exp.url)
 	w := worker(t, "w1", env, "default,reports")
 	beat := celery(t, "beat", env, "beat", "--schedule", filepath.Join(t.TempDir(), "beat"))
-	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
-	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
+	hooks, prom := watchedByTheExamples(t, exp.url, "{}")
 	allUp := func() string {
 		if n := len(prom.query(t, `probe_success{instance="shop-home"} == 1`)); n != 1 {
 			return "shop-home is not up"

@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os/exec"
 	"slices"
 	"strings"
@@ -33,15 +32,11 @@ import (
 // Prometheus on the example configuration, example Alertmanager.
 func TestOneFailedJobOneNotification(t *testing.T) {
 	t.Parallel()
-	hooks := &notifications{byPath: map[string][][]string{}}
-	hook := httptest.NewServer(hooks)
-	defer hook.Close()
 	exp := startExporter(t, `
 heartbeats:
   - {name: nightly-import, interval: 3s, grace: 2s, labels: {team: data}}
 `)
-	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
-	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixinWith(t, `{ heartbeatFailedSeverity: "critical" }`))
+	hooks, prom := watchedByTheExamples(t, exp.url, `{ heartbeatFailedSeverity: "critical" }`)
 	eventually(t, 30*time.Second, func() string {
 		if len(prom.query(t, `heartbeat_deadline_timestamp_seconds{heartbeat="nightly-import"}`)) == 0 {
 			return "Prometheus has not scraped the heartbeat"

@@ -189,6 +189,18 @@ func keepCeleryAlive(t *testing.T, base string, names []string) chan struct{} {
 	return stop
 }
 
+// watchedByTheExamples runs the example Alertmanager, its receivers
+// counted, and Prometheus on the example configuration with the mixin
+// (every for: at zero, plus settings, a jsonnet object) against an
+// exporter.
+func watchedByTheExamples(t *testing.T, exporterURL, settings string) (*notifications, *prometheusServer) {
+	hooks := &notifications{byPath: map[string][][]string{}}
+	hook := httptest.NewServer(hooks)
+	t.Cleanup(hook.Close)
+	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
+	return hooks, startPrometheus(t, examplePromConfig(t, exporterURL, am), fastMixinWith(t, settings))
+}
+
 // exampleAlertmanager is the example Alertmanager configuration with its
 // receivers pointed at a webhook.
 func exampleAlertmanager(t *testing.T, hook string) string {

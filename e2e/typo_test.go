@@ -15,7 +15,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -33,16 +32,12 @@ import (
 // configuration, the example Alertmanager.
 func TestATypoNeverPages(t *testing.T) {
 	t.Parallel()
-	hooks := &notifications{byPath: map[string][][]string{}}
-	hook := httptest.NewServer(hooks)
-	defer hook.Close()
 	exp := startExporter(t, `
 heartbeat_defaults: {allow_registration: true}
 heartbeats:
   - {name: nightly-reports, interval: 1h, labels: {team: data}}
 `)
-	am := startAlertmanagerWith(t, exampleAlertmanager(t, hook.URL))
-	prom := startPrometheus(t, examplePromConfig(t, exp.url, am), fastMixin(t))
+	hooks, prom := watchedByTheExamples(t, exp.url, "{}")
 	eventually(t, 30*time.Second, func() string {
 		if len(prom.query(t, `heartbeat_up{heartbeat="nightly-reports"}`)) == 0 {
 			return "Prometheus has not scraped the exporter"
