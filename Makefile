@@ -79,7 +79,7 @@ soak: build
 # docs/RELIABILITY.md, from the tests that try faults and hostile input.
 reliability: deps
 	@rm -f .build/reliability.jsonl; mkdir -p .build
-	RELIABILITY_OUT=$(CURDIR)/.build/reliability.jsonl $(GO) test -count=1 ./...
+	RELIABILITY_OUT=$(CURDIR)/.build/reliability.jsonl $(GO) test -count=1 -timeout 30m ./...
 	$(GO) run ./internal/reliability/report .build/reliability.jsonl > docs/RELIABILITY.md
 
 # The pictures of the status page in the README, taken by the test that
