@@ -230,9 +230,8 @@ func (h *heartbeat) began(st status, last transition, now time.Time) transition 
 	return t
 }
 
-// pausedSince is when the pause or window open at now began: the latest
-// start among them (the one that made it paused is the earliest, but a
-// later one is as good a floor, and it is what is known for sure).
+// pausedSince is when the heartbeat's pause began: the earliest start
+// among the API's pause and the windows open at now. Callers hold h.mu.
 func (h *heartbeat) pausedSince(now time.Time) time.Time {
 	var since time.Time
 	if p := h.rec.Pause; p != nil && (p.Until.IsZero() || now.Before(p.Until)) {
