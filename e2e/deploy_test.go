@@ -85,11 +85,9 @@ heartbeats:
 
 	var description string
 	eventually(t, 120*time.Second, func() string {
-		for _, a := range prom.alerts(t) {
-			if a.Labels["alertname"] == "DjangoReleaseDrift" && a.State == "firing" {
-				description = a.Annotations["description"]
-				return ""
-			}
+		if a, ok := prom.firing(t, "DjangoReleaseDrift"); ok {
+			description = a.Annotations["description"]
+			return ""
 		}
 		return fmt.Sprintf("DjangoReleaseDrift is not firing; releases %v", releasesIn())
 	})

@@ -51,16 +51,15 @@ heartbeats:
 	}
 	var description string
 	eventually(t, 60*time.Second, func() string {
-		for _, a := range prom.alerts(t) {
-			if a.Labels["alertname"] == "HeartbeatFailed" && a.State == "firing" {
-				description = a.Annotations["description"]
-				if a.Labels["severity"] != "critical" {
-					t.Errorf("HeartbeatFailed at %s, want the severity set (critical)", a.Labels["severity"])
-				}
-				return ""
-			}
+		a, ok := prom.firing(t, "HeartbeatFailed")
+		if !ok {
+			return "HeartbeatFailed has not fired"
 		}
-		return "HeartbeatFailed has not fired"
+		description = a.Annotations["description"]
+		if a.Labels["severity"] != "critical" {
+			t.Errorf("HeartbeatFailed at %s, want the severity set (critical)", a.Labels["severity"])
+		}
+		return ""
 	})
 	for _, want := range []string{"nightly-import", "failed", "/heartbeats/nightly-import"} {
 		if !strings.Contains(description, want) {

@@ -629,6 +629,17 @@ func (p *prometheusServer) alerts(t testing.TB) []promAlert {
 	return resp.Data.Alerts
 }
 
+// firing finds a firing alert of Prometheus by its name.
+func (p *prometheusServer) firing(t testing.TB, name string) (promAlert, bool) {
+	t.Helper()
+	for _, a := range p.alerts(t) {
+		if a.Labels["alertname"] == name && a.State == "firing" {
+			return a, true
+		}
+	}
+	return promAlert{}, false
+}
+
 // eventually retries f until it returns "" or the timeout passes.
 func eventually(t testing.TB, timeout time.Duration, f func() string) {
 	t.Helper()

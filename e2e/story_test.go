@@ -66,16 +66,14 @@ heartbeats:
 	failing.Store(true)
 	var link string
 	eventually(t, 60*time.Second, func() string {
-		for _, a := range prom.alerts(t) {
-			if a.Labels["alertname"] == "DjangoProbeFailed" && a.State == "firing" {
-				link = regexp.MustCompile(`http://\S+/logs\?target=\S+`).FindString(a.Annotations["description"])
-				if link == "" {
-					t.Fatalf("DjangoProbeFailed links no failed probe: %s", a.Annotations["description"])
-				}
-				return ""
-			}
+		a, ok := prom.firing(t, "DjangoProbeFailed")
+		if !ok {
+			return "DjangoProbeFailed has not fired"
 		}
-		return "DjangoProbeFailed has not fired"
+		if link = regexp.MustCompile(`http://\S+/logs\?target=\S+`).FindString(a.Annotations["description"]); link == "" {
+			t.Fatalf("DjangoProbeFailed links no failed probe: %s", a.Annotations["description"])
+		}
+		return ""
 	})
 	failing.Store(false)
 	eventually(t, 30*time.Second, func() string {

@@ -55,11 +55,9 @@ heartbeats:
 		if code != 1 || !strings.Contains(out, "unknown heartbeat") {
 			t.Fatalf("a typo with --strict: %d %s", code, out)
 		}
-		for _, a := range prom.alerts(t) {
-			if a.Labels["alertname"] == "HeartbeatPingsRejected" && a.State == "firing" {
-				description = a.Annotations["description"]
-				return ""
-			}
+		if a, ok := prom.firing(t, "HeartbeatPingsRejected"); ok {
+			description = a.Annotations["description"]
+			return ""
 		}
 		return "HeartbeatPingsRejected has not fired"
 	})
