@@ -40,13 +40,7 @@ func djangoSite(t *testing.T, home, notFound, badHost string, anyHost bool) *htt
 		case r.URL.Path != "/":
 			f = f404
 		}
-		for k, vs := range f.header {
-			if k != "Content-Length" && k != "Transfer-Encoding" {
-				w.Header()[k] = vs
-			}
-		}
-		w.WriteHeader(f.status)
-		_, _ = w.Write(f.body)
+		f.write(w)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -119,13 +113,7 @@ func TestDebugCanaryAsksOnceAMinute(t *testing.T) {
 			canaries.Add(1)
 			f = f404
 		}
-		for k, vs := range f.header {
-			if k != "Content-Length" && k != "Transfer-Encoding" {
-				w.Header()[k] = vs
-			}
-		}
-		w.WriteHeader(f.status)
-		_, _ = w.Write(f.body)
+		f.write(w)
 	}))
 	defer srv.Close()
 	h := newHarness(t, mustConfig(t, sideConfig))

@@ -62,21 +62,25 @@ func loadFixture(t testing.TB, path string) fixture {
 // Django did.
 func serveFixture(t testing.TB, f fixture) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, vs := range f.header {
-			switch k {
-			case "Content-Length", "Transfer-Encoding", "Connection", "Date":
-				continue
-			}
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		w.WriteHeader(f.status)
-		_, _ = w.Write(f.body)
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { f.write(w) }))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// write answers with the captured response: its status, headers (but
+// those of the connection and the length) and body.
+func (f fixture) write(w http.ResponseWriter) {
+	for k, vs := range f.header {
+		switch k {
+		case "Content-Length", "Transfer-Encoding", "Connection", "Date":
+			continue
+		}
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(f.status)
+	_, _ = w.Write(f.body)
 }
 
 // staticServer answers with a fixed status, content type and body.
